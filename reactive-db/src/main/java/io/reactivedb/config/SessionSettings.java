@@ -1,0 +1,111 @@
+package io.reactivedb.config;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Session state applied to every new connection as startup parameters, so that {@code RESET ALL}
+ * returns to it. A timeout that is empty is left at the server's setting.
+ */
+public final class SessionSettings {
+
+    /** Default {@code application_name}: {@code reactive-db}. */
+    public static final String DEFAULT_APPLICATION_NAME = "reactive-db";
+    /** Default time allowed to open a TCP connection and log in ({@code DB_CONNECT_TIMEOUT}): 10 s. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final Pattern APPLICATION_NAME = Pattern.compile("[\\x20-\\x7E]{1,63}");
+
+    private final String applicationName;
+    private final Duration connectTimeout;
+    private final Optional<Duration> statementTimeout;
+    private final Optional<Duration> lockTimeout;
+    private final Optional<Duration> idleInTransactionTimeout;
+
+    private SessionSettings(Builder b) {
+        this.applicationName = b.applicationName;
+        this.connectTimeout = b.connectTimeout;
+        this.statementTimeout = b.statementTimeout;
+        this.lockTimeout = b.lockTimeout;
+        this.idleInTransactionTimeout = b.idleInTransactionTimeout;
+    }
+
+    public static SessionSettings defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder().applicationName(applicationName).connectTimeout(connectTimeout);
+        statementTimeout.ifPresent(b::statementTimeout);
+        lockTimeout.ifPresent(b::lockTimeout);
+        idleInTransactionTimeout.ifPresent(b::idleInTransactionTimeout);
+        return b;
+    }
+
+    /** {@code application_name}, visible in {@code pg_stat_activity}; printable ASCII, 1 to 63 characters. */
+    public String applicationName() { return applicationName; }
+    public Duration connectTimeout() { return connectTimeout; }
+    /** Server-side {@code statement_timeout}, a backstop behind client-side timeouts. */
+    public Optional<Duration> statementTimeout() { return statementTimeout; }
+    public Optional<Duration> lockTimeout() { return lockTimeout; }
+    public Optional<Duration> idleInTransactionTimeout() { return idleInTransactionTimeout; }
+
+    @Override
+    public String toString() {
+        return "SessionSettings[applicationName=" + applicationName + ", connectTimeout=" + connectTimeout
+                + ", statementTimeout=" + statementTimeout.map(Duration::toString).orElse("server")
+                + ", lockTimeout=" + lockTimeout.map(Duration::toString).orElse("server")
+                + ", idleInTransactionTimeout=" + idleInTransactionTimeout.map(Duration::toString).orElse("server") + "]";
+    }
+
+    /** Builds {@link SessionSettings}. */
+    public static final class Builder {
+        private String applicationName = DEFAULT_APPLICATION_NAME;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Optional<Duration> statementTimeout = Optional.empty();
+        private Optional<Duration> lockTimeout = Optional.empty();
+        private Optional<Duration> idleInTransactionTimeout = Optional.empty();
+
+        private Builder() {
+        }
+
+        public Builder applicationName(String applicationName) {
+            Objects.requireNonNull(applicationName, "applicationName");
+            if (!APPLICATION_NAME.matcher(applicationName).matches()) {
+                throw new ConfigurationException("DB_APPLICATION_NAME", "must be 1 to 63 printable ASCII characters but was '" + applicationName + "'");
+            }
+            this.applicationName = applicationName;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = Checks.positive("DB_CONNECT_TIMEOUT", connectTimeout);
+            return this;
+        }
+
+        public Builder statementTimeout(Duration statementTimeout) {
+            this.statementTimeout = Optional.of(Checks.positive("DB_STATEMENT_TIMEOUT", statementTimeout));
+            return this;
+        }
+
+        public Builder lockTimeout(Duration lockTimeout) {
+            this.lockTimeout = Optional.of(Checks.positive("DB_LOCK_TIMEOUT", lockTimeout));
+            return this;
+        }
+
+        public Builder idleInTransactionTimeout(Duration idleInTransactionTimeout) {
+            this.idleInTransactionTimeout = Optional.of(Checks.positive("DB_IDLE_IN_TRANSACTION_TIMEOUT", idleInTransactionTimeout));
+            return this;
+        }
+
+        public SessionSettings build() {
+            return new SessionSettings(this);
+        }
+    }
+}
