@@ -1,0 +1,158 @@
+package io.reactivedb.error;
+
+import io.r2dbc.postgresql.api.ErrorDetails;
+import io.r2dbc.postgresql.api.PostgresqlException;
+import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
+import io.r2dbc.spi.R2dbcTransientResourceException;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The one place where driver, pool and network failures become {@link ReactiveDbException}s.
+ *
+ * <p>Classification looks at the root cause, never at a wrapper: r2dbc-postgresql reports lost
+ * connections ({@code 08xxx}), admin shutdown ({@code 57P01}) and statement timeouts
+ * ({@code 57014}) as non-transient types, so the SQLSTATE decides, not the exception class.
+ */
+public final class ErrorTranslator {
+
+    /** SQLSTATEs that say the server or the connection went away, not that the statement was wrong. */
+    private static final Set<String> CONNECTION_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+    private static final Set<String> SERIALIZATION_STATES = Set.of("40001", "40P01");
+    private static final Pattern QUOTED = Pattern.compile("\"[^\"]*\"");
+
+    private ErrorTranslator() {
+    }
+
+    /**
+     * Translates {@code error} raised on {@code endpoint} during {@code phase}.
+     *
+     * @param mayHaveWritten whether the work may change data and was not declared idempotent: a
+     *                       connection lost during {@link Phase#EXECUTE} then makes the outcome
+     *                       unknown instead of retry-safe
+     */
+    public static ReactiveDbException translate(Throwable error, String endpoint, Phase phase, boolean mayHaveWritten) {
+        if (error instanceof ReactiveDbException known) {
+            return known;
+        }
+        String sqlState = sqlStateOf(error);
+        if (isConnectionFailure(error, sqlState)) {
+            return connectionFailure(error, endpoint, phase, mayHaveWritten, sqlState);
+        }
+        if (sqlState != null && SERIALIZATION_STATES.contains(sqlState)) {
+            return new DbTransactionException("[" + endpoint + "] " + sqlState + " " + serverMessage(error, sqlState)
+                    + " (the transaction was rolled back; it is safe to run it again)", error, sqlState, endpoint, true);
+        }
+        if (phase == Phase.ACQUIRE) {
+            // Authentication, TLS and similar set-up failures: nothing was sent, but trying again
+            // will not help, so they are not marked retry-safe.
+            return new DbConnectionException("[" + endpoint + "] could not open a connection: " + describe(error, sqlState),
+                    error, sqlState, endpoint, false);
+        }
+        if (phase == Phase.COMMIT) {
+            return new DbTransactionException("[" + endpoint + "] commit failed: " + describe(error, sqlState), error, sqlState, endpoint, false);
+        }
+        ErrorDetails details = detailsOf(error);
+        return new DbQueryException("[" + endpoint + "] " + describe(error, sqlState), error, sqlState, endpoint, false,
+                details == null ? null : details.getConstraintName().orElse(null),
+                details == null ? null : details.getTableName().orElse(null),
+                details == null ? null : details.getDetail().orElse(null));
+    }
+
+    /** Whether {@code error} means the connection or server failed rather than the statement. */
+    public static boolean isConnectionFailure(Throwable error) {
+        return isConnectionFailure(error, sqlStateOf(error));
+    }
+
+    /** The SQLSTATE of the deepest cause that carries one, or null. */
+    public static @Nullable String sqlStateOf(Throwable error) {
+        String found = null;
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String state = null;
+            if (t instanceof PostgresqlException pg && pg.getErrorDetails() != null) {
+                state = pg.getErrorDetails().getCode();
+            }
+            if (state == null && t instanceof R2dbcException r2dbc) {
+                state = r2dbc.getSqlState();
+            }
+            if (state != null && state.length() == 5) {
+                found = state;
+            }
+        }
+        return found;
+    }
+
+    private static boolean isConnectionFailure(Throwable error, @Nullable String sqlState) {
+        if (sqlState != null) {
+            return sqlState.startsWith("08") || CONNECTION_STATES.contains(sqlState);
+        }
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException || t instanceof R2dbcNonTransientResourceException
+                    || t instanceof R2dbcTransientResourceException || t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ReactiveDbException connectionFailure(Throwable error, String endpoint, Phase phase, boolean mayHaveWritten,
+                                                         @Nullable String sqlState) {
+        String what = describe(error, sqlState);
+        switch (phase) {
+            case ACQUIRE:
+                return new DbConnectionException("[" + endpoint + "] could not get a connection: " + what, error, sqlState, endpoint, true);
+            case COMMIT:
+                return new DbOutcomeUnknownException("[" + endpoint + "] connection lost during commit, the transaction may or may not"
+                        + " have been committed: " + what, error, sqlState, endpoint);
+            default:
+                if (mayHaveWritten) {
+                    return new DbOutcomeUnknownException("[" + endpoint + "] connection lost after a write may have reached the server;"
+                            + " check before trying again: " + what, error, sqlState, endpoint);
+                }
+                return new DbConnectionException("[" + endpoint + "] connection lost while the work ran: " + what, error, sqlState, endpoint, true);
+        }
+    }
+
+    private static String describe(Throwable error, @Nullable String sqlState) {
+        return sqlState == null ? rootMessage(error) : sqlState + " " + serverMessage(error, sqlState);
+    }
+
+    /**
+     * The server's primary message. For data errors ({@code 22xxx}) PostgreSQL quotes the offending
+     * input value, which may be a bound parameter; those quotes are masked.
+     */
+    private static String serverMessage(Throwable error, String sqlState) {
+        ErrorDetails details = detailsOf(error);
+        String message = details != null ? details.getMessage() : rootMessage(error);
+        if (sqlState.startsWith("22") && message != null) {
+            message = QUOTED.matcher(message).replaceAll("\"?\"");
+        }
+        return message == null ? "" : message;
+    }
+
+    private static @Nullable ErrorDetails detailsOf(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof PostgresqlException pg && pg.getErrorDetails() != null && pg.getErrorDetails().getCode() != null) {
+                return pg.getErrorDetails();
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        String outer = error.getMessage();
+        if (root != error && outer != null && !outer.equals(message)) {
+            return outer + " (" + root.getClass().getSimpleName() + (message == null ? "" : ": " + message) + ")";
+        }
+        return root.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+}

@@ -1,0 +1,164 @@
+package io.reactivedb.pool;
+
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.pool.PoolMetrics;
+import io.r2dbc.postgresql.PostgresqlConnectionConfiguration;
+import io.r2dbc.postgresql.PostgresqlConnectionFactory;
+import io.r2dbc.postgresql.client.SSLMode;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.R2dbcTimeoutException;
+import io.r2dbc.spi.ValidationDepth;
+import io.reactivedb.config.EndpointSettings;
+import io.reactivedb.config.PoolSettings;
+import io.reactivedb.config.SessionSettings;
+import io.reactivedb.config.TlsSettings;
+import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.error.ErrorTranslator;
+import io.reactivedb.error.Phase;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import reactor.core.publisher.Mono;
+
+/**
+ * The connection pool of one endpoint: r2dbc-pool over r2dbc-postgresql.
+ *
+ * <p>Every limit r2dbc-pool leaves open by default is set: acquire timeout, create timeout,
+ * validation timeout, maximum lifetime, maximum idle time and background eviction. Validation on
+ * acquire is {@link ValidationDepth#LOCAL} (the socket must be open; no round trip) unless a
+ * validation query is configured. TCP keepalive is on. Statement, lock and idle-in-transaction
+ * timeouts and {@code application_name} are sent as startup parameters, so they are the session's
+ * defaults and {@code RESET ALL} returns to them.
+ *
+ * <p>{@link #acquire()} translates every failure through {@link ErrorTranslator}; a caller that
+ * waited past the acquire timeout gets a {@link DbPoolExhaustedException} carrying the pool state.
+ */
+public final class EndpointPool {
+
+    private final EndpointSettings endpoint;
+    private final ConnectionPool pool;
+    private final int maxSize;
+    private final Duration acquireTimeout;
+    private final LongAdder acquireTimeouts = new LongAdder();
+    private final Mono<Connection> acquire;
+
+    private EndpointPool(EndpointSettings endpoint, ConnectionPool pool, PoolSettings settings) {
+        this.endpoint = endpoint;
+        this.pool = pool;
+        this.maxSize = settings.maxSize();
+        this.acquireTimeout = settings.acquireTimeout();
+        this.acquire = pool.create().onErrorMap(this::translateAcquireFailure);
+    }
+
+    /** Builds the pool; it opens no connection until {@link #warmUp()} or the first acquire. */
+    public static EndpointPool create(EndpointSettings endpoint, PoolSettings poolSettings, SessionSettings session) {
+        PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(connectionConfiguration(endpoint, session));
+        ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(factory)
+                .name("reactive-db-" + endpoint.name())
+                .initialSize(poolSettings.minIdle())
+                .minIdle(poolSettings.minIdle())
+                .maxSize(poolSettings.maxSize())
+                .maxAcquireTime(poolSettings.acquireTimeout())
+                .maxCreateConnectionTime(session.connectTimeout())
+                .maxValidationTime(poolSettings.validationTimeout())
+                .maxLifeTime(poolSettings.maxLifetime())
+                .maxIdleTime(poolSettings.maxIdleTime())
+                .backgroundEvictionInterval(poolSettings.evictionInterval())
+                .validationDepth(ValidationDepth.LOCAL)
+                .acquireRetry(0)
+                .registerJmx(false);
+        poolSettings.validationQuery().ifPresent(pool::validationQuery);
+        return new EndpointPool(endpoint, new ConnectionPool(pool.build()), poolSettings);
+    }
+
+    /** The r2dbc-postgresql configuration for {@code endpoint}; the password is read on each connect. */
+    public static PostgresqlConnectionConfiguration connectionConfiguration(EndpointSettings endpoint, SessionSettings session) {
+        Map<String, String> options = new LinkedHashMap<>();
+        session.statementTimeout().ifPresent(d -> options.put("statement_timeout", millis(d)));
+        session.lockTimeout().ifPresent(d -> options.put("lock_timeout", millis(d)));
+        session.idleInTransactionTimeout().ifPresent(d -> options.put("idle_in_transaction_session_timeout", millis(d)));
+        PostgresqlConnectionConfiguration.Builder builder = PostgresqlConnectionConfiguration.builder()
+                .host(endpoint.host())
+                .port(endpoint.port())
+                .database(endpoint.database())
+                .username(endpoint.username())
+                .applicationName(session.applicationName())
+                .connectTimeout(session.connectTimeout())
+                .tcpKeepAlive(true)
+                .tcpNoDelay(true)
+                .options(options);
+        if (!endpoint.password().isEmpty()) {
+            builder.password(() -> endpoint.password().reveal());
+        }
+        applyTls(builder, endpoint.tls());
+        return builder.build();
+    }
+
+    private static void applyTls(PostgresqlConnectionConfiguration.Builder builder, TlsSettings tls) {
+        builder.sslMode(SSLMode.valueOf(tls.mode().name()));
+        tls.rootCert().ifPresent(path -> builder.sslRootCert(path.toString()));
+        tls.cert().ifPresent(path -> builder.sslCert(path.toString()));
+        tls.key().ifPresent(path -> builder.sslKey(path.toString()));
+    }
+
+    private static String millis(Duration duration) {
+        return Long.toString(duration.toMillis());
+    }
+
+    /** The endpoint this pool connects to. */
+    public EndpointSettings endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * A connection from the pool; closing it returns it. Fails with a translated
+     * {@link io.reactivedb.error.ReactiveDbException}: {@link DbPoolExhaustedException} after the
+     * acquire timeout, {@link io.reactivedb.error.DbConnectionException} when no connection could
+     * be opened.
+     */
+    public Mono<Connection> acquire() {
+        return acquire;
+    }
+
+    /** Opens connections up to the configured minimum; emits how many were opened. */
+    public Mono<Integer> warmUp() {
+        return pool.warmup().onErrorMap(e -> ErrorTranslator.translate(e, endpoint.name(), Phase.ACQUIRE, false));
+    }
+
+    public PoolStatistics statistics() {
+        PoolMetrics metrics = pool.getMetrics().orElse(null);
+        if (metrics == null) {
+            return new PoolStatistics(0, 0, 0, 0, maxSize, acquireTimeouts.sum());
+        }
+        return new PoolStatistics(metrics.acquiredSize(), metrics.idleSize(), metrics.pendingAcquireSize(),
+                metrics.allocatedSize(), metrics.getMaxAllocatedSize(), acquireTimeouts.sum());
+    }
+
+    /** Closes every connection, idle ones at once and acquired ones as they come back. */
+    public Mono<Void> close() {
+        return pool.disposeLater();
+    }
+
+    public boolean isClosed() {
+        return pool.isDisposed();
+    }
+
+    private Throwable translateAcquireFailure(Throwable error) {
+        if (error instanceof R2dbcTimeoutException && error.getCause() instanceof TimeoutException) {
+            // r2dbc-pool's maxAcquireTime fired: no connection came free in time.
+            acquireTimeouts.increment();
+            PoolStatistics stats = statistics();
+            return new DbPoolExhaustedException("[" + endpoint.name() + "] no connection available within "
+                    + acquireTimeout.toMillis() + " ms, the acquire timeout (" + stats.describe() + ")", error, endpoint.name(), stats);
+        }
+        return ErrorTranslator.translate(error, endpoint.name(), Phase.ACQUIRE, false);
+    }
+
+    @Override
+    public String toString() {
+        return "EndpointPool[" + endpoint.describe() + ", " + statistics().describe() + "]";
+    }
+}

@@ -1,0 +1,55 @@
+package io.reactivedb.routing;
+
+import io.r2dbc.spi.Parameter;
+import io.r2dbc.spi.Parameters;
+import io.r2dbc.spi.Row;
+import io.r2dbc.spi.Statement;
+import java.util.List;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * One connection lent to a unit of work by {@link ReactiveDbRouter}. Valid only inside the function
+ * it was passed to; statements run in order on the same server session.
+ *
+ * <p>Values are always bound as parameters ({@code $1}, {@code $2}, …), never concatenated into
+ * SQL. A {@code null} value needs its type: pass {@link #nullOf(Class)}.
+ *
+ * <p>Statements that change session state ({@code SET} without {@code LOCAL}, {@code RESET},
+ * {@code LISTEN}, {@code PREPARE}, {@code set_config(…)}, session advisory locks, temporary
+ * tables) are noticed and the connection is discarded instead of being returned to the pool, so the
+ * next borrower always gets a clean session.
+ */
+public interface DbSession {
+
+    /** The name of the endpoint this session runs on, for example {@code replica-1}. */
+    String endpoint();
+
+    /**
+     * Runs a query and maps each row. The mapper must not return {@code null}.
+     *
+     * @param params values for {@code $1}, {@code $2}, …; a {@link Parameter} is bound as given
+     */
+    <T> Flux<T> query(String sql, Function<? super Row, ? extends T> mapper, Object... params);
+
+    /** Runs a statement and emits the number of rows it changed. */
+    Mono<Long> execute(String sql, Object... params);
+
+    /**
+     * Runs one statement once per parameter row, in one round trip batch, and emits each row count
+     * in order.
+     */
+    Flux<Long> executeBatch(String sql, List<Object[]> parameterRows);
+
+    /**
+     * A raw R2DBC statement for what the methods above do not cover (named binds, fetch size,
+     * generated keys). Bind values with {@code bind}; never build SQL from values.
+     */
+    Statement statement(String sql);
+
+    /** A typed SQL {@code NULL} to pass as a parameter value. */
+    static Parameter nullOf(Class<?> type) {
+        return Parameters.in(type);
+    }
+}

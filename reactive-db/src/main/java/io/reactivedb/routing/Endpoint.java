@@ -1,0 +1,69 @@
+package io.reactivedb.routing;
+
+import io.reactivedb.config.EndpointRole;
+import io.reactivedb.config.EndpointSettings;
+import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.pool.PoolStatistics;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One server the router talks to, with its pool. The public methods are a read-only view; routing
+ * state is changed only by the router.
+ */
+public final class Endpoint {
+
+    private final EndpointSettings settings;
+    private final EndpointPool pool;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean inRotation = true;
+
+    Endpoint(EndpointSettings settings, EndpointPool pool) {
+        this.settings = settings;
+        this.pool = pool;
+    }
+
+    /** Log-safe name, unique within the router: {@code primary}, {@code replica-1}, … */
+    public String name() {
+        return settings.name();
+    }
+
+    /** The role this endpoint was configured with. */
+    public EndpointRole role() {
+        return settings.role();
+    }
+
+    public EndpointSettings settings() {
+        return settings;
+    }
+
+    public PoolStatistics poolStatistics() {
+        return pool.statistics();
+    }
+
+    /** Units of work on this endpoint from subscription to termination, waiting for a connection included. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Whether reads may be routed here. */
+    public boolean isInRotation() {
+        return inRotation;
+    }
+
+    void inRotation(boolean inRotation) {
+        this.inRotation = inRotation;
+    }
+
+    EndpointPool pool() {
+        return pool;
+    }
+
+    AtomicInteger inFlightCounter() {
+        return inFlight;
+    }
+
+    @Override
+    public String toString() {
+        return "Endpoint[" + settings.describe() + ", role=" + role() + ", inRotation=" + inRotation + ", inFlight=" + inFlight() + "]";
+    }
+}

@@ -1,0 +1,187 @@
+package io.reactivedb.routing;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.Parameter;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Row;
+import io.r2dbc.spi.Statement;
+import io.r2dbc.spi.ValidationDepth;
+import io.r2dbc.spi.Wrapped;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * A pooled connection lent to one unit of work, and the {@link DbSession} over it.
+ *
+ * <p>Release hygiene: whatever way the work ends, {@link #release()} hands the connection back
+ * clean. A transaction left open (also one begun with a raw {@code BEGIN}, which r2dbc-pool does
+ * not track, or with {@code setAutoCommit(false)}/savepoints) is rolled back, as the server reports
+ * its transaction state on every reply. A session whose state was changed is discarded. Cleanup
+ * that fails or takes longer than {@code cleanupTimeout} discards the connection.
+ */
+final class Lease implements DbSession {
+
+    private static final Logger log = LoggerFactory.getLogger(Lease.class);
+
+    private final Endpoint endpoint;
+    private final Connection connection;
+    private final Scheduler scheduler;
+    private final Duration cleanupTimeout;
+    private volatile boolean sessionChanged;
+
+    Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout) {
+        this.endpoint = endpoint;
+        this.connection = connection;
+        this.scheduler = scheduler;
+        this.cleanupTimeout = cleanupTimeout;
+    }
+
+    @Override
+    public String endpoint() {
+        return endpoint.name();
+    }
+
+    @Override
+    public <T> Flux<T> query(String sql, Function<? super Row, ? extends T> mapper, Object... params) {
+        Objects.requireNonNull(mapper, "mapper");
+        return Flux.defer(() -> Flux.from(bound(sql, params).execute()))
+                .concatMap(result -> result.map((row, metadata) -> mapper.apply(row)));
+    }
+
+    @Override
+    public Mono<Long> execute(String sql, Object... params) {
+        return Flux.defer(() -> Flux.from(bound(sql, params).execute()))
+                .concatMap(Result::getRowsUpdated)
+                .reduce(0L, Long::sum);
+    }
+
+    @Override
+    public Flux<Long> executeBatch(String sql, List<Object[]> parameterRows) {
+        Objects.requireNonNull(parameterRows, "parameterRows");
+        return Flux.defer(() -> {
+            if (parameterRows.isEmpty()) {
+                return Flux.empty();
+            }
+            Statement statement = statement(sql);
+            for (int row = 0; row < parameterRows.size(); row++) {
+                if (row > 0) {
+                    statement.add();
+                }
+                bind(statement, parameterRows.get(row));
+            }
+            return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated);
+        });
+    }
+
+    @Override
+    public Statement statement(String sql) {
+        Objects.requireNonNull(sql, "sql");
+        if (SessionStateGuard.changesSessionState(sql)) {
+            sessionChanged = true;
+        }
+        return connection.createStatement(sql);
+    }
+
+    private Statement bound(String sql, Object[] params) {
+        return bind(statement(sql), params);
+    }
+
+    private static Statement bind(Statement statement, Object[] params) {
+        for (int i = 0; i < params.length; i++) {
+            Object value = params[i];
+            if (value == null) {
+                throw new IllegalArgumentException("parameter $" + (i + 1) + " is null; pass DbSession.nullOf(Type.class) for a typed NULL");
+            }
+            if (value instanceof Parameter parameter) {
+                statement.bind(i, parameter);
+            } else {
+                statement.bind(i, value);
+            }
+        }
+        return statement;
+    }
+
+    Mono<Void> begin(TransactionOptions options) {
+        return Mono.from(connection.beginTransaction(options.definition()));
+    }
+
+    Mono<Void> commit() {
+        return Mono.from(connection.commitTransaction());
+    }
+
+    /** Work completed: give the connection back. */
+    Mono<Void> release() {
+        return Mono.defer(() -> {
+            if (sessionChanged) {
+                log.debug("[{}] session state was changed; discarding the connection", endpoint.name());
+                return discard();
+            }
+            if (!connection.isAutoCommit()) {
+                // Also catches a transaction begun with a raw BEGIN, which r2dbc-pool does not track.
+                return attempt(Mono.from(connection.rollbackTransaction()), "roll back a transaction left open")
+                        .flatMap(clean -> clean ? giveBack() : discard());
+            }
+            return giveBack();
+        });
+    }
+
+    /**
+     * Work was cancelled mid-flight. The cancelled statement's reply may still be on its way
+     * (r2dbc-pool#198), so the connection goes back only after a round trip proves it is in step
+     * again: a rollback when a transaction is open, a validation query otherwise.
+     */
+    Mono<Void> releaseAfterCancel() {
+        return Mono.defer(() -> {
+            if (sessionChanged) {
+                return discard();
+            }
+            Mono<Void> resync = connection.isAutoCommit()
+                    ? Mono.from(connection.validate(ValidationDepth.REMOTE)).flatMap(valid -> valid
+                            ? Mono.<Void>empty()
+                            : Mono.error(new IllegalStateException("validation query failed")))
+                    : Mono.from(connection.rollbackTransaction());
+            return attempt(resync, "resynchronise the connection after a cancel")
+                    .flatMap(inStep -> inStep ? release() : discard());
+        });
+    }
+
+    /** Runs a cleanup step within the cleanup timeout; emits false when it failed or timed out. */
+    private Mono<Boolean> attempt(Mono<Void> cleanup, String what) {
+        return cleanup
+                .timeout(cleanupTimeout, scheduler)
+                .thenReturn(Boolean.TRUE)
+                .onErrorResume(error -> {
+                    log.debug("[{}] could not {} ({}); discarding the connection", endpoint.name(), what, error.toString());
+                    return Mono.just(Boolean.FALSE);
+                });
+    }
+
+    private Mono<Void> giveBack() {
+        return Mono.from(connection.close()).onErrorResume(error -> {
+            log.warn("[{}] returning a connection to the pool failed: {}", endpoint.name(), error.toString());
+            return Mono.empty();
+        });
+    }
+
+    /**
+     * Closes the physical connection, then releases the pooled handle: r2dbc-pool validates on
+     * release, sees the closed socket and invalidates the slot instead of reusing it.
+     */
+    @SuppressWarnings("unchecked")
+    private Mono<Void> discard() {
+        Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
+        return Mono.from(physical.close())
+                .onErrorResume(error -> {
+                    log.debug("[{}] closing a discarded connection failed: {}", endpoint.name(), error.toString());
+                    return Mono.empty();
+                })
+                .then(Mono.defer(this::giveBack));
+    }
+}
