@@ -15,6 +15,12 @@ public final class ConfigurationException extends IllegalArgumentException {
         this.setting = setting;
     }
 
+    /** As {@link #ConfigurationException(String, String)}, keeping the cause; its message must not hold a secret either. */
+    public ConfigurationException(String setting, String message, Throwable cause) {
+        super(setting + ": " + message, cause);
+        this.setting = setting;
+    }
+
     /** The name of the offending setting, for example {@code DB_POOL_SIZE} or {@code pool.maxSize}. */
     public String setting() {
         return setting;

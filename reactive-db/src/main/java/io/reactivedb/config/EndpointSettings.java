@@ -13,6 +13,10 @@ public final class EndpointSettings {
 
     /** Default port, 5432. */
     public static final int DEFAULT_PORT = 5432;
+    /** Default user, {@code postgres}. */
+    public static final String DEFAULT_USERNAME = "postgres";
+    /** Default database of the builder, {@code postgres}. */
+    public static final String DEFAULT_DATABASE = "postgres";
     /** Default weight of a replica in weighted round robin, 1. */
     public static final int DEFAULT_WEIGHT = 1;
     /** Largest accepted weight, 1000. */
@@ -81,8 +85,8 @@ public final class EndpointSettings {
         private EndpointRole role = EndpointRole.PRIMARY;
         private String host = "localhost";
         private int port = DEFAULT_PORT;
-        private String database = "postgres";
-        private String username = "postgres";
+        private String database = DEFAULT_DATABASE;
+        private String username = DEFAULT_USERNAME;
         private Secret password = Secret.empty();
         private int weight = DEFAULT_WEIGHT;
         private TlsSettings tls = TlsSettings.disabled();

@@ -1,0 +1,102 @@
+package io.reactivedb.devservices;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.reactivedb.config.ConfigurationException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DevClusterOptionsTest {
+
+    @Test
+    void defaults() {
+        DevClusterOptions options = DevClusterOptions.defaults();
+
+        assertThat(options.replicas()).isEqualTo(2);
+        assertThat(options.binDir()).isEmpty();
+        assertThat(options.baseDir()).isAbsolute()
+                .isEqualTo(Path.of("target/reactive-db-devservices").toAbsolutePath().normalize());
+        assertThat(options.database()).isEqualTo("app");
+        assertThat(options.appUser()).isEqualTo("app");
+        assertThat(options.startTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(options.postgresqlConf()).isEmpty();
+    }
+
+    @Test
+    void replicasMustNotBeNegative() {
+        assertThatThrownBy(() -> DevClusterOptions.builder().replicas(-1))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("replicas: must be >= 0 but was -1");
+    }
+
+    @Test
+    void replicasAreCapped() {
+        assertThatThrownBy(() -> DevClusterOptions.builder().replicas(DevClusterOptions.MAX_REPLICAS + 1))
+                .hasMessageContaining("replicas").hasMessageContaining("<= " + DevClusterOptions.MAX_REPLICAS);
+    }
+
+    @Test
+    void startTimeoutMustBePositive() {
+        assertThatThrownBy(() -> DevClusterOptions.builder().startTimeout(Duration.ZERO))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("startTimeout: must be > 0");
+        assertThatThrownBy(() -> DevClusterOptions.builder().startTimeout(Duration.ofSeconds(-5)))
+                .hasMessageStartingWith("startTimeout:");
+    }
+
+    @Test
+    void databaseAndUserMustBePlainIdentifiers() {
+        assertThatThrownBy(() -> DevClusterOptions.builder().database("App-DB"))
+                .hasMessageStartingWith("database:").hasMessageContaining("'App-DB'");
+        assertThatThrownBy(() -> DevClusterOptions.builder().database("postgres"))
+                .hasMessageStartingWith("database:");
+        assertThatThrownBy(() -> DevClusterOptions.builder().appUser("postgres"))
+                .hasMessageStartingWith("appUser:");
+        assertThatThrownBy(() -> DevClusterOptions.builder().appUser("replicator"))
+                .hasMessageStartingWith("appUser:");
+        assertThatThrownBy(() -> DevClusterOptions.builder().appUser("a b"))
+                .hasMessageStartingWith("appUser:");
+    }
+
+    @Test
+    void baseDirAndBinDirMustNotBeBlank() {
+        assertThatThrownBy(() -> DevClusterOptions.builder().baseDir(Path.of("")))
+                .hasMessageStartingWith("baseDir:");
+        assertThatThrownBy(() -> DevClusterOptions.builder().binDir(Path.of("")))
+                .hasMessageStartingWith("binDir:");
+    }
+
+    @Test
+    void postgresqlConfRejectsManagedSettingsAndLineBreaks() {
+        assertThatThrownBy(() -> DevClusterOptions.builder().postgresqlConf("port", "5432"))
+                .hasMessageStartingWith("postgresqlConf:").hasMessageContaining("'port'");
+        assertThatThrownBy(() -> DevClusterOptions.builder().postgresqlConf("work_mem", "4MB\nfsync = on"))
+                .hasMessageStartingWith("postgresqlConf:").hasMessageContaining("line breaks");
+        assertThatThrownBy(() -> DevClusterOptions.builder().postgresqlConf("bad name", "1"))
+                .hasMessageStartingWith("postgresqlConf:");
+    }
+
+    @Test
+    void builderRoundTripsAndKeepsSettingOrder() {
+        DevClusterOptions options = DevClusterOptions.builder()
+                .replicas(0)
+                .binDir(Path.of("/opt/pg/bin"))
+                .baseDir(Path.of("relative/dir"))
+                .database("orders")
+                .appUser("orders_app")
+                .startTimeout(Duration.ofSeconds(30))
+                .postgresqlConf("work_mem", "16MB")
+                .postgresqlConf("log_min_duration_statement", "0")
+                .build();
+
+        DevClusterOptions copy = options.toBuilder().build();
+
+        assertThat(copy.toString()).isEqualTo(options.toString());
+        assertThat(copy.baseDir()).isAbsolute().endsWithRaw(Path.of("relative/dir"));
+        assertThat(copy.postgresqlConf().keySet()).containsExactly("work_mem", "log_min_duration_statement");
+        assertThat(copy.postgresqlConf()).isEqualTo(Map.of("work_mem", "16MB", "log_min_duration_statement", "0"));
+    }
+}

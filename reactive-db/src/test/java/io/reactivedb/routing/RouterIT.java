@@ -1,0 +1,317 @@
+package io.reactivedb.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.r2dbc.spi.Row;
+import io.reactivedb.config.PoolSettings;
+import io.reactivedb.config.ReactiveDbSettings;
+import io.reactivedb.config.ReplicaSelection;
+import io.reactivedb.config.SessionSettings;
+import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.devservices.DevClusterTest;
+import io.reactivedb.devservices.DevNode;
+import io.reactivedb.error.DbQueryException;
+import io.reactivedb.error.DbUnavailableException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/** The router against the real dev-services cluster: a primary and two streaming replicas. */
+@DevClusterTest
+class RouterIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final DevCluster cluster;
+    private ReactiveDbRouter router;
+    private String applicationName;
+
+    RouterIT(DevCluster cluster) {
+        this.cluster = cluster;
+    }
+
+    @BeforeAll
+    static void schema(DevCluster cluster) {
+        cluster.psql(cluster.primary(), cluster.database(),
+                "CREATE TABLE IF NOT EXISTS router_it (id uuid PRIMARY KEY, note text NOT NULL);"
+                        + "GRANT ALL ON router_it TO " + cluster.appUser());
+    }
+
+    @AfterEach
+    void closeRouter() {
+        if (router != null) {
+            router.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
+
+    private ReactiveDbRouter router(Function<ReactiveDbSettings.Builder, ReactiveDbSettings.Builder> customizer) {
+        applicationName = "router-it-" + UUID.randomUUID().toString().substring(0, 8);
+        ReactiveDbSettings base = cluster.settings();
+        ReactiveDbSettings settings = customizer.apply(base.toBuilder()
+                .session(SessionSettings.builder().applicationName(applicationName).build())).build();
+        router = ReactiveDbRouter.create(settings);
+        return router;
+    }
+
+    private ReactiveDbRouter router() {
+        return router(Function.identity());
+    }
+
+    private record Server(boolean inRecovery, int port) {
+        static Server of(Row row) {
+            return new Server(row.get(0, Boolean.class), row.get(1, Integer.class));
+        }
+    }
+
+    private static final String WHERE_AM_I = "SELECT pg_is_in_recovery(), inet_server_port()";
+
+    @Test
+    void readsLandOnReplicasAndWritesOnThePrimary() {
+        ReactiveDbRouter router = router();
+        List<Server> reads = Flux.range(0, 20)
+                .concatMap(i -> router.read(s -> s.query(WHERE_AM_I, Server::of)))
+                .collectList().block(WAIT);
+        assertThat(reads).allMatch(Server::inRecovery);
+        assertThat(reads).extracting(Server::port)
+                .containsOnly(cluster.replicas().stream().map(DevNode::port).toArray(Integer[]::new));
+
+        Server write = router.write(s -> s.query(WHERE_AM_I, Server::of)).single().block(WAIT);
+        assertThat(write.inRecovery()).isFalse();
+        assertThat(write.port()).isEqualTo(cluster.primary().port());
+    }
+
+    @Test
+    void readsFallBackToThePrimaryWhenNoReplicaIsInRotation() {
+        ReactiveDbRouter router = router();
+        router.replicas().forEach(r -> r.inRotation(false));
+        Server server = router.read(s -> s.query(WHERE_AM_I, Server::of)).single().block(WAIT);
+        assertThat(server.port()).isEqualTo(cluster.primary().port());
+    }
+
+    @Test
+    void weightedRoundRobinMatchesTheWeightsOverTenThousandReads() {
+        ReactiveDbRouter router = router(b -> b
+                .replicas(List.of(cluster.settings().replicas().get(0).toBuilder().weight(3).build(),
+                        cluster.settings().replicas().get(1).toBuilder().weight(1).build()))
+                .replicaSelection(ReplicaSelection.WEIGHTED_ROUND_ROBIN));
+        Map<Integer, Long> byPort = Flux.range(0, 10_000)
+                .flatMap(i -> router.read(s -> s.query("SELECT inet_server_port()", row -> row.get(0, Integer.class))), 64)
+                .collect(Collectors.groupingBy(port -> port, Collectors.counting()))
+                .block(Duration.ofMinutes(2));
+        long heavy = byPort.getOrDefault(cluster.replicas().get(0).port(), 0L);
+        long light = byPort.getOrDefault(cluster.replicas().get(1).port(), 0L);
+        assertThat(heavy + light).isEqualTo(10_000);
+        assertThat(heavy / 10_000.0).isCloseTo(0.75, org.assertj.core.data.Offset.offset(0.05));
+        assertThat(light / 10_000.0).isCloseTo(0.25, org.assertj.core.data.Offset.offset(0.05));
+    }
+
+    @Test
+    void leastInFlightSpreadsConcurrentReadsOverBothReplicas() {
+        ReactiveDbRouter router = router(b -> b.replicaSelection(ReplicaSelection.LEAST_IN_FLIGHT));
+        Map<Integer, Long> byPort = Flux.range(0, 400)
+                .flatMap(i -> router.read(s -> s.query("SELECT inet_server_port() FROM pg_sleep(0.002)", row -> row.get(0, Integer.class))), 16)
+                .collect(Collectors.groupingBy(port -> port, Collectors.counting()))
+                .block(WAIT);
+        assertThat(byPort).containsOnlyKeys(cluster.replicas().get(0).port(), cluster.replicas().get(1).port());
+        assertThat(byPort.values()).allMatch(n -> n > 100);
+    }
+
+    @Test
+    void transactionCommitsOnCompletion() {
+        ReactiveDbRouter router = router();
+        UUID id = UUID.randomUUID();
+        StepVerifier.create(router.inTransaction(s -> s.execute("INSERT INTO router_it VALUES ($1, $2)", id, "commit")))
+                .expectNext(1L)
+                .verifyComplete();
+        assertThat(countOnPrimary(id)).isEqualTo(1);
+    }
+
+    @Test
+    void transactionRollsBackOnError() {
+        ReactiveDbRouter router = router();
+        UUID id = UUID.randomUUID();
+        Flux<Long> failing = router.inTransaction(s -> s.execute("INSERT INTO router_it VALUES ($1, $2)", id, "rollback")
+                .then(s.execute("INSERT INTO router_it VALUES ($1, $2)", id, "duplicate")));
+        StepVerifier.create(failing)
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(DbQueryException.class);
+                    DbQueryException q = (DbQueryException) e;
+                    assertThat(q.sqlState()).contains("23505");
+                    assertThat(q.constraint()).contains("router_it_pkey");
+                    assertThat(q.endpoint()).contains("primary");
+                    assertThat(q.isRetrySafe()).isFalse();
+                })
+                .verify(WAIT);
+        assertThat(countOnPrimary(id)).isZero();
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void transactionRollsBackOnCancel() {
+        ReactiveDbRouter router = router();
+        UUID id = UUID.randomUUID();
+        Flux<Object> slow = router.inTransaction(s -> s.execute("INSERT INTO router_it VALUES ($1, $2)", id, "cancel")
+                .thenMany(s.query("SELECT 1 FROM pg_sleep(5)", row -> row.get(0))));
+        StepVerifier.create(slow)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(300))
+                .thenCancel()
+                .verify(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+        assertThat(countOnPrimary(id)).isZero();
+    }
+
+    @Test
+    void transactionsRunAtTheIsolationLevelAskedFor() {
+        ReactiveDbRouter router = router();
+        for (Isolation isolation : Isolation.values()) {
+            String level = router.inTransaction(TransactionOptions.of(isolation),
+                    s -> s.query("SHOW transaction_isolation", row -> row.get(0, String.class))).single().block(WAIT);
+            assertThat(level).isEqualTo(isolation.name().toLowerCase().replace('_', ' '));
+        }
+        String defaultLevel = router.inTransaction(s -> s.query("SHOW transaction_isolation", row -> row.get(0, String.class)))
+                .single().block(WAIT);
+        assertThat(defaultLevel).isEqualTo("read committed");
+    }
+
+    @Test
+    void readOnlyTransactionRunsOnAReplicaAndCannotWrite() {
+        ReactiveDbRouter router = router();
+        Server server = router.inTransaction(TransactionOptions.readOnlyDefaults(), s -> s.query(WHERE_AM_I, Server::of)).single().block(WAIT);
+        assertThat(server.inRecovery()).isTrue();
+
+        router.replicas().forEach(r -> r.inRotation(false));
+        StepVerifier.create(router.inTransaction(TransactionOptions.of(Isolation.SERIALIZABLE).asReadOnly(),
+                        s -> s.execute("INSERT INTO router_it VALUES ($1, $2)", UUID.randomUUID(), "read-only")))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(DbQueryException.class)
+                        .extracting(t -> ((DbQueryException) t).sqlState().orElseThrow()).isEqualTo("25006"))
+                .verify(WAIT);
+    }
+
+    @Test
+    void rawBeginLeftOpenIsRolledBackBeforeTheNextBorrower() {
+        ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(0).maxSize(1).build()));
+        UUID id = UUID.randomUUID();
+        router.write(s -> s.execute("BEGIN").then(s.execute("INSERT INTO router_it VALUES ($1, $2)", id, "raw begin"))).blockLast(WAIT);
+
+        Boolean inTransaction = router.write(s -> s.query(
+                "SELECT pg_current_xact_id_if_assigned() IS NOT NULL OR now() <> statement_timestamp()",
+                row -> row.get(0, Boolean.class))).single().block(WAIT);
+        assertThat(inTransaction).isFalse();
+        assertThat(countOnPrimary(id)).isZero();
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void changedSessionStateNeverReachesTheNextBorrower() {
+        ReactiveDbRouter router = router(b -> b
+                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
+                .session(SessionSettings.builder().applicationName(applicationName).statementTimeout(Duration.ofSeconds(7)).build()));
+        int firstPid = router.write(s -> s.execute("SET statement_timeout = 1").then(
+                s.query("SELECT pg_backend_pid()", row -> row.get(0, Integer.class)).single())).single().block(WAIT);
+        record State(int pid, String timeout) {
+        }
+        State next = router.write(s -> s.query("SELECT pg_backend_pid(), current_setting('statement_timeout')",
+                row -> new State(row.get(0, Integer.class), row.get(1, String.class)))).single().block(WAIT);
+        assertThat(next.timeout()).isEqualTo("7s");
+        assertThat(next.pid()).isNotEqualTo(firstPid);
+    }
+
+    @Test
+    void sessionSettingsAreAppliedToEveryConnection() {
+        ReactiveDbRouter router = router(b -> b.session(SessionSettings.builder().applicationName(applicationName)
+                .statementTimeout(Duration.ofSeconds(9)).lockTimeout(Duration.ofMillis(1500))
+                .idleInTransactionTimeout(Duration.ofSeconds(60)).build()));
+        List<String> settings = router.read(s -> s.query(
+                "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'),"
+                        + " current_setting('idle_in_transaction_session_timeout'), current_setting('application_name')",
+                row -> List.of(row.get(0, String.class), row.get(1, String.class), row.get(2, String.class), row.get(3, String.class))))
+                .single().block(WAIT);
+        assertThat(settings).containsExactly("9s", "1500ms", "1min", applicationName);
+    }
+
+    @Test
+    void tenThousandRandomCancelsLeaveNoConnectionBehind() {
+        ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(2).maxSize(8).build()));
+        AtomicInteger completed = new AtomicInteger();
+        Map<String, Integer> errors = new java.util.concurrent.ConcurrentHashMap<>();
+        Flux.range(0, 10_000)
+                .flatMap(i -> {
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    Flux<Object> work = switch (i % 4) {
+                        case 0 -> router.read(s -> s.query("SELECT generate_series(1, 200)", row -> row.get(0)));
+                        // ThreadLocalRandom, not UUID.randomUUID(): this runs on event-loop threads, where
+                        // SecureRandom's read of /dev/urandom is (rightly) reported by BlockHound.
+                        case 1 -> router.inTransaction(s -> s.execute("INSERT INTO router_it VALUES ($1, $2)",
+                                        new UUID(random.nextLong(), random.nextLong()), "cancel")
+                                .thenMany(s.query("SELECT generate_series(1, 50)", row -> row.get(0))));
+                        case 2 -> router.write(s -> s.execute("BEGIN").thenMany(s.query("SELECT generate_series(1, 50)", row -> row.get(0))));
+                        default -> router.read(s -> s.query("SELECT 1 FROM pg_sleep(0.001)", row -> row.get(0)));
+                    };
+                    Flux<Object> cancelled = random.nextBoolean()
+                            ? work.take(random.nextInt(0, 60))
+                            : work.take(Duration.ofNanos(random.nextLong(0, 3_000_000)));
+                    return cancelled.doOnComplete(completed::incrementAndGet).onErrorResume(e -> {
+                        errors.merge(e.toString(), 1, Integer::sum);
+                        return Mono.empty();
+                    });
+                }, 64)
+                .blockLast(Duration.ofMinutes(3));
+        assertThat(errors).isEmpty();
+        assertThat(completed.get()).isEqualTo(10_000);
+        assertPoolsIdleAndNoOpenTransactions();
+
+        // Every pooled connection still works.
+        List<Integer> ones = Flux.range(0, 200)
+                .flatMap(i -> router.read(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))), 16)
+                .collectList().block(WAIT);
+        assertThat(ones).hasSize(200).containsOnly(1);
+    }
+
+    @Test
+    void shutdownLetsInFlightWorkFinishAndRefusesNewWork() {
+        ReactiveDbRouter router = router();
+        Mono<Integer> inFlight = router.write(s -> s.query("SELECT 42 FROM pg_sleep(0.5)", row -> row.get(0, Integer.class))).single().cache();
+        inFlight.subscribe();
+        Mono.delay(Duration.ofMillis(100)).block();
+        Mono<Void> shutdown = router.shutdown(Duration.ofSeconds(10));
+        shutdown.subscribe();
+
+        StepVerifier.create(router.read(s -> s.query("SELECT 1", row -> row.get(0))))
+                .expectError(DbUnavailableException.class)
+                .verify(WAIT);
+        assertThat(inFlight.block(WAIT)).isEqualTo(42);
+        shutdown.block(WAIT);
+        assertThat(router.endpoints()).allMatch(e -> e.pool().isClosed());
+        assertThat(router.shutdown()).isSameAs(shutdown);
+    }
+
+    private int countOnPrimary(UUID id) {
+        return Integer.parseInt(cluster.psql(cluster.primary(), cluster.database(),
+                "SELECT count(*) FROM router_it WHERE id = '" + id + "'"));
+    }
+
+    /** The pool's view and the server's: nothing acquired, no session of this test left in a transaction. */
+    private void assertPoolsIdleAndNoOpenTransactions() {
+        Flux.interval(Duration.ofMillis(20))
+                .filter(t -> router.endpoints().stream().allMatch(e -> e.poolStatistics().acquired() == 0 && e.inFlight() == 0))
+                .next()
+                .block(Duration.ofSeconds(10));
+        for (DevNode node : cluster.nodes()) {
+            String open = cluster.psql(node, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+                    + applicationName + "' AND state LIKE 'idle in transaction%'");
+            assertThat(open).as("sessions idle in transaction on %s", node.name()).isEqualTo("0");
+        }
+    }
+}
