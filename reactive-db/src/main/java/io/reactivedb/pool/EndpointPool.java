@@ -63,14 +63,15 @@ public final class EndpointPool {
                 .maxSize(poolSettings.maxSize())
                 .maxAcquireTime(poolSettings.acquireTimeout())
                 .maxCreateConnectionTime(session.connectTimeout())
-                .maxValidationTime(poolSettings.validationTimeout())
                 .maxLifeTime(poolSettings.maxLifetime())
                 .maxIdleTime(poolSettings.maxIdleTime())
                 .backgroundEvictionInterval(poolSettings.evictionInterval())
                 .validationDepth(ValidationDepth.LOCAL)
                 .acquireRetry(0)
                 .registerJmx(false);
-        poolSettings.validationQuery().ifPresent(pool::validationQuery);
+        // Local validation is a flag check that cannot hang; a timeout around it would only arm and
+        // cancel a timer on every acquire. The bound matters for a validation query's round trip.
+        poolSettings.validationQuery().ifPresent(query -> pool.validationQuery(query).maxValidationTime(poolSettings.validationTimeout()));
         return new EndpointPool(endpoint, new ConnectionPool(pool.build()), poolSettings);
     }
 

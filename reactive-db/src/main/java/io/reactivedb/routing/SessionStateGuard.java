@@ -1,5 +1,6 @@
 package io.reactivedb.routing;
 
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -19,10 +20,26 @@ final class SessionStateGuard {
                     + "|\\bset_config\\s*\\(|\\bpg_advisory_lock(?:_shared)?\\s*\\(|\\bpg_try_advisory_lock(?:_shared)?\\s*\\(",
             Pattern.CASE_INSENSITIVE);
 
+    /**
+     * Verdicts by SQL text. Applications run a bounded set of statements many times, and the
+     * pattern costs about a microsecond per statement, so verdicts are cached; past
+     * {@value #CACHE_LIMIT} distinct texts (SQL built per call) new ones are matched uncached.
+     */
+    private static final int CACHE_LIMIT = 4096;
+    private static final ConcurrentHashMap<String, Boolean> VERDICTS = new ConcurrentHashMap<>();
+
     private SessionStateGuard() {
     }
 
     static boolean changesSessionState(String sql) {
-        return SESSION_CHANGING.matcher(sql).find();
+        Boolean known = VERDICTS.get(sql);
+        if (known != null) {
+            return known;
+        }
+        boolean verdict = SESSION_CHANGING.matcher(sql).find();
+        if (VERDICTS.size() < CACHE_LIMIT) {
+            VERDICTS.put(sql, verdict);
+        }
+        return verdict;
     }
 }
