@@ -192,8 +192,9 @@ class RouterIT {
         assertThat(server.inRecovery()).isTrue();
 
         router.replicas().forEach(r -> r.inRotation(false));
+        UUID id = UUID.randomUUID();
         StepVerifier.create(router.inTransaction(TransactionOptions.of(Isolation.SERIALIZABLE).asReadOnly(),
-                        s -> s.execute("INSERT INTO router_it VALUES ($1, $2)", UUID.randomUUID(), "read-only")))
+                        s -> s.execute("INSERT INTO router_it VALUES ($1, $2)", id, "read-only")))
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(DbQueryException.class)
                         .extracting(t -> ((DbQueryException) t).sqlState().orElseThrow()).isEqualTo("25006"))
                 .verify(WAIT);
