@@ -4,7 +4,10 @@ import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.pool.EndpointPool;
 import io.reactivedb.pool.PoolStatistics;
+import io.reactivedb.health.EndpointHealth;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One server the router talks to, with its pool. The public methods are a read-only view; routing
@@ -15,11 +18,14 @@ public final class Endpoint {
     private final EndpointSettings settings;
     private final EndpointPool pool;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private volatile boolean inRotation = true;
+    private volatile boolean inRotation;
+    private volatile @Nullable EndpointHealth health;
 
     Endpoint(EndpointSettings settings, EndpointPool pool) {
         this.settings = settings;
         this.pool = pool;
+        // Until the health monitor has probed, trust the configuration: replicas take reads.
+        this.inRotation = settings.role() == EndpointRole.REPLICA;
     }
 
     /** Log-safe name, unique within the router: {@code primary}, {@code replica-1}, … */
@@ -52,6 +58,16 @@ public final class Endpoint {
 
     void inRotation(boolean inRotation) {
         this.inRotation = inRotation;
+    }
+
+    /** What the health monitor saw at its last round; empty before the first round or without monitoring. */
+    public Optional<EndpointHealth> health() {
+        return Optional.ofNullable(health);
+    }
+
+    void health(EndpointHealth health) {
+        this.health = health;
+        this.inRotation = health.inRotation();
     }
 
     EndpointPool pool() {

@@ -7,6 +7,7 @@ import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
+import io.reactivedb.health.Lsn;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -106,6 +107,23 @@ final class Lease implements DbSession {
             }
         }
         return statement;
+    }
+
+    /** Makes the release discard this connection instead of returning it. */
+    void discardOnRelease() {
+        sessionChanged = true;
+    }
+
+    /**
+     * The primary's WAL insert position, read after a write's commit: a replica that has replayed
+     * up to it shows the write. {@code pg_current_wal_insert_lsn()} rather than the flush position,
+     * which may lag behind the commit record under {@code synchronous_commit = off}.
+     */
+    Mono<Lsn> walInsertPosition() {
+        return Flux.from(connection.createStatement("SELECT pg_current_wal_insert_lsn()::text").execute())
+                .concatMap(result -> result.map((row, metadata) -> String.valueOf(row.get(0, String.class))))
+                .next()
+                .map(Lsn::parse);
     }
 
     Mono<Void> begin(TransactionOptions options) {

@@ -1,12 +1,20 @@
 package io.reactivedb.routing;
 
+import io.r2dbc.spi.R2dbcException;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.ReactiveDbSettings;
+import io.reactivedb.config.SessionSettings;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
+import io.reactivedb.error.ReactiveDbException;
+import io.reactivedb.health.EndpointHealth;
+import io.reactivedb.health.HealthMonitor;
+import io.reactivedb.health.HealthSettings;
+import io.reactivedb.health.HealthSnapshot;
+import io.reactivedb.health.Lsn;
+import io.reactivedb.health.PostgresProbe;
 import io.reactivedb.pool.EndpointPool;
-import io.r2dbc.spi.R2dbcException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,23 +42,26 @@ import reactor.core.scheduler.Schedulers;
  * on completion, error or cancellation (see {@link DbSession} for release hygiene).
  *
  * <ul>
- *   <li>{@link #read} goes to a replica chosen by the configured
- *       {@link io.reactivedb.config.ReplicaSelection}; with no replica in rotation, to the primary.</li>
- *   <li>{@link #write} goes to the primary.</li>
- *   <li>{@link #inTransaction} runs the work in one transaction: on the primary, or on a replica when
- *       read-only; committed when the work completes, rolled back when it fails or is cancelled.</li>
+ *   <li>{@link #read} goes where its {@link ReadConsistency} allows: a replica in rotation chosen by
+ *       the configured {@link io.reactivedb.config.ReplicaSelection}, else the writable primary.</li>
+ *   <li>{@link #write} goes to the writable primary, as observed by the health monitor: after a
+ *       failover, to the promoted server; never to a server in recovery.</li>
+ *   <li>{@link #inTransaction} runs the work in one transaction: on the primary, or where reads go
+ *       when read-only; committed when the work completes, rolled back when it fails or is
+ *       cancelled.</li>
  * </ul>
  *
- * <p>Failures arrive as {@link io.reactivedb.error.ReactiveDbException}s. Errors thrown by the
- * caller's own code (a mapper, an argument check) pass through unchanged.
+ * <p>Failures arrive as {@link ReactiveDbException}s. Errors thrown by the caller's own code (a
+ * mapper, an argument check) pass through unchanged.
  *
- * <p>The router owns its pools: {@link #shutdown()} stops taking work, waits for in-flight work up
- * to a deadline and closes them.
+ * <p>The router owns its pools and its health monitor: {@link #shutdown()} stops taking work, waits
+ * for in-flight work up to a deadline, stops probing and closes the pools.
  */
 public final class ReactiveDbRouter {
 
     private static final Logger log = LoggerFactory.getLogger(ReactiveDbRouter.class);
     private static final Duration IDLE_POLL = Duration.ofMillis(10);
+    private static final String READ_ONLY_TRANSACTION = "25006";
 
     private final ReactiveDbSettings settings;
     private final Scheduler scheduler;
@@ -59,8 +70,10 @@ public final class ReactiveDbRouter {
     private final List<Endpoint> replicas;
     private final List<Endpoint> endpoints;
     private final ReplicaSelector selector;
+    private final @Nullable HealthMonitor health;
     private final AtomicReference<@Nullable Mono<Void>> shutdown = new AtomicReference<>();
     private volatile boolean accepting = true;
+    private volatile @Nullable Endpoint writer;
 
     private ReactiveDbRouter(Builder builder) {
         this.settings = builder.settings;
@@ -76,14 +89,48 @@ public final class ReactiveDbRouter {
         all.add(primary);
         all.addAll(replicas);
         this.endpoints = List.copyOf(all);
-        this.selector = ReplicaSelector.of(settings.replicaSelection(), replicas);
+        this.selector = ReplicaSelector.of(settings.replicaSelection(), endpoints);
+        this.writer = primary;
+        this.health = builder.healthSettings == null ? null : monitor(builder.healthSettings);
+        if (health != null) {
+            health.start();
+        }
     }
 
     private Endpoint endpoint(EndpointSettings endpoint) {
         return new Endpoint(endpoint, EndpointPool.create(endpoint, settings.pool(), settings.session()));
     }
 
-    /** A router with the default scheduler ({@link Schedulers#parallel()}). Opens no connection yet. */
+    private HealthMonitor monitor(HealthSettings healthSettings) {
+        SessionSettings probeSession = settings.session().toBuilder()
+                .applicationName(probeApplicationName(settings.session().applicationName()))
+                .connectTimeout(healthSettings.probeTimeout())
+                .build();
+        List<HealthMonitor.Target> targets = new ArrayList<>();
+        for (Endpoint endpoint : endpoints) {
+            targets.add(new HealthMonitor.Target(endpoint.name(), endpoint.role(),
+                    new PostgresProbe(endpoint.name(), EndpointPool.connectionConfiguration(endpoint.settings(), probeSession)),
+                    endpoint::poolStatistics));
+        }
+        return new HealthMonitor(targets, Optional.of(primary.name()), healthSettings, scheduler, this::apply);
+    }
+
+    /** Probes show up in {@code pg_stat_activity} as the application name plus {@code " health"}. */
+    private static String probeApplicationName(String applicationName) {
+        String suffix = " health";
+        int room = 63 - suffix.length();
+        return (applicationName.length() > room ? applicationName.substring(0, room) : applicationName) + suffix;
+    }
+
+    /** Applies a health round: rotation and last observation per endpoint, and where writes go. */
+    private void apply(HealthSnapshot snapshot) {
+        for (EndpointHealth endpointHealth : snapshot.endpoints()) {
+            endpoint(endpointHealth.endpoint()).ifPresent(endpoint -> endpoint.health(endpointHealth));
+        }
+        writer = snapshot.writer().flatMap(this::endpoint).orElse(null);
+    }
+
+    /** A router with the default scheduler ({@link Schedulers#parallel()}) and health monitoring. */
     public static ReactiveDbRouter create(ReactiveDbSettings settings) {
         return builder(settings).build();
     }
@@ -92,21 +139,29 @@ public final class ReactiveDbRouter {
         return new Builder(settings);
     }
 
-    /**
-     * Runs read-only work on a replica in rotation, else on the primary. Reads are idempotent: a
-     * connection lost mid-read is reported as retry-safe.
-     */
+    /** {@link #read(ReadConsistency, Function)} with {@link ReadConsistency#eventual()}. */
     public <T> Flux<T> read(Function<? super DbSession, ? extends Publisher<T>> work) {
-        return run(null, false, null, work);
+        return read(ReadConsistency.eventual(), work);
     }
 
     /**
-     * Runs work on the primary, outside an explicit transaction (each statement commits on its
-     * own). A connection lost after a statement was sent is reported as
-     * {@link io.reactivedb.error.DbOutcomeUnknownException}.
+     * Runs read-only work where {@code consistency} allows (see {@link ReadConsistency}), else on
+     * the writable primary. Reads are idempotent: a connection lost mid-read is reported as
+     * retry-safe.
+     */
+    public <T> Flux<T> read(ReadConsistency consistency, Function<? super DbSession, ? extends Publisher<T>> work) {
+        Objects.requireNonNull(consistency, "consistency");
+        return run(consistency, false, null, work);
+    }
+
+    /**
+     * Runs work on the writable primary, outside an explicit transaction (each statement commits
+     * on its own). A connection lost after a statement was sent is reported as
+     * {@link io.reactivedb.error.DbOutcomeUnknownException}. With a {@link ConsistencySession} in
+     * the context, the session's token moves to the write's WAL position.
      */
     public <T> Flux<T> write(Function<? super DbSession, ? extends Publisher<T>> work) {
-        return run(primary, true, null, work);
+        return run(null, true, null, work);
     }
 
     /** {@link #inTransaction(TransactionOptions, Function)} with {@link TransactionOptions#defaults()}. */
@@ -117,50 +172,91 @@ public final class ReactiveDbRouter {
     /**
      * Runs work in one transaction: begun with the options' isolation and access mode, committed
      * when the work completes, rolled back when it fails or the subscriber cancels. Read-only
-     * transactions go where reads go; others to the primary. A connection lost before the commit
-     * was sent leaves nothing behind (the server rolls back) and is retry-safe; one lost during the
-     * commit is reported as {@link io.reactivedb.error.DbOutcomeUnknownException}.
+     * transactions go where {@link ReadConsistency#eventual()} reads go; others to the writable
+     * primary. A connection lost before the commit was sent leaves nothing behind (the server rolls
+     * back) and is retry-safe; one lost during the commit is reported as
+     * {@link io.reactivedb.error.DbOutcomeUnknownException}.
      */
     public <T> Flux<T> inTransaction(TransactionOptions options, Function<? super DbSession, ? extends Publisher<T>> work) {
         Objects.requireNonNull(options, "options");
-        return run(options.readOnly() ? null : primary, false, options, work);
+        return run(options.readOnly() ? ReadConsistency.eventual() : null, false, options, work);
     }
 
-    private <T> Flux<T> run(@Nullable Endpoint fixed, boolean mayHaveWritten, @Nullable TransactionOptions tx,
+    /**
+     * @param consistency null for work that may write (it goes to the writer), else the read's level
+     */
+    private <T> Flux<T> run(@Nullable ReadConsistency consistency, boolean mayHaveWritten, @Nullable TransactionOptions tx,
                             Function<? super DbSession, ? extends Publisher<T>> work) {
         Objects.requireNonNull(work, "work");
-        return Flux.defer(() -> {
+        boolean writes = consistency == null;
+        return Flux.deferContextual(context -> {
             if (!accepting) {
                 return Flux.error(new DbUnavailableException("the router is shut down and takes no new work", null));
             }
-            Endpoint endpoint = fixed != null ? fixed : readEndpoint();
+            Optional<ConsistencySession> session = ConsistencySession.from(context);
+            Endpoint endpoint = writes ? writer : readEndpoint(consistency, session);
+            if (endpoint == null) {
+                return Flux.error(new DbUnavailableException(writes || consistency.level() == ReadConsistency.Level.STRONG
+                        ? "no writable primary: every server is down or in recovery"
+                        : "no endpoint can serve a " + consistency + " read", null));
+            }
+            ConsistencySession tracked = writes ? session.orElse(null) : null;
             AtomicInteger inFlight = endpoint.inFlightCounter();
             inFlight.incrementAndGet();
             return Flux.usingWhen(
                             endpoint.pool().acquire().map(connection -> new Lease(endpoint, connection, scheduler, cleanupTimeout)),
-                            lease -> body(lease, tx, mayHaveWritten, work),
-                            lease -> tx == null ? lease.release() : commitAndRelease(lease),
+                            lease -> body(lease, writes, tx, mayHaveWritten, work),
+                            lease -> complete(lease, tx != null, tracked),
                             (lease, error) -> lease.release(),
                             Lease::releaseAfterCancel)
                     .doFinally(signal -> inFlight.decrementAndGet());
         });
     }
 
-    private <T> Flux<T> body(Lease lease, @Nullable TransactionOptions tx, boolean mayHaveWritten,
+    private <T> Flux<T> body(Lease lease, boolean writes, @Nullable TransactionOptions tx, boolean mayHaveWritten,
                              Function<? super DbSession, ? extends Publisher<T>> work) {
         Flux<T> result = Flux.defer(() -> work.apply(lease));
         if (tx != null) {
             result = lease.begin(tx).thenMany(result);
         }
-        return result.onErrorMap(ReactiveDbRouter::isDriverFailure,
-                error -> ErrorTranslator.translate(error, lease.endpoint(), Phase.EXECUTE, mayHaveWritten));
+        return result.onErrorMap(ReactiveDbRouter::isDriverFailure, error -> {
+            ReactiveDbException translated = ErrorTranslator.translate(error, lease.endpoint(), Phase.EXECUTE, mayHaveWritten);
+            if (writes && READ_ONLY_TRANSACTION.equals(translated.sqlState().orElse(null))) {
+                onWriteToReadOnlyServer(lease);
+            }
+            return translated;
+        });
     }
 
-    private Mono<Void> commitAndRelease(Lease lease) {
-        return lease.commit()
-                .onErrorResume(error -> lease.release().then(Mono.error(
+    /**
+     * A write met {@code 25006}: the server taken for the primary is read-only now (demoted under
+     * us). Its connection is discarded, the topology is checked at once, and the error is reported
+     * as is: never retried on the same server.
+     */
+    private void onWriteToReadOnlyServer(Lease lease) {
+        lease.discardOnRelease();
+        log.warn("[{}] rejected a write as read-only (25006); re-checking the topology", lease.endpoint());
+        if (health != null) {
+            health.probeNow();
+        }
+    }
+
+    private Mono<Void> complete(Lease lease, boolean transaction, @Nullable ConsistencySession session) {
+        Mono<Void> done = transaction
+                ? lease.commit().onErrorResume(error -> lease.release().then(Mono.error(
                         isDriverFailure(error) ? ErrorTranslator.translate(error, lease.endpoint(), Phase.COMMIT, true) : error)))
-                .then(Mono.defer(lease::release));
+                : Mono.empty();
+        if (session != null) {
+            done = done.then(lease.walInsertPosition()
+                    .doOnNext(session::advance)
+                    .onErrorResume(error -> {
+                        log.debug("[{}] could not read the WAL position after a write: {}", lease.endpoint(), error.toString());
+                        session.markUncertain();
+                        return Mono.empty();
+                    })
+                    .then());
+        }
+        return done.then(Mono.defer(lease::release));
     }
 
     /** Driver, pool and network failures are translated; the caller's own exceptions are not. */
@@ -173,9 +269,32 @@ public final class ReactiveDbRouter {
         return false;
     }
 
-    private Endpoint readEndpoint() {
-        Endpoint replica = selector.select(replicas);
-        return replica != null ? replica : primary;
+    private @Nullable Endpoint readEndpoint(ReadConsistency consistency, Optional<ConsistencySession> session) {
+        Endpoint current = writer;
+        Endpoint replica = switch (consistency.level()) {
+            case STRONG -> null;
+            case EVENTUAL -> selector.select(endpoints, Endpoint::isInRotation);
+            case BOUNDED_STALENESS -> selector.select(endpoints, e -> e.isInRotation() && e.health()
+                    .flatMap(EndpointHealth::lagTime).map(lag -> lag.compareTo(consistency.maxLag()) <= 0).orElse(false));
+            case READ_YOUR_WRITES -> readYourWrites(session);
+        };
+        return replica != null ? replica : current;
+    }
+
+    private @Nullable Endpoint readYourWrites(Optional<ConsistencySession> session) {
+        if (session.isEmpty()) {
+            return selector.select(endpoints, Endpoint::isInRotation);
+        }
+        if (session.get().isUncertain()) {
+            return null;
+        }
+        Optional<ConsistencyToken> token = session.get().token();
+        if (token.isEmpty()) {
+            return selector.select(endpoints, Endpoint::isInRotation);
+        }
+        Lsn needed = token.get().lsn();
+        return selector.select(endpoints, e -> e.isInRotation() && e.health()
+                .flatMap(EndpointHealth::walPosition).map(position -> position.isAtLeast(needed)).orElse(false));
     }
 
     /**
@@ -198,10 +317,9 @@ public final class ReactiveDbRouter {
     }
 
     /**
-     * Stops taking work (new units fail at once with
-     * {@link io.reactivedb.error.DbUnavailableException}), waits up to {@code deadline} for the work
-     * in flight to finish and its connections to come back, then closes every pool. Calling it again
-     * returns the same shutdown.
+     * Stops taking work (new units fail at once with {@link DbUnavailableException}), waits up to
+     * {@code deadline} for the work in flight to finish and its connections to come back, stops
+     * the health monitor, then closes every pool. Calling it again returns the same shutdown.
      */
     public Mono<Void> shutdown(Duration deadline) {
         Objects.requireNonNull(deadline, "deadline");
@@ -216,6 +334,7 @@ public final class ReactiveDbRouter {
                                     "Shutdown deadline of {} passed with {} unit(s) of work in flight; closing the pools anyway",
                                     deadline, inFlight())), scheduler);
                 })
+                .then(health == null ? Mono.empty() : health.stop())
                 .then(Flux.fromIterable(endpoints)
                         .flatMap(endpoint -> endpoint.pool().close().onErrorResume(error -> {
                             log.warn("[{}] closing the pool failed: {}", endpoint.name(), error.toString());
@@ -244,13 +363,32 @@ public final class ReactiveDbRouter {
         return total;
     }
 
+    /**
+     * The health monitor: {@code health().events()} is the hot event stream,
+     * {@code health().snapshot()} the latest state.
+     *
+     * @throws IllegalStateException when the router was built with health monitoring off
+     */
+    public HealthMonitor health() {
+        if (health == null) {
+            throw new IllegalStateException("health monitoring is off for this router (Builder.healthMonitoring(false))");
+        }
+        return health;
+    }
+
     /** Whether {@link #shutdown} has been called. */
     public boolean isShutdown() {
         return !accepting;
     }
 
+    /** The endpoint configured as primary. Writes go to {@link #writer()}, which differs after a failover. */
     public Endpoint primary() {
         return primary;
+    }
+
+    /** Where writes go now: the configured primary until the health monitor observes otherwise. */
+    public Optional<Endpoint> writer() {
+        return Optional.ofNullable(writer);
     }
 
     public List<Endpoint> replicas() {
@@ -263,7 +401,12 @@ public final class ReactiveDbRouter {
     }
 
     public Optional<Endpoint> endpoint(String name) {
-        return endpoints.stream().filter(e -> e.name().equals(name)).findFirst();
+        for (Endpoint endpoint : endpoints) {
+            if (endpoint.name().equals(name)) {
+                return Optional.of(endpoint);
+            }
+        }
+        return Optional.empty();
     }
 
     public ReactiveDbSettings settings() {
@@ -274,14 +417,30 @@ public final class ReactiveDbRouter {
     public static final class Builder {
         private final ReactiveDbSettings settings;
         private Scheduler scheduler = Schedulers.parallel();
+        private @Nullable HealthSettings healthSettings = HealthSettings.defaults();
 
         private Builder(ReactiveDbSettings settings) {
             this.settings = Objects.requireNonNull(settings, "settings");
         }
 
-        /** The scheduler for every delay and timeout of the router; default {@link Schedulers#parallel()}. */
+        /** The scheduler for every delay, interval and timeout of the router; default {@link Schedulers#parallel()}. */
         public Builder scheduler(Scheduler scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /** Health probing and topology tracking; default {@link HealthSettings#defaults()}. */
+        public Builder health(HealthSettings healthSettings) {
+            this.healthSettings = Objects.requireNonNull(healthSettings, "healthSettings");
+            return this;
+        }
+
+        /**
+         * Turns health monitoring off: no probes, the configured topology is trusted as is, and
+         * {@link ReactiveDbRouter#health()} is unavailable. Default on.
+         */
+        public Builder healthMonitoring(boolean enabled) {
+            this.healthSettings = enabled ? (healthSettings == null ? HealthSettings.defaults() : healthSettings) : null;
             return this;
         }
 

@@ -1,23 +1,34 @@
 package io.reactivedb.routing;
 
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Smooth weighted round robin: the order is computed once from the weights (each replica appears
- * {@code weight} times per cycle, spread out rather than in runs), and a counter walks it. A replica
- * out of rotation is skipped, so its share goes to the next ones in the cycle.
+ * Smooth weighted round robin over the endpoints eligible right now. For each set of eligible
+ * endpoints the order is computed once (each appears {@code weight} times per cycle, spread out
+ * rather than in runs) and cached by the set; a counter walks it. So when a replica leaves
+ * rotation the others keep exactly their relative shares.
  */
 final class WeightedRoundRobin implements ReplicaSelector {
 
-    private final int[] order;
+    /** Endpoints are addressed by bit in a {@code long} mask. */
+    static final int MAX_ENDPOINTS = 64;
+
+    private final int[] weights;
+    private final ConcurrentHashMap<Long, int[]> orders = new ConcurrentHashMap<>();
     private final AtomicLong next = new AtomicLong();
 
-    WeightedRoundRobin(List<Endpoint> replicas) {
-        this.order = smoothOrder(replicas.stream().mapToInt(e -> e.settings().weight()).toArray());
+    WeightedRoundRobin(List<Endpoint> endpoints) {
+        if (endpoints.size() > MAX_ENDPOINTS) {
+            throw new IllegalArgumentException("at most " + MAX_ENDPOINTS + " endpoints but got " + endpoints.size());
+        }
+        this.weights = endpoints.stream().mapToInt(e -> e.settings().weight()).toArray();
     }
 
+    /** Slot order for {@code weights}: indexes into the array, each appearing weight times. */
     static int[] smoothOrder(int[] weights) {
         int total = 0;
         for (int w : weights) {
@@ -39,19 +50,37 @@ final class WeightedRoundRobin implements ReplicaSelector {
         return order;
     }
 
-    @Override
-    public @Nullable Endpoint select(List<Endpoint> replicas) {
-        int length = order.length;
-        if (length == 0) {
-            return null;
-        }
-        long start = next.getAndIncrement();
-        for (int i = 0; i < length; i++) {
-            Endpoint candidate = replicas.get(order[(int) ((start + i) % length)]);
-            if (candidate.isInRotation()) {
-                return candidate;
+    private int[] orderFor(long mask) {
+        int members = Long.bitCount(mask);
+        int[] index = new int[members];
+        int[] memberWeights = new int[members];
+        int m = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if ((mask & (1L << i)) != 0) {
+                index[m] = i;
+                memberWeights[m] = weights[i];
+                m++;
             }
         }
-        return null;
+        int[] order = smoothOrder(memberWeights);
+        for (int slot = 0; slot < order.length; slot++) {
+            order[slot] = index[order[slot]];
+        }
+        return order;
+    }
+
+    @Override
+    public @Nullable Endpoint select(List<Endpoint> endpoints, Predicate<Endpoint> eligible) {
+        long mask = 0;
+        for (int i = 0; i < endpoints.size(); i++) {
+            if (eligible.test(endpoints.get(i))) {
+                mask |= 1L << i;
+            }
+        }
+        if (mask == 0) {
+            return null;
+        }
+        int[] order = orders.computeIfAbsent(mask, this::orderFor);
+        return endpoints.get(order[(int) Long.remainderUnsigned(next.getAndIncrement(), order.length)]);
     }
 }

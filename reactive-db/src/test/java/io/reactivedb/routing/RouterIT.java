@@ -60,7 +60,8 @@ class RouterIT {
         ReactiveDbSettings base = cluster.settings();
         ReactiveDbSettings settings = customizer.apply(base.toBuilder()
                 .session(SessionSettings.builder().applicationName(applicationName).build())).build();
-        router = ReactiveDbRouter.create(settings);
+        // These tests steer rotation by hand; the health monitor has its own tests.
+        router = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
         return router;
     }
 

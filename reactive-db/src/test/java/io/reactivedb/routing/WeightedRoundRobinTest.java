@@ -34,7 +34,7 @@ class WeightedRoundRobinTest {
         WeightedRoundRobin selector = new WeightedRoundRobin(replicas);
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 9 * 100; i++) {
-            counts.merge(selector.select(replicas).name(), 1, Integer::sum);
+            counts.merge(selector.select(replicas, Endpoint::isInRotation).name(), 1, Integer::sum);
         }
         assertThat(counts).containsExactlyInAnyOrderEntriesOf(Map.of("replica-1", 500, "replica-2", 300, "replica-3", 100));
     }
@@ -55,14 +55,16 @@ class WeightedRoundRobinTest {
     }
 
     @Test
-    void skipsReplicasOutOfRotationAndReturnsNullWhenNoneIsLeft() {
+    void skipsReplicasOutOfRotationAndKeepsTheOthersShares() {
         WeightedRoundRobin selector = new WeightedRoundRobin(replicas);
         replicas.get(0).inRotation(false);
-        for (int i = 0; i < 50; i++) {
-            assertThat(selector.select(replicas).name()).isNotEqualTo("replica-1");
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 4 * 100; i++) {
+            counts.merge(selector.select(replicas, Endpoint::isInRotation).name(), 1, Integer::sum);
         }
+        assertThat(counts).containsExactlyInAnyOrderEntriesOf(Map.of("replica-2", 300, "replica-3", 100));
         replicas.forEach(r -> r.inRotation(false));
-        assertThat(selector.select(replicas)).isNull();
+        assertThat(selector.select(replicas, Endpoint::isInRotation)).isNull();
     }
 
     @Test
@@ -71,12 +73,12 @@ class WeightedRoundRobinTest {
         replicas.get(0).inFlightCounter().set(4);
         replicas.get(1).inFlightCounter().set(1);
         replicas.get(2).inFlightCounter().set(2);
-        assertThat(selector.select(replicas).name()).isEqualTo("replica-2");
+        assertThat(selector.select(replicas, Endpoint::isInRotation).name()).isEqualTo("replica-2");
 
         replicas.forEach(r -> r.inFlightCounter().set(0));
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 30; i++) {
-            counts.merge(selector.select(replicas).name(), 1, Integer::sum);
+            counts.merge(selector.select(replicas, Endpoint::isInRotation).name(), 1, Integer::sum);
         }
         assertThat(counts).containsOnly(Map.entry("replica-1", 10), Map.entry("replica-2", 10), Map.entry("replica-3", 10));
     }

@@ -1,0 +1,206 @@
+package io.reactivedb.health;
+
+import io.reactivedb.config.EndpointRole;
+import io.reactivedb.pool.PoolStatistics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.BufferOverflowStrategy;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Probes every endpoint once per interval, whatever the number of subscribers, and publishes what
+ * changed.
+ *
+ * <p>{@link #events()} is one hot stream: each subscriber first receives a
+ * {@link HealthEvent.Snapshot} of the current state (as soon as the first round has completed),
+ * then every event as it happens. Delivery never slows the probes: each subscriber has its own
+ * buffer of {@link HealthSettings#subscriberBuffer()} events, drained on the monitor's scheduler;
+ * when a subscriber falls that far behind, its oldest events are dropped (the next snapshot it asks
+ * for is still exact). A subscriber that throws only ends its own subscription.
+ *
+ * <p>A round starts on each interval tick and on {@link #probeNow()}; ticks that arrive while a
+ * round is running are dropped, so probes never pile up. Each probe is bounded by
+ * {@link HealthSettings#probeTimeout()}; a probe that fails or hangs counts as unreachable.
+ */
+public final class HealthMonitor {
+
+    private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
+
+    /** One monitored endpoint. */
+    public record Target(String name, EndpointRole configuredRole, EndpointProbe probe, Supplier<PoolStatistics> pool) {
+    }
+
+    private final List<Target> targets;
+    private final HealthSettings settings;
+    private final Scheduler scheduler;
+    private final TopologyEvaluator evaluator;
+    private final Consumer<HealthSnapshot> onSnapshot;
+    private final Sinks.Many<HealthEvent> events = Sinks.many().multicast().directBestEffort();
+    private final Sinks.Many<HealthSnapshot> snapshots = Sinks.many().replay().latest();
+    private final Sinks.Many<Boolean> triggers = Sinks.many().unicast().onBackpressureBuffer();
+    private final Object lock = new Object();
+    private volatile @Nullable HealthSnapshot current;
+    private HealthSnapshot previous;
+    private @Nullable Disposable loop;
+
+    /**
+     * @param onSnapshot called after each round, before the round's events are published (the
+     *                   router applies the topology here); must not block
+     */
+    public HealthMonitor(List<Target> targets, Optional<String> configuredWriter, HealthSettings settings, Scheduler scheduler,
+                         Consumer<HealthSnapshot> onSnapshot) {
+        this.targets = List.copyOf(targets);
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.onSnapshot = Objects.requireNonNull(onSnapshot, "onSnapshot");
+        List<TopologyEvaluator.Member> members = new ArrayList<>();
+        for (Target target : targets) {
+            members.add(new TopologyEvaluator.Member(target.name(), target.configuredRole()));
+        }
+        this.evaluator = new TopologyEvaluator(members, settings);
+        // What the configuration claims until the first round says otherwise.
+        this.previous = new HealthSnapshot(HealthStatus.HEALTHY, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS)),
+                configuredWriter, false, List.of());
+    }
+
+    /** Starts probing: the first round runs at once. Idempotent. */
+    public synchronized void start() {
+        if (loop != null) {
+            return;
+        }
+        loop = Flux.merge(Flux.interval(Duration.ZERO, settings.interval(), scheduler), triggers.asFlux())
+                .onBackpressureDrop()
+                .concatMap(tick -> round(), 0)
+                .subscribe();
+    }
+
+    /** Asks for a round now (for example after a write hit a read-only server). */
+    public void probeNow() {
+        synchronized (triggers) {
+            triggers.tryEmitNext(Boolean.TRUE);
+        }
+    }
+
+    /** Stops probing and closes the probes' connections. */
+    public Mono<Void> stop() {
+        return Mono.defer(() -> {
+            synchronized (this) {
+                if (loop != null) {
+                    loop.dispose();
+                }
+            }
+            events.tryEmitComplete();
+            return Flux.fromIterable(targets).flatMap(t -> t.probe().close().onErrorResume(e -> Mono.empty())).then();
+        });
+    }
+
+    /** The state after the latest round; waits for the first round if none has completed yet. */
+    public Mono<HealthSnapshot> snapshot() {
+        return snapshots.asFlux().next();
+    }
+
+    /** The latest state, or empty before the first round. */
+    public Optional<HealthSnapshot> current() {
+        return Optional.ofNullable(current);
+    }
+
+    /** The hot event stream: a snapshot first, then changes. See the class description. */
+    public Flux<HealthEvent> events() {
+        return Flux.<HealthEvent>create(sink -> {
+                    Disposable subscription;
+                    synchronized (lock) {
+                        HealthSnapshot now = current;
+                        if (now != null) {
+                            sink.next(new HealthEvent.Snapshot(now.at(), now));
+                        }
+                        subscription = events.asFlux().subscribe(sink::next, sink::error, sink::complete);
+                    }
+                    sink.onDispose(subscription);
+                }, FluxSink.OverflowStrategy.BUFFER)
+                .onBackpressureBuffer(settings.subscriberBuffer(),
+                        dropped -> log.debug("A slow health subscriber dropped {}", dropped.getClass().getSimpleName()),
+                        BufferOverflowStrategy.DROP_OLDEST)
+                .publishOn(scheduler, settings.subscriberBuffer());
+    }
+
+    private Mono<Void> round() {
+        Instant at = Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS));
+        return Flux.fromIterable(targets)
+                .flatMap(target -> probe(target).map(result -> Map.entry(target.name(), result)))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+                .doOnNext(results -> publish(at, results))
+                .onErrorResume(error -> {
+                    log.warn("Health round failed: {}", error.toString());
+                    return Mono.empty();
+                })
+                .then();
+    }
+
+    private Mono<ProbeResult> probe(Target target) {
+        long started = System.nanoTime();
+        return target.probe().probe()
+                .timeout(settings.probeTimeout(), scheduler)
+                .onErrorResume(error -> Mono.just(ProbeResult.failed(Duration.ofNanos(System.nanoTime() - started), describe(error, settings))))
+                .switchIfEmpty(Mono.fromSupplier(() -> ProbeResult.failed(Duration.ofNanos(System.nanoTime() - started), "probe returned nothing")));
+    }
+
+    private static String describe(Throwable error, HealthSettings settings) {
+        if (error instanceof java.util.concurrent.TimeoutException) {
+            return "probe timed out after " + settings.probeTimeout().toMillis() + " ms";
+        }
+        String message = error.getMessage();
+        return error.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    private void publish(Instant at, Map<String, ProbeResult> results) {
+        Map<String, PoolStatistics> pools = new HashMap<>();
+        for (Target target : targets) {
+            pools.put(target.name(), target.pool().get());
+        }
+        synchronized (lock) {
+            TopologyEvaluator.Outcome outcome = evaluator.evaluate(at, results, pools, previous);
+            boolean first = current == null;
+            previous = outcome.snapshot();
+            current = outcome.snapshot();
+            try {
+                onSnapshot.accept(outcome.snapshot());
+            } catch (RuntimeException e) {
+                log.warn("Applying the health snapshot failed", e);
+            }
+            snapshots.tryEmitNext(outcome.snapshot());
+            if (first) {
+                events.tryEmitNext(new HealthEvent.Snapshot(at, outcome.snapshot()));
+            }
+            for (HealthEvent event : outcome.events()) {
+                logEvent(event);
+                events.tryEmitNext(event);
+            }
+        }
+    }
+
+    private static void logEvent(HealthEvent event) {
+        if (event instanceof HealthEvent.EndpointDown || event instanceof HealthEvent.SplitBrain
+                || event instanceof HealthEvent.LagExceeded || event instanceof HealthEvent.PoolExhausted) {
+            log.warn("{}", event);
+        } else {
+            log.info("{}", event);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.reactivedb.health;
+
+import io.reactivedb.config.ConfigurationException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/** How often and how long the monitor probes, and when a replica counts as lagging. */
+public final class HealthSettings {
+
+    /** Default time between probe rounds ({@code DB_HEALTH_INTERVAL}): 5 s. */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
+    /** Default bound on one probe, connect included ({@code DB_HEALTH_TIMEOUT}): 2 s. */
+    public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(2);
+    /** Default replay lag in time over which a replica leaves the read rotation ({@code DB_MAX_REPLICA_LAG}): 10 s. */
+    public static final Duration DEFAULT_MAX_LAG = Duration.ofSeconds(10);
+    /** Default per-subscriber event buffer; when full the oldest event is dropped: 256. */
+    public static final int DEFAULT_SUBSCRIBER_BUFFER = 256;
+
+    private final Duration interval;
+    private final Duration probeTimeout;
+    private final Duration maxLag;
+    private final OptionalLong maxLagBytes;
+    private final int subscriberBuffer;
+
+    private HealthSettings(Builder b) {
+        this.interval = b.interval;
+        this.probeTimeout = b.probeTimeout;
+        this.maxLag = b.maxLag;
+        this.maxLagBytes = b.maxLagBytes;
+        this.subscriberBuffer = b.subscriberBuffer;
+    }
+
+    public static HealthSettings defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Duration interval() { return interval; }
+    public Duration probeTimeout() { return probeTimeout; }
+    public Duration maxLag() { return maxLag; }
+    /** Replay lag in WAL bytes over which a replica leaves rotation; empty (default): time only. */
+    public OptionalLong maxLagBytes() { return maxLagBytes; }
+    public int subscriberBuffer() { return subscriberBuffer; }
+
+    @Override
+    public String toString() {
+        return "HealthSettings[interval=" + interval + ", probeTimeout=" + probeTimeout + ", maxLag=" + maxLag
+                + ", maxLagBytes=" + (maxLagBytes.isPresent() ? maxLagBytes.getAsLong() : "none") + ", subscriberBuffer=" + subscriberBuffer + "]";
+    }
+
+    /** Builds {@link HealthSettings}. */
+    public static final class Builder {
+        private Duration interval = DEFAULT_INTERVAL;
+        private Duration probeTimeout = DEFAULT_PROBE_TIMEOUT;
+        private Duration maxLag = DEFAULT_MAX_LAG;
+        private OptionalLong maxLagBytes = OptionalLong.empty();
+        private int subscriberBuffer = DEFAULT_SUBSCRIBER_BUFFER;
+
+        private Builder() {
+        }
+
+        public Builder interval(Duration interval) {
+            this.interval = positive("DB_HEALTH_INTERVAL", interval);
+            return this;
+        }
+
+        public Builder probeTimeout(Duration probeTimeout) {
+            this.probeTimeout = positive("DB_HEALTH_TIMEOUT", probeTimeout);
+            return this;
+        }
+
+        public Builder maxLag(Duration maxLag) {
+            this.maxLag = positive("DB_MAX_REPLICA_LAG", maxLag);
+            return this;
+        }
+
+        public Builder maxLagBytes(long maxLagBytes) {
+            if (maxLagBytes < 1) {
+                throw new ConfigurationException("DB_MAX_REPLICA_LAG_BYTES", "must be >= 1 but was " + maxLagBytes);
+            }
+            this.maxLagBytes = OptionalLong.of(maxLagBytes);
+            return this;
+        }
+
+        public Builder subscriberBuffer(int subscriberBuffer) {
+            if (subscriberBuffer < 1) {
+                throw new ConfigurationException("health.subscriberBuffer", "must be >= 1 but was " + subscriberBuffer);
+            }
+            this.subscriberBuffer = subscriberBuffer;
+            return this;
+        }
+
+        public HealthSettings build() {
+            if (probeTimeout.compareTo(interval) > 0) {
+                throw new ConfigurationException("DB_HEALTH_TIMEOUT", "must not exceed the probe interval " + interval + " but was " + probeTimeout);
+            }
+            return new HealthSettings(this);
+        }
+
+        private static Duration positive(String setting, Duration value) {
+            Objects.requireNonNull(value, setting);
+            if (value.isZero() || value.isNegative()) {
+                throw new ConfigurationException(setting, "must be > 0 but was " + value);
+            }
+            return value;
+        }
+    }
+}

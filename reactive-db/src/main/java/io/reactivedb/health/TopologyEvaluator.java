@@ -1,0 +1,178 @@
+package io.reactivedb.health;
+
+import io.reactivedb.config.EndpointRole;
+import io.reactivedb.pool.PoolStatistics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Turns one round of probe results into a {@link HealthSnapshot} and the events that differ from
+ * the previous round. Pure: no I/O, no clock; unit-tested on its own.
+ *
+ * <p>Rules:
+ * <ul>
+ *   <li>The writer is the one reachable server not in recovery. Writes never go to a server that
+ *       reports {@code pg_is_in_recovery() = true}, nor to one that could not be probed.</li>
+ *   <li>When several servers are not in recovery (an old primary restarted after a failover), the
+ *       writer is the one on the newest timeline; on a tie the previous writer stays. The round is
+ *       a split brain: status DEGRADED and a {@link HealthEvent.SplitBrain} event.</li>
+ *   <li>Replica lag is measured against the writer's insert position from the same round: bytes,
+ *       and time since the last replayed transaction, which counts as zero once the replica has
+ *       replayed everything the writer had written (an idle primary must not make replicas look
+ *       late).</li>
+ *   <li>Reads may go to reachable servers in recovery within the lag limit, whatever their
+ *       configured role, so a demoted old primary rejoins the read rotation.</li>
+ * </ul>
+ */
+final class TopologyEvaluator {
+
+    /** An endpoint as configured. */
+    record Member(String name, EndpointRole configuredRole) {
+    }
+
+    /** A round's outcome. */
+    record Outcome(HealthSnapshot snapshot, List<HealthEvent> events) {
+    }
+
+    private final List<Member> members;
+    private final HealthSettings settings;
+
+    TopologyEvaluator(List<Member> members, HealthSettings settings) {
+        this.members = List.copyOf(members);
+        this.settings = settings;
+    }
+
+    Outcome evaluate(Instant at, Map<String, ProbeResult> results, Map<String, PoolStatistics> pools, HealthSnapshot previous) {
+        List<HealthEvent> events = new ArrayList<>();
+        List<String> notInRecovery = new ArrayList<>();
+        for (Member member : members) {
+            ProbeResult result = results.get(member.name());
+            if (result != null && result.reachable() && result.role() == ObservedRole.PRIMARY) {
+                notInRecovery.add(member.name());
+            }
+        }
+        boolean splitBrain = notInRecovery.size() > 1;
+        Optional<String> writer = chooseWriter(notInRecovery, results, previous);
+        Optional<Lsn> writerLsn = writer.flatMap(name -> results.get(name).walPosition());
+
+        Map<String, EndpointHealth> byName = new LinkedHashMap<>();
+        for (Member member : members) {
+            ProbeResult result = results.getOrDefault(member.name(), ProbeResult.failed(Duration.ZERO, "not probed"));
+            PoolStatistics pool = pools.getOrDefault(member.name(), new PoolStatistics(0, 0, 0, 0, 0, 0));
+            byName.put(member.name(), endpointHealth(member, result, pool, writer, writerLsn, at));
+        }
+
+        HealthStatus status = status(writer, splitBrain, byName.values());
+        HealthSnapshot snapshot = new HealthSnapshot(status, at, writer, splitBrain, List.copyOf(byName.values()));
+
+        for (EndpointHealth now : byName.values()) {
+            Optional<EndpointHealth> before = previous.endpoint(now.endpoint());
+            diff(at, before, now, events);
+        }
+        if (!writer.equals(previous.writer())) {
+            events.add(new HealthEvent.WriterChanged(at, previous.writer(), writer));
+        }
+        if (splitBrain && !previous.splitBrain()) {
+            events.add(new HealthEvent.SplitBrain(at, List.copyOf(notInRecovery), writer));
+        }
+        if (status != previous.status()) {
+            events.add(new HealthEvent.StatusChanged(at, previous.status(), status));
+        }
+        return new Outcome(snapshot, events);
+    }
+
+    private Optional<String> chooseWriter(List<String> notInRecovery, Map<String, ProbeResult> results, HealthSnapshot previous) {
+        if (notInRecovery.isEmpty()) {
+            return Optional.empty();
+        }
+        if (notInRecovery.size() == 1) {
+            return Optional.of(notInRecovery.get(0));
+        }
+        long newest = notInRecovery.stream().mapToLong(name -> results.get(name).timeline().orElse(0)).max().orElse(0);
+        List<String> onNewest = notInRecovery.stream()
+                .filter(name -> results.get(name).timeline().orElse(0) == newest)
+                .toList();
+        if (previous.writer().isPresent() && onNewest.contains(previous.writer().get())) {
+            return previous.writer();
+        }
+        return onNewest.stream().min(Comparator.comparingInt(this::configuredOrder));
+    }
+
+    private int configuredOrder(String name) {
+        for (int i = 0; i < members.size(); i++) {
+            if (members.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    private EndpointHealth endpointHealth(Member member, ProbeResult result, PoolStatistics pool, Optional<String> writer,
+                                          Optional<Lsn> writerLsn, Instant at) {
+        ObservedRole role = result.reachable() ? result.role() : ObservedRole.UNKNOWN;
+        OptionalLong lagBytes = OptionalLong.empty();
+        Optional<Duration> lagTime = Optional.empty();
+        boolean lagging = false;
+        if (role == ObservedRole.REPLICA) {
+            if (writerLsn.isPresent() && result.walPosition().isPresent()) {
+                lagBytes = OptionalLong.of(writerLsn.get().bytesAfter(result.walPosition().get()));
+            }
+            boolean caughtUp = lagBytes.isPresent() && lagBytes.getAsLong() == 0;
+            lagTime = caughtUp ? Optional.of(Duration.ZERO) : result.lastReplay().map(d -> d.isNegative() ? Duration.ZERO : d);
+            lagging = lagTime.map(t -> t.compareTo(settings.maxLag()) > 0).orElse(false)
+                    || (settings.maxLagBytes().isPresent() && lagBytes.isPresent() && lagBytes.getAsLong() > settings.maxLagBytes().getAsLong());
+        }
+        boolean isWriter = writer.map(member.name()::equals).orElse(false);
+        boolean inRotation = role == ObservedRole.REPLICA && !lagging;
+        return new EndpointHealth(member.name(), member.configuredRole(), role, result.reachable(), result.latency(),
+                result.serverVersion(), result.serverTime(), result.walPosition(), lagBytes, lagTime, lagging, inRotation,
+                isWriter, pool, at, result.error());
+    }
+
+    private static HealthStatus status(Optional<String> writer, boolean splitBrain, Iterable<EndpointHealth> endpoints) {
+        if (writer.isEmpty()) {
+            return HealthStatus.UNHEALTHY;
+        }
+        if (splitBrain) {
+            return HealthStatus.DEGRADED;
+        }
+        for (EndpointHealth endpoint : endpoints) {
+            if (!endpoint.reachable() || endpoint.lagging()) {
+                return HealthStatus.DEGRADED;
+            }
+        }
+        return HealthStatus.HEALTHY;
+    }
+
+    private static void diff(Instant at, Optional<EndpointHealth> before, EndpointHealth now, List<HealthEvent> events) {
+        boolean wasReachable = before.map(EndpointHealth::reachable).orElse(true);
+        if (wasReachable && !now.reachable()) {
+            events.add(new HealthEvent.EndpointDown(at, now.endpoint(), now.error().orElse("probe failed")));
+        } else if (!wasReachable && now.reachable()) {
+            events.add(new HealthEvent.EndpointUp(at, now.endpoint(), now.observedRole()));
+        }
+        ObservedRole beforeRole = before.map(EndpointHealth::observedRole).orElse(ObservedRole.UNKNOWN);
+        if (beforeRole != ObservedRole.UNKNOWN && now.observedRole() != ObservedRole.UNKNOWN && beforeRole != now.observedRole()) {
+            events.add(new HealthEvent.RoleChanged(at, now.endpoint(), beforeRole, now.observedRole()));
+        }
+        boolean wasLagging = before.map(EndpointHealth::lagging).orElse(false);
+        if (!wasLagging && now.lagging()) {
+            events.add(new HealthEvent.LagExceeded(at, now.endpoint(), now.lagBytes(), now.lagTime()));
+        } else if (wasLagging && !now.lagging() && now.reachable()) {
+            events.add(new HealthEvent.LagRecovered(at, now.endpoint(), now.lagBytes(), now.lagTime()));
+        }
+        PoolStatistics pool = now.pool();
+        long timeoutsBefore = before.map(b -> b.pool().acquireTimeouts()).orElse(0L);
+        boolean full = pool.max() > 0 && pool.pending() > 0 && pool.acquired() >= pool.max();
+        if (full || pool.acquireTimeouts() > timeoutsBefore) {
+            events.add(new HealthEvent.PoolExhausted(at, now.endpoint(), pool));
+        }
+    }
+}
