@@ -14,6 +14,8 @@ public final class HealthSettings {
     public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(2);
     /** Default replay lag in time over which a replica leaves the read rotation ({@code DB_MAX_REPLICA_LAG}): 10 s. */
     public static final Duration DEFAULT_MAX_LAG = Duration.ofSeconds(10);
+    /** Default consecutive failed probes before an endpoint counts as down ({@code DB_HEALTH_FAILURES_BEFORE_DOWN}): 2. */
+    public static final int DEFAULT_FAILURES_BEFORE_DOWN = 2;
     /** Default per-subscriber event buffer; when full the oldest event is dropped: 256. */
     public static final int DEFAULT_SUBSCRIBER_BUFFER = 256;
 
@@ -22,8 +24,10 @@ public final class HealthSettings {
     private final Duration maxLag;
     private final OptionalLong maxLagBytes;
     private final int subscriberBuffer;
+    private final int failuresBeforeDown;
 
     private HealthSettings(Builder b) {
+        this.failuresBeforeDown = b.failuresBeforeDown;
         this.interval = b.interval;
         this.probeTimeout = b.probeTimeout;
         this.maxLag = b.maxLag;
@@ -45,11 +49,18 @@ public final class HealthSettings {
     /** Replay lag in WAL bytes over which a replica leaves rotation; empty (default): time only. */
     public OptionalLong maxLagBytes() { return maxLagBytes; }
     public int subscriberBuffer() { return subscriberBuffer; }
+    /**
+     * Consecutive failed probes before an endpoint counts as down. Until then its last good
+     * observation stands (the configured role if it was never reached), so one slow probe (a GC
+     * pause, a cold start) does not take a server out.
+     */
+    public int failuresBeforeDown() { return failuresBeforeDown; }
 
     @Override
     public String toString() {
         return "HealthSettings[interval=" + interval + ", probeTimeout=" + probeTimeout + ", maxLag=" + maxLag
-                + ", maxLagBytes=" + (maxLagBytes.isPresent() ? maxLagBytes.getAsLong() : "none") + ", subscriberBuffer=" + subscriberBuffer + "]";
+                + ", maxLagBytes=" + (maxLagBytes.isPresent() ? maxLagBytes.getAsLong() : "none") + ", subscriberBuffer=" + subscriberBuffer
+                + ", failuresBeforeDown=" + failuresBeforeDown + "]";
     }
 
     /** Builds {@link HealthSettings}. */
@@ -59,8 +70,17 @@ public final class HealthSettings {
         private Duration maxLag = DEFAULT_MAX_LAG;
         private OptionalLong maxLagBytes = OptionalLong.empty();
         private int subscriberBuffer = DEFAULT_SUBSCRIBER_BUFFER;
+        private int failuresBeforeDown = DEFAULT_FAILURES_BEFORE_DOWN;
 
         private Builder() {
+        }
+
+        public Builder failuresBeforeDown(int failuresBeforeDown) {
+            if (failuresBeforeDown < 1) {
+                throw new ConfigurationException("DB_HEALTH_FAILURES_BEFORE_DOWN", "must be >= 1 but was " + failuresBeforeDown);
+            }
+            this.failuresBeforeDown = failuresBeforeDown;
+            return this;
         }
 
         public Builder interval(Duration interval) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,13 +44,20 @@ final class TopologyEvaluator {
 
     private final List<Member> members;
     private final HealthSettings settings;
+    private final Map<String, Integer> failures = new HashMap<>();
+    private final Map<String, ProbeResult> lastGood = new HashMap<>();
 
     TopologyEvaluator(List<Member> members, HealthSettings settings) {
         this.members = List.copyOf(members);
         this.settings = settings;
     }
 
-    Outcome evaluate(Instant at, Map<String, ProbeResult> results, Map<String, PoolStatistics> pools, HealthSnapshot previous) {
+    /**
+     * Evaluates one round. Not thread-safe: it remembers each endpoint's last good probe and its
+     * consecutive failures, so rounds must be evaluated one at a time, in order.
+     */
+    Outcome evaluate(Instant at, Map<String, ProbeResult> probed, Map<String, PoolStatistics> pools, HealthSnapshot previous) {
+        Map<String, ProbeResult> results = withToleratedFailures(probed);
         List<HealthEvent> events = new ArrayList<>();
         List<String> notInRecovery = new ArrayList<>();
         for (Member member : members) {
@@ -86,6 +94,42 @@ final class TopologyEvaluator {
             events.add(new HealthEvent.StatusChanged(at, previous.status(), status));
         }
         return new Outcome(snapshot, events);
+    }
+
+    /**
+     * Replaces a failed probe by the endpoint's last good one (or what its configured role
+     * implies, if it was never reached) until it has failed {@code failuresBeforeDown} times in a
+     * row. The failure's text is kept so it still shows in the snapshot.
+     */
+    private Map<String, ProbeResult> withToleratedFailures(Map<String, ProbeResult> probed) {
+        Map<String, ProbeResult> results = new HashMap<>();
+        for (Member member : members) {
+            ProbeResult result = probed.getOrDefault(member.name(), ProbeResult.failed(Duration.ZERO, "not probed"));
+            if (result.reachable()) {
+                failures.put(member.name(), 0);
+                lastGood.put(member.name(), result);
+                results.put(member.name(), result);
+                continue;
+            }
+            int failed = failures.merge(member.name(), 1, Integer::sum);
+            if (failed < settings.failuresBeforeDown()) {
+                ProbeResult trusted = lastGood.getOrDefault(member.name(), assumed(member));
+                results.put(member.name(), new ProbeResult(true, result.latency(), trusted.serverVersion(), trusted.serverTime(),
+                        trusted.inRecovery(), trusted.walPosition(), trusted.lastReplay(), trusted.timeline(), result.error()));
+            } else {
+                results.put(member.name(), result);
+            }
+        }
+        return results;
+    }
+
+    /** What the configuration says of an endpoint never reached yet. */
+    private static ProbeResult assumed(Member member) {
+        return member.configuredRole() == EndpointRole.PRIMARY
+                ? new ProbeResult(true, Duration.ZERO, Optional.empty(), Optional.empty(), Optional.of(false), Optional.empty(),
+                        Optional.empty(), OptionalLong.empty(), Optional.empty())
+                : new ProbeResult(true, Duration.ZERO, Optional.empty(), Optional.empty(), Optional.of(true), Optional.empty(),
+                        Optional.empty(), OptionalLong.empty(), Optional.empty());
     }
 
     private Optional<String> chooseWriter(List<String> notInRecovery, Map<String, ProbeResult> results, HealthSnapshot previous) {

@@ -4,6 +4,11 @@ import io.r2dbc.spi.R2dbcException;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.SessionSettings;
+import io.reactivedb.error.DbConnectionException;
+import io.reactivedb.error.DbOutcomeUnknownException;
+import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.error.DbQueryException;
+import io.reactivedb.error.DbTransactionException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
@@ -71,6 +76,7 @@ public final class ReactiveDbRouter {
     private final List<Endpoint> endpoints;
     private final ReplicaSelector selector;
     private final @Nullable HealthMonitor health;
+    private final List<QueryListener> listeners;
     private final AtomicReference<@Nullable Mono<Void>> shutdown = new AtomicReference<>();
     private volatile boolean accepting = true;
     private volatile @Nullable Endpoint writer;
@@ -91,6 +97,7 @@ public final class ReactiveDbRouter {
         this.endpoints = List.copyOf(all);
         this.selector = ReplicaSelector.of(settings.replicaSelection(), endpoints);
         this.writer = primary;
+        this.listeners = List.copyOf(builder.listeners);
         this.health = builder.healthSettings == null ? null : monitor(builder.healthSettings);
         if (health != null) {
             health.start();
@@ -203,14 +210,59 @@ public final class ReactiveDbRouter {
             ConsistencySession tracked = writes ? session.orElse(null) : null;
             AtomicInteger inFlight = endpoint.inFlightCounter();
             inFlight.incrementAndGet();
-            return Flux.usingWhen(
-                            endpoint.pool().acquire().map(connection -> new Lease(endpoint, connection, scheduler, cleanupTimeout)),
-                            lease -> body(lease, writes, tx, mayHaveWritten, work),
-                            lease -> complete(lease, tx != null, tracked),
-                            (lease, error) -> lease.release(),
-                            Lease::releaseAfterCancel)
-                    .doFinally(signal -> inFlight.decrementAndGet());
+            Flux<T> unit = Flux.usingWhen(
+                    endpoint.pool().acquire().map(connection -> new Lease(endpoint, connection, scheduler, cleanupTimeout)),
+                    lease -> body(lease, writes, tx, mayHaveWritten, work),
+                    lease -> complete(lease, tx != null, tracked),
+                    (lease, error) -> lease.release(),
+                    Lease::releaseAfterCancel);
+            if (listeners.isEmpty()) {
+                return unit.doFinally(signal -> inFlight.decrementAndGet());
+            }
+            String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
+            return timed(unit, endpoint, operation, inFlight);
         });
+    }
+
+    /** Reports the unit's duration and outcome to the listeners; costs nothing when there are none. */
+    private <T> Flux<T> timed(Flux<T> unit, Endpoint endpoint, String operation, AtomicInteger inFlight) {
+        long started = System.nanoTime();
+        String[] failure = new String[1];
+        return unit
+                .doOnError(error -> failure[0] = outcomeOf(error))
+                .doFinally(signal -> {
+                    inFlight.decrementAndGet();
+                    long nanos = System.nanoTime() - started;
+                    String outcome = switch (signal) {
+                        case ON_COMPLETE -> "success";
+                        case CANCEL -> "cancelled";
+                        default -> failure[0] == null ? "client" : failure[0];
+                    };
+                    for (QueryListener listener : listeners) {
+                        try {
+                            listener.onWork(endpoint, operation, outcome, nanos);
+                        } catch (RuntimeException e) {
+                            log.warn("A query listener failed", e);
+                        }
+                    }
+                });
+    }
+
+    private static String outcomeOf(Throwable error) {
+        if (error instanceof DbPoolExhaustedException) {
+            return "pool_exhausted";
+        } else if (error instanceof DbConnectionException) {
+            return "connection";
+        } else if (error instanceof DbQueryException) {
+            return "query";
+        } else if (error instanceof DbTransactionException) {
+            return "transaction";
+        } else if (error instanceof DbOutcomeUnknownException) {
+            return "outcome_unknown";
+        } else if (error instanceof DbUnavailableException) {
+            return "unavailable";
+        }
+        return "client";
     }
 
     private <T> Flux<T> body(Lease lease, boolean writes, @Nullable TransactionOptions tx, boolean mayHaveWritten,
@@ -341,7 +393,10 @@ public final class ReactiveDbRouter {
                             return Mono.empty();
                         }))
                         .then())
-                .doOnSuccess(done -> log.info("Shut down"))
+                .doOnSuccess(done -> {
+                    listeners.forEach(QueryListener::onShutdown);
+                    log.info("Shut down");
+                })
                 .cache();
         return shutdown.compareAndSet(null, candidate) ? candidate : Objects.requireNonNull(shutdown.get());
     }
@@ -374,6 +429,11 @@ public final class ReactiveDbRouter {
             throw new IllegalStateException("health monitoring is off for this router (Builder.healthMonitoring(false))");
         }
         return health;
+    }
+
+    /** Whether this router runs a health monitor ({@link Builder#healthMonitoring(boolean)}). */
+    public boolean isHealthMonitored() {
+        return health != null;
     }
 
     /** Whether {@link #shutdown} has been called. */
@@ -418,6 +478,7 @@ public final class ReactiveDbRouter {
         private final ReactiveDbSettings settings;
         private Scheduler scheduler = Schedulers.parallel();
         private @Nullable HealthSettings healthSettings = HealthSettings.defaults();
+        private final List<QueryListener> listeners = new ArrayList<>();
 
         private Builder(ReactiveDbSettings settings) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -441,6 +502,12 @@ public final class ReactiveDbRouter {
          */
         public Builder healthMonitoring(boolean enabled) {
             this.healthSettings = enabled ? (healthSettings == null ? HealthSettings.defaults() : healthSettings) : null;
+            return this;
+        }
+
+        /** Adds a listener told about every unit of work (for example {@code ReactiveDbMetrics}). */
+        public Builder queryListener(QueryListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

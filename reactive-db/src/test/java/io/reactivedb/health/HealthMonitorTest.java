@@ -23,7 +23,8 @@ class HealthMonitorTest {
     private static final Duration INTERVAL = Duration.ofSeconds(5);
 
     private final VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    private final HealthSettings settings = HealthSettings.builder().interval(INTERVAL).probeTimeout(Duration.ofSeconds(1)).build();
+    private final HealthSettings settings = HealthSettings.builder().interval(INTERVAL).probeTimeout(Duration.ofSeconds(1))
+            .failuresBeforeDown(1).build();
 
     /** A probe whose next answer the test sets; counts how often it was asked. */
     private static final class ScriptedProbe implements EndpointProbe {

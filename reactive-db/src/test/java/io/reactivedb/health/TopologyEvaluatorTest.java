@@ -21,7 +21,7 @@ class TopologyEvaluatorTest {
             new TopologyEvaluator.Member("primary", EndpointRole.PRIMARY),
             new TopologyEvaluator.Member("replica-1", EndpointRole.REPLICA),
             new TopologyEvaluator.Member("replica-2", EndpointRole.REPLICA)),
-            HealthSettings.builder().maxLag(Duration.ofSeconds(5)).build());
+            HealthSettings.builder().maxLag(Duration.ofSeconds(5)).failuresBeforeDown(1).build());
 
     private final HealthSnapshot initial = new HealthSnapshot(HealthStatus.HEALTHY, T0, Optional.of("primary"), false, List.of());
 
@@ -124,6 +124,31 @@ class TopologyEvaluatorTest {
         HealthSnapshot wasPrimary = round(initial, primary("0/1", 1), replica("0/1", Duration.ZERO), replica("0/1", Duration.ZERO)).snapshot();
         TopologyEvaluator.Outcome demoted = round(wasPrimary, replica("0/1", Duration.ZERO), replica("0/1", Duration.ZERO), down());
         assertThat(demoted.events()).contains(new HealthEvent.RoleChanged(T0, "primary", ObservedRole.PRIMARY, ObservedRole.REPLICA));
+    }
+
+    @Test
+    void oneFailedProbeIsToleratedWhenTwoAreNeededForDown() {
+        TopologyEvaluator tolerant = new TopologyEvaluator(List.of(
+                new TopologyEvaluator.Member("primary", EndpointRole.PRIMARY),
+                new TopologyEvaluator.Member("replica-1", EndpointRole.REPLICA)),
+                HealthSettings.builder().failuresBeforeDown(2).build());
+        // Never reached yet (a cold start): the configured roles stand.
+        TopologyEvaluator.Outcome first = tolerant.evaluate(T0, Map.of("primary", down(), "replica-1", down()), Map.of(), initial);
+        assertThat(first.snapshot().writer()).contains("primary");
+        assertThat(first.snapshot().endpoint("replica-1").orElseThrow().inRotation()).isTrue();
+        assertThat(first.snapshot().endpoint("replica-1").orElseThrow().error()).contains("Connection refused");
+        assertThat(first.events()).isEmpty();
+
+        TopologyEvaluator.Outcome good = tolerant.evaluate(T0, Map.of("primary", primary("0/10", 1), "replica-1", replica("0/10", Duration.ZERO)),
+                Map.of(), first.snapshot());
+        TopologyEvaluator.Outcome oneFailure = tolerant.evaluate(T0, Map.of("primary", primary("0/10", 1), "replica-1", down()), Map.of(),
+                good.snapshot());
+        assertThat(oneFailure.snapshot().status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(oneFailure.events()).isEmpty();
+        TopologyEvaluator.Outcome twoFailures = tolerant.evaluate(T0, Map.of("primary", primary("0/10", 1), "replica-1", down()), Map.of(),
+                oneFailure.snapshot());
+        assertThat(twoFailures.snapshot().status()).isEqualTo(HealthStatus.DEGRADED);
+        assertThat(twoFailures.events()).hasAtLeastOneElementOfType(HealthEvent.EndpointDown.class);
     }
 
     @Test

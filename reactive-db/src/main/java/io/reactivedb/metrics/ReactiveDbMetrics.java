@@ -1,0 +1,156 @@
+package io.reactivedb.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.reactivedb.health.EndpointHealth;
+import io.reactivedb.health.HealthSnapshot;
+import io.reactivedb.health.HealthStatus;
+import io.reactivedb.routing.Endpoint;
+import io.reactivedb.routing.QueryListener;
+import io.reactivedb.routing.ReactiveDbRouter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Micrometer meters for one router. Names are dotted, so Prometheus shows them in snake case
+ * ({@code reactivedb.query} → {@code reactivedb_query_seconds}). Every tag has a small, fixed set of
+ * values: endpoint names, roles, caller-chosen operation names, outcomes; never SQL or parameters.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type, unit</th><th>tags</th></tr>
+ *   <tr><td>{@value #QUERY}</td><td>timer</td><td>endpoint, role, operation, outcome</td></tr>
+ *   <tr><td>{@value #POOL_ACQUIRED}, {@value #POOL_IDLE}, {@value #POOL_PENDING}, {@value #POOL_ALLOCATED}, {@value #POOL_MAX}</td>
+ *       <td>gauge, connections</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #POOL_ACQUIRE_TIMEOUTS}</td><td>counter</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #LAG_BYTES}</td><td>gauge, bytes</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #LAG_SECONDS}</td><td>gauge, seconds</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #ENDPOINT_UP}</td><td>gauge, 1 or 0</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #HEALTH_STATUS}</td><td>gauge, 1 for the current status, else 0</td><td>status</td></tr>
+ * </table>
+ *
+ * <p>Lag and up gauges read NaN until the health monitor has probed. The meters are removed when
+ * the router shuts down (or on {@link #close()}).
+ *
+ * <pre>{@code
+ * ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
+ * ReactiveDbRouter router = ReactiveDbRouter.builder(settings).queryListener(metrics).build();
+ * metrics.bindTo(router);
+ * }</pre>
+ */
+public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
+
+    public static final String QUERY = "reactivedb.query";
+    public static final String POOL_ACQUIRED = "reactivedb.pool.acquired";
+    public static final String POOL_IDLE = "reactivedb.pool.idle";
+    public static final String POOL_PENDING = "reactivedb.pool.pending";
+    public static final String POOL_ALLOCATED = "reactivedb.pool.allocated";
+    public static final String POOL_MAX = "reactivedb.pool.max";
+    public static final String POOL_ACQUIRE_TIMEOUTS = "reactivedb.pool.acquire.timeouts";
+    public static final String LAG_BYTES = "reactivedb.replica.lag.bytes";
+    public static final String LAG_SECONDS = "reactivedb.replica.lag.seconds";
+    public static final String ENDPOINT_UP = "reactivedb.endpoint.up";
+    public static final String HEALTH_STATUS = "reactivedb.health.status";
+
+    private record TimerKey(String endpoint, String role, String operation, String outcome) {
+    }
+
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<TimerKey, Timer> timers = new ConcurrentHashMap<>();
+    private final List<Meter> meters = new CopyOnWriteArrayList<>();
+
+    public ReactiveDbMetrics(MeterRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    /** Registers the gauges and counters of {@code router}'s endpoints and health. */
+    public ReactiveDbMetrics bindTo(ReactiveDbRouter router) {
+        for (Endpoint endpoint : router.endpoints()) {
+            Tags tags = tags(endpoint);
+            gauge(POOL_ACQUIRED, endpoint, tags, "connections", e -> e.poolStatistics().acquired());
+            gauge(POOL_IDLE, endpoint, tags, "connections", e -> e.poolStatistics().idle());
+            gauge(POOL_PENDING, endpoint, tags, "connections", e -> e.poolStatistics().pending());
+            gauge(POOL_ALLOCATED, endpoint, tags, "connections", e -> e.poolStatistics().allocated());
+            gauge(POOL_MAX, endpoint, tags, "connections", e -> e.poolStatistics().max());
+            meters.add(FunctionCounter.builder(POOL_ACQUIRE_TIMEOUTS, endpoint, e -> e.poolStatistics().acquireTimeouts())
+                    .description("Callers that gave up waiting for a connection").tags(tags).register(registry));
+            gauge(LAG_BYTES, endpoint, tags, "bytes", e -> e.health().map(h -> h.lagBytes().isPresent() ? (double) h.lagBytes().getAsLong() : Double.NaN)
+                    .orElse(Double.NaN));
+            gauge(LAG_SECONDS, endpoint, tags, "seconds", e -> e.health().flatMap(EndpointHealth::lagTime)
+                    .map(d -> d.toNanos() / 1e9).orElse(Double.NaN));
+            gauge(ENDPOINT_UP, endpoint, tags, null, e -> e.health().map(h -> h.reachable() ? 1.0 : 0.0).orElse(Double.NaN));
+        }
+        if (router.isHealthMonitored()) {
+            for (HealthStatus status : HealthStatus.values()) {
+                meters.add(Gauge.builder(HEALTH_STATUS, router, r -> r.health().current().map(HealthSnapshot::status)
+                                .map(current -> current == status ? 1.0 : 0.0).orElse(0.0))
+                        .description("1 for the router's current health status, 0 for the others")
+                        .tag("status", status.name().toLowerCase(Locale.ROOT))
+                        .register(registry));
+            }
+        }
+        return this;
+    }
+
+    private void gauge(String name, Endpoint endpoint, Tags tags, @Nullable String unit, ToDoubleFunction<Endpoint> value) {
+        Gauge.Builder<Endpoint> builder = Gauge.builder(name, endpoint, value).tags(tags);
+        if (unit != null) {
+            builder.baseUnit(unit);
+        }
+        meters.add(builder.register(registry));
+    }
+
+    private static Tags tags(Endpoint endpoint) {
+        return Tags.of("endpoint", endpoint.name(), "role", endpoint.role().name().toLowerCase(Locale.ROOT));
+    }
+
+    @Override
+    public void onWork(Endpoint endpoint, String operation, String outcome, long nanos) {
+        String role = endpoint.role().name().toLowerCase(Locale.ROOT);
+        Timer timer = timers.computeIfAbsent(new TimerKey(endpoint.name(), role, operation, outcome), key -> {
+            Timer created = Timer.builder(QUERY)
+                    .description("Units of work from subscription to termination")
+                    .tags("endpoint", key.endpoint(), "role", key.role(), "operation", key.operation(), "outcome", key.outcome())
+                    .publishPercentileHistogram()
+                    .register(registry);
+            meters.add(created);
+            return created;
+        });
+        timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void onShutdown() {
+        close();
+    }
+
+    /** Removes every meter this binder registered. */
+    @Override
+    public void close() {
+        for (Meter meter : meters) {
+            registry.remove(meter);
+        }
+        meters.clear();
+        timers.clear();
+    }
+
+    /** The timer of one endpoint, operation and outcome, if it has recorded anything. */
+    public Optional<Timer> timer(String endpoint, String operation, String outcome) {
+        return timers.entrySet().stream()
+                .filter(e -> e.getKey().endpoint().equals(endpoint) && e.getKey().operation().equals(operation)
+                        && e.getKey().outcome().equals(outcome))
+                .map(java.util.Map.Entry::getValue)
+                .findFirst();
+    }
+}
