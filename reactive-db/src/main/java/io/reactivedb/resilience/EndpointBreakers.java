@@ -1,0 +1,216 @@
+package io.reactivedb.resilience;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
+import io.reactivedb.error.DbUnavailableException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * One Resilience4j {@link CircuitBreaker} per endpoint name, created on first use. Only failures
+ * that {@link FailureClassifier#countsAgainstEndpoint(Throwable) count against the endpoint} are
+ * recorded as failures; every other error is ignored (neither a failure nor a success), so unique
+ * violations or serialization conflicts never open a breaker.
+ *
+ * <p>Breakers do not move from OPEN to HALF_OPEN on a timer (no Resilience4j thread); the first
+ * call after the wait moves them. {@link #allowsCalls(String)} therefore reports an OPEN breaker
+ * whose wait is over as allowing calls, so that a router which takes endpoints out of rotation with
+ * it still sends the trial call.
+ *
+ * <p>Time: breakers built by {@link #create(BreakerSettings, Scheduler)} read the given scheduler's
+ * clock for the open-state wait, slow calls and {@link BreakerTransition#at()}, so a
+ * {@code VirtualTimeScheduler} drives them in tests.
+ */
+public final class EndpointBreakers {
+
+    /** Transitions kept for {@link #transitions()} subscribers that lag, or before the first one subscribes: 256. */
+    public static final int TRANSITION_BUFFER = 256;
+
+    private static final Logger LOG = LoggerFactory.getLogger(EndpointBreakers.class);
+
+    private final CircuitBreakerRegistry registry;
+    private final CircuitBreakerConfig config;
+    private final Clock clock;
+    private final ConcurrentHashMap<String, Tracked> breakers = new ConcurrentHashMap<>();
+    private final Sinks.Many<BreakerTransition> transitions = Sinks.many().multicast().onBackpressureBuffer(TRANSITION_BUFFER, false);
+    private final Object emitLock = new Object();
+    private final AtomicLong droppedTransitions = new AtomicLong();
+
+    private EndpointBreakers(CircuitBreakerRegistry registry, CircuitBreakerConfig config) {
+        this.registry = registry;
+        this.config = config;
+        this.clock = config.getClock();
+    }
+
+    /** Breakers configured from {@code settings}, timed by {@code scheduler}. */
+    public static EndpointBreakers create(BreakerSettings settings, Scheduler scheduler) {
+        CircuitBreakerConfig config = config(settings, scheduler);
+        return new EndpointBreakers(CircuitBreakerRegistry.of(config), config);
+    }
+
+    /**
+     * Breakers created in {@code registry} with its default configuration, except that the record
+     * and ignore predicates are replaced by {@link FailureClassifier#countsAgainstEndpoint(Throwable)}
+     * and the automatic open-to-half-open transition is turned off. Time comes from that
+     * configuration's clock.
+     */
+    public static EndpointBreakers of(CircuitBreakerRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        CircuitBreakerConfig config = classified(CircuitBreakerConfig.from(registry.getDefaultConfig())).build();
+        return new EndpointBreakers(registry, config);
+    }
+
+    /** The Resilience4j configuration {@link #create(BreakerSettings, Scheduler)} uses. */
+    public static CircuitBreakerConfig config(BreakerSettings settings, Scheduler scheduler) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(scheduler, "scheduler");
+        return classified(CircuitBreakerConfig.custom())
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(settings.slidingWindowSize())
+                .minimumNumberOfCalls(settings.minimumNumberOfCalls())
+                .failureRateThreshold(settings.failureRateThreshold())
+                .slowCallRateThreshold(settings.slowCallRateThreshold())
+                .slowCallDurationThreshold(settings.slowCallDuration())
+                .waitDurationInOpenState(settings.waitDurationInOpenState())
+                .permittedNumberOfCallsInHalfOpenState(settings.permittedCallsInHalfOpenState())
+                .clock(new SchedulerClock(scheduler))
+                .currentTimestampFunction(clock -> scheduler.now(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS)
+                .build();
+    }
+
+    private static CircuitBreakerConfig.Builder classified(CircuitBreakerConfig.Builder builder) {
+        return builder
+                .recordException(FailureClassifier::countsAgainstEndpoint)
+                .ignoreException(error -> !FailureClassifier.countsAgainstEndpoint(error))
+                .automaticTransitionFromOpenToHalfOpenEnabled(false);
+    }
+
+    /** The breaker of {@code endpoint}, created on first use. */
+    public CircuitBreaker breaker(String endpoint) {
+        return tracked(endpoint).breaker;
+    }
+
+    /**
+     * Whether {@code endpoint} should stay in rotation: false while its breaker is FORCED_OPEN, or
+     * OPEN and its wait is not over; true otherwise (CLOSED, HALF_OPEN, DISABLED, METRICS_ONLY, or
+     * OPEN with the wait over, so that the next call can move it to HALF_OPEN). Cheap and without
+     * side effects: it neither takes a permission nor changes the state.
+     */
+    public boolean allowsCalls(String endpoint) {
+        Tracked tracked = tracked(endpoint);
+        switch (tracked.breaker.getState()) {
+            case FORCED_OPEN:
+                return false;
+            case OPEN:
+                return clock.instant().isAfter(tracked.openedAt.plus(waitInOpenState()));
+            default:
+                return true;
+        }
+    }
+
+    /**
+     * An operator for {@code transformDeferred} that runs each subscription through the breaker of
+     * {@code endpoint} (Resilience4j's {@link CircuitBreakerOperator}). When the breaker refuses the
+     * call the upstream is not subscribed and the subscriber gets a
+     * {@link DbUnavailableException} that names the endpoint and says the breaker is open.
+     */
+    public <T> Function<Flux<T>, Flux<T>> operator(String endpoint) {
+        CircuitBreaker breaker = breaker(endpoint);
+        CircuitBreakerOperator<T> operator = CircuitBreakerOperator.of(breaker);
+        return flux -> Flux.from(operator.apply(flux))
+                .onErrorMap(error -> error instanceof CallNotPermittedException refused
+                                && breaker.getName().equals(refused.getCausingCircuitBreakerName()),
+                        error -> refused(endpoint, breaker));
+    }
+
+    /**
+     * Every state change of every breaker, as it happens; a hot stream that never completes until
+     * {@link #close()}. Overflow policy: up to {@value #TRANSITION_BUFFER} transitions are buffered
+     * for the slowest subscriber, and before the first subscriber arrives; when the buffer is full,
+     * further transitions are dropped (never the breakers' calls delayed) and counted by
+     * {@link #droppedTransitions()}.
+     */
+    public Flux<BreakerTransition> transitions() {
+        return transitions.asFlux();
+    }
+
+    /** How many transitions were dropped because the {@link #transitions()} buffer was full. */
+    public long droppedTransitions() {
+        return droppedTransitions.get();
+    }
+
+    /** Completes {@link #transitions()}; the breakers keep working. */
+    public void close() {
+        synchronized (emitLock) {
+            transitions.tryEmitComplete();
+        }
+    }
+
+    private Duration waitInOpenState() {
+        // The interval function of a fixed wait returns the same value for every attempt.
+        return Duration.ofMillis(config.getWaitIntervalFunctionInOpenState().apply(1));
+    }
+
+    private Tracked tracked(String endpoint) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        return breakers.computeIfAbsent(endpoint, name -> {
+            CircuitBreaker breaker = registry.circuitBreaker(name, config);
+            Tracked tracked = new Tracked(breaker, clock.instant());
+            breaker.getEventPublisher().onStateTransition(event -> {
+                Instant at = clock.instant();
+                CircuitBreaker.StateTransition change = event.getStateTransition();
+                if (change.getToState() == CircuitBreaker.State.OPEN) {
+                    tracked.openedAt = at;
+                }
+                LOG.info("[{}] circuit breaker {} -> {}", name, change.getFromState(), change.getToState());
+                emit(new BreakerTransition(name, change.getFromState(), change.getToState(), at));
+            });
+            return tracked;
+        });
+    }
+
+    private void emit(BreakerTransition transition) {
+        Sinks.EmitResult result;
+        synchronized (emitLock) {
+            // Transitions of different breakers may happen on different threads at once; the lock
+            // serializes the emissions, which a multicast sink requires.
+            result = transitions.tryEmitNext(transition);
+        }
+        if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED) {
+            droppedTransitions.incrementAndGet();
+        }
+    }
+
+    private static DbUnavailableException refused(String endpoint, CircuitBreaker breaker) {
+        CircuitBreaker.State state = breaker.getState();
+        String why = state == CircuitBreaker.State.HALF_OPEN
+                ? "circuit breaker is half-open and all its trial calls are in flight; the call was not sent"
+                : "circuit breaker is open (" + state + ") after too many connection failures; the call was not sent";
+        return new DbUnavailableException("[" + endpoint + "] " + why, endpoint);
+    }
+
+    private static final class Tracked {
+        final CircuitBreaker breaker;
+        volatile Instant openedAt;
+
+        Tracked(CircuitBreaker breaker, Instant createdAt) {
+            this.breaker = breaker;
+            // A breaker that already existed in a passed-in registry may be OPEN: wait one interval.
+            this.openedAt = createdAt;
+        }
+    }
+}

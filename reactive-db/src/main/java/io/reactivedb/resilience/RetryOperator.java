@@ -1,0 +1,127 @@
+package io.reactivedb.resilience;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
+
+/**
+ * Retries a whole unit of work: on an error that the predicate accepts it waits the
+ * {@link Backoff} delay on the given {@link Scheduler} and subscribes to the upstream again, so a
+ * router chooses a fresh connection, and possibly a fresh endpoint, for the next attempt. Apply it
+ * with {@code transformDeferred}:
+ *
+ * <pre>{@code
+ * router.read(session -> ...)
+ *       .transformDeferred(RetryOperator.retry(settings, scheduler, FailureClassifier::isRetryable, RetryListener.logging()));
+ * }</pre>
+ *
+ * <p>Rules:
+ * <ul>
+ *   <li>at most {@link RetrySettings#maxAttempts()} subscriptions in all, and no retry starts later
+ *       than {@link RetrySettings#maxTotalTime()} after the first subscription (measured with
+ *       {@code scheduler.now(MILLISECONDS)});</li>
+ *   <li>once an element has reached the subscriber, an error is never retried: a partially consumed
+ *       stream is not restarted silently, the error is passed on;</li>
+ *   <li>when it gives up after more than one attempt, it fails with the last error and adds the
+ *       earlier attempts' errors to it as suppressed exceptions (distinct instances only);</li>
+ *   <li>cancelling during a delay cancels the delay; nothing is resubscribed.</li>
+ * </ul>
+ */
+public final class RetryOperator {
+
+    private RetryOperator() {
+    }
+
+    /** {@link #retry(RetrySettings, Scheduler, Predicate, RetryListener)} retrying what {@link FailureClassifier#isRetryable(Throwable)} accepts. */
+    public static <T> Function<Flux<T>, Flux<T>> retry(RetrySettings settings, Scheduler scheduler, RetryListener listener) {
+        return retry(settings, scheduler, FailureClassifier::isRetryable, listener);
+    }
+
+    /**
+     * The retry operator, with jitter drawn from {@link ThreadLocalRandom} (non-blocking).
+     *
+     * @param retryable which errors may be retried; typically {@link FailureClassifier#isRetryable(Throwable)}
+     * @param listener  told about each retry before its delay
+     */
+    public static <T> Function<Flux<T>, Flux<T>> retry(RetrySettings settings, Scheduler scheduler, Predicate<Throwable> retryable,
+                                                        RetryListener listener) {
+        return retry(settings, scheduler, retryable, listener, () -> ThreadLocalRandom.current().nextDouble());
+    }
+
+    /**
+     * As {@link #retry(RetrySettings, Scheduler, Predicate, RetryListener)}, with the jitter's
+     * random values in {@code [0, 1]} from {@code random}, for tests.
+     */
+    public static <T> Function<Flux<T>, Flux<T>> retry(RetrySettings settings, Scheduler scheduler, Predicate<Throwable> retryable,
+                                                        RetryListener listener, DoubleSupplier random) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(retryable, "retryable");
+        Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(random, "random");
+        return upstream -> Flux.defer(() -> {
+            Attempts attempts = new Attempts(scheduler.now(TimeUnit.MILLISECONDS));
+            return upstream
+                    .doOnNext(element -> attempts.emitted = true)
+                    .retryWhen(Retry.from(signals -> signals.concatMap(signal -> {
+                        Throwable error = signal.failure();
+                        int next = attempts.failed(error) + 1;
+                        if (attempts.emitted || next > settings.maxAttempts() || !retryable.test(error)) {
+                            return Mono.error(attempts.finalError(error));
+                        }
+                        Duration elapsed = Duration.ofMillis(scheduler.now(TimeUnit.MILLISECONDS) - attempts.startMillis);
+                        Duration delay = Backoff.delay(next, elapsed, settings, random).orElse(null);
+                        if (delay == null) {
+                            return Mono.error(attempts.finalError(error));
+                        }
+                        listener.onRetry(next, settings.maxAttempts(), FailureClassifier.classify(error), error, delay);
+                        return Mono.delay(delay, scheduler);
+                    })));
+        });
+    }
+
+    /** The state of one subscription; signals are serialized, so plain fields made visible by volatile suffice. */
+    private static final class Attempts {
+        final long startMillis;
+        final List<Throwable> errors = new ArrayList<>();
+        volatile boolean emitted;
+
+        Attempts(long startMillis) {
+            this.startMillis = startMillis;
+        }
+
+        /** Records the error of the attempt that just failed and returns that attempt's number. */
+        synchronized int failed(Throwable error) {
+            errors.add(error);
+            return errors.size();
+        }
+
+        synchronized Throwable finalError(Throwable last) {
+            for (Throwable earlier : errors) {
+                if (earlier != last && !containsSuppressed(last, earlier)) {
+                    last.addSuppressed(earlier);
+                }
+            }
+            return last;
+        }
+
+        private static boolean containsSuppressed(Throwable last, Throwable candidate) {
+            for (Throwable s : last.getSuppressed()) {
+                if (s == candidate) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+}

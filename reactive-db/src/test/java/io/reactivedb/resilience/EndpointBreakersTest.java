@@ -1,0 +1,162 @@
+package io.reactivedb.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker.State;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.reactivedb.error.DbConnectionException;
+import io.reactivedb.error.DbQueryException;
+import io.reactivedb.error.DbUnavailableException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+class EndpointBreakersTest {
+
+    private final VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+    private final EndpointBreakers breakers = EndpointBreakers.create(BreakerSettings.defaults(), clock);
+
+    private static DbConnectionException lost() {
+        return new DbConnectionException("[primary] connection lost", null, "08006", "primary", true);
+    }
+
+    private static DbQueryException duplicate() {
+        return new DbQueryException("[primary] 23505 duplicate key", null, "23505", "primary", false, "t_pkey", "t", null);
+    }
+
+    private void fail(String endpoint, Throwable error) {
+        StepVerifier.create(Flux.<String>error(error).transformDeferred(breakers.operator(endpoint)))
+                .expectErrorMatches(e -> e == error)
+                .verify(Duration.ofSeconds(5));
+    }
+
+    private void succeed(String endpoint) {
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator(endpoint)))
+                .expectNext("ok")
+                .verifyComplete();
+    }
+
+    private void open(String endpoint) {
+        for (int i = 0; i < BreakerSettings.DEFAULT_MINIMUM_NUMBER_OF_CALLS; i++) {
+            fail(endpoint, lost());
+        }
+    }
+
+    @Test
+    void tenConnectionFailuresOpenTheBreaker() {
+        for (int i = 0; i < 9; i++) {
+            fail("primary", lost());
+        }
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.CLOSED);
+        fail("primary", lost());
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.OPEN);
+        assertThat(breakers.allowsCalls("primary")).isFalse();
+        assertThat(breakers.allowsCalls("replica-1")).isTrue();
+    }
+
+    @Test
+    void tenUniqueViolationsDoNotOpenIt() {
+        for (int i = 0; i < 10; i++) {
+            fail("primary", duplicate());
+        }
+        fail("primary", new IllegalArgumentException("caller's own bug"));
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.CLOSED);
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfFailedCalls()).isZero();
+        assertThat(breakers.allowsCalls("primary")).isTrue();
+    }
+
+    @Test
+    void anOpenBreakerFailsWithDbUnavailableWithoutSubscribingUpstream() {
+        open("replica-1");
+        AtomicBoolean subscribed = new AtomicBoolean();
+        Flux<String> work = Flux.defer(() -> {
+            subscribed.set(true);
+            return Flux.just("row");
+        });
+        StepVerifier.create(work.transformDeferred(breakers.operator("replica-1")))
+                .expectErrorSatisfies(error -> {
+                    assertThat(error).isInstanceOf(DbUnavailableException.class)
+                            .hasMessageStartingWith("[replica-1] circuit breaker is open");
+                    assertThat(((DbUnavailableException) error).endpoint()).contains("replica-1");
+                })
+                .verify(Duration.ofSeconds(5));
+        assertThat(subscribed).isFalse();
+    }
+
+    @Test
+    void halfOpensAfterTheWaitOnTheSchedulersClockAndClosesAfterThePermittedSuccesses() {
+        open("primary");
+        clock.advanceTimeBy(Duration.ofSeconds(10));
+        assertThat(breakers.allowsCalls("primary")).isFalse();
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("primary")))
+                .expectError(DbUnavailableException.class)
+                .verify(Duration.ofSeconds(5));
+
+        clock.advanceTimeBy(Duration.ofMillis(1));
+        assertThat(breakers.allowsCalls("primary")).isTrue();
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.OPEN); // the check has no side effect
+
+        succeed("primary");
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.HALF_OPEN);
+        succeed("primary");
+        succeed("primary");
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void aFailedTrialCallOpensItAgain() {
+        open("primary");
+        clock.advanceTimeBy(Duration.ofSeconds(11));
+        succeed("primary");
+        fail("primary", lost());
+        fail("primary", lost());
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.OPEN);
+        assertThat(breakers.allowsCalls("primary")).isFalse();
+    }
+
+    @Test
+    void transitionsAreEmittedAsTypedRecordsWithTheSchedulersTime() {
+        clock.advanceTimeBy(Duration.ofSeconds(5));
+        StepVerifier.create(breakers.transitions().take(3))
+                .then(() -> {
+                    open("primary");
+                    clock.advanceTimeBy(Duration.ofSeconds(11));
+                    succeed("primary");
+                    succeed("primary");
+                    succeed("primary");
+                })
+                .expectNext(new BreakerTransition("primary", State.CLOSED, State.OPEN, Instant.ofEpochSecond(5)))
+                .expectNext(new BreakerTransition("primary", State.OPEN, State.HALF_OPEN, Instant.ofEpochSecond(16)))
+                .expectNext(new BreakerTransition("primary", State.HALF_OPEN, State.CLOSED, Instant.ofEpochSecond(16)))
+                .verifyComplete();
+        assertThat(breakers.droppedTransitions()).isZero();
+    }
+
+    @Test
+    void forcedOpenTakesTheEndpointOutOfRotation() {
+        breakers.breaker("replica-2").transitionToForcedOpenState();
+        clock.advanceTimeBy(Duration.ofMinutes(5));
+        assertThat(breakers.allowsCalls("replica-2")).isFalse();
+    }
+
+    @Test
+    void aPassedInRegistryKeepsItsSettingsButUsesTheClassification() {
+        EndpointBreakers fromRegistry = EndpointBreakers.of(CircuitBreakerRegistry.ofDefaults()); // window 100, minimum 100 calls
+        for (int i = 0; i < 100; i++) {
+            StepVerifier.create(Flux.<String>error(duplicate()).transformDeferred(fromRegistry.operator("primary")))
+                    .expectError(DbQueryException.class)
+                    .verify(Duration.ofSeconds(5));
+        }
+        assertThat(fromRegistry.breaker("primary").getState()).isEqualTo(State.CLOSED);
+        for (int i = 0; i < 100; i++) {
+            StepVerifier.create(Flux.<String>error(lost()).transformDeferred(fromRegistry.operator("primary")))
+                    .expectError()
+                    .verify(Duration.ofSeconds(5));
+        }
+        assertThat(fromRegistry.breaker("primary").getState()).isEqualTo(State.OPEN);
+    }
+}
