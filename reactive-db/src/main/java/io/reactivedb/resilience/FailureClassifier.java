@@ -11,6 +11,7 @@ import io.reactivedb.error.ReactiveDbException;
 import java.net.ConnectException;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import reactor.core.Exceptions;
 
 /**
@@ -62,7 +63,7 @@ public final class FailureClassifier {
         if (e instanceof ReactiveDbException known) {
             return classifyTranslated(known);
         }
-        String sqlState = ErrorTranslator.sqlStateOf(e);
+        @Nullable String sqlState = ErrorTranslator.sqlStateOf(e);
         if (sqlState != null && SERIALIZATION_STATES.contains(sqlState)) {
             return Classification.RETRYABLE_TRANSACTION;
         }
@@ -126,7 +127,7 @@ public final class FailureClassifier {
         if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException) {
             return false;
         }
-        String sqlState = e instanceof ReactiveDbException known
+        @Nullable String sqlState = e instanceof ReactiveDbException known
                 ? known.sqlState().orElseGet(() -> ErrorTranslator.sqlStateOf(e))
                 : ErrorTranslator.sqlStateOf(e);
         if (sqlState != null) {

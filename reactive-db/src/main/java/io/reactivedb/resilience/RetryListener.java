@@ -4,6 +4,7 @@ import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.ReactiveDbException;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +60,7 @@ public interface RetryListener {
         if (error instanceof ReactiveDbException known) {
             return String.valueOf(known.getMessage());
         }
-        String sqlState = ErrorTranslator.sqlStateOf(error);
+        @Nullable String sqlState = ErrorTranslator.sqlStateOf(error);
         return error.getClass().getName() + (sqlState == null ? "" : " (SQLSTATE " + sqlState + ")");
     }
 }

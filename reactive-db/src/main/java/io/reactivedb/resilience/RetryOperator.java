@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -80,7 +81,7 @@ public final class RetryOperator {
                             return Mono.error(attempts.finalError(error));
                         }
                         Duration elapsed = Duration.ofMillis(scheduler.now(TimeUnit.MILLISECONDS) - attempts.startMillis);
-                        Duration delay = Backoff.delay(next, elapsed, settings, random).orElse(null);
+                        @Nullable Duration delay = Backoff.delay(next, elapsed, settings, random).orElse(null);
                         if (delay == null) {
                             return Mono.error(attempts.finalError(error));
                         }

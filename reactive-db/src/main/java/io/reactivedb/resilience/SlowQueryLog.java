@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -144,7 +145,7 @@ public final class SlowQueryLog {
 
     /** An error as type and SQLSTATE; its message may quote a bound value and is left out. */
     static String describe(Throwable error) {
-        String sqlState = ErrorTranslator.sqlStateOf(error);
+        @Nullable String sqlState = ErrorTranslator.sqlStateOf(error);
         if (sqlState == null && error instanceof io.reactivedb.error.ReactiveDbException known) {
             sqlState = known.sqlState().orElse(null);
         }
