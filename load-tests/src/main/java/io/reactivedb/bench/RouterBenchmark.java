@@ -78,6 +78,7 @@ public final class RouterBenchmark {
 
     public static void main(String[] args) {
         Options options = Options.parse(args);
+        // The router's health probes, retry, breakers and deadlines run on this scheduler as well.
         try (DevCluster cluster = DevCluster.start(DevClusterOptions.builder().replicas(2).build())) {
             seed(cluster, options.rows());
             run(cluster, options);
@@ -108,10 +109,13 @@ public final class RouterBenchmark {
                 .acquireTimeout(Duration.ofSeconds(30)).build();
         ReactiveDbSettings primaryOnly = base.toBuilder().replicas(List.of()).pool(pool).build();
         ReactiveDbRouter router = ReactiveDbRouter.create(primaryOnly);
+        // The same router without the resilience layers (retry, breaker, slow-query log): what they cost.
+        ReactiveDbRouter bare = ReactiveDbRouter.builder(primaryOnly).noRetry().noBreakers().noSlowQueryLog().build();
         ReactiveDbRouter spread = ReactiveDbRouter.create(base.toBuilder().pool(pool).build());
         ConnectionPool raw = rawPool(primaryOnly.primary(), primaryOnly, options.poolSize());
         try {
             router.warmUp().block();
+            bare.warmUp().block();
             spread.warmUp().block();
             raw.warmup().block();
 
@@ -121,9 +125,11 @@ public final class RouterBenchmark {
                     Connection::close).single());
             Client routerClient = new Client("router (primary)", id -> router.read(
                     session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single());
+            Client bareClient = new Client("router bare (primary)", id -> bare.read(
+                    session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single());
             Client spreadClient = new Client("router (2 replicas)", id -> spread.read(
                     session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single());
-            List<Client> clients = List.of(rawClient, routerClient, spreadClient);
+            List<Client> clients = List.of(rawClient, routerClient, bareClient, spreadClient);
 
             System.out.printf(Locale.ROOT, "reactive-db router benchmark: %d rows, %d in flight, pool %d, %d rounds of %ds after %ds warm-up, %s, %d cores%n",
                     options.rows(), options.concurrency(), options.poolSize(), options.rounds(), options.round().toSeconds(),
@@ -140,14 +146,14 @@ public final class RouterBenchmark {
                 for (Client client : order) {
                     Result result = measure(client, options.round(), options.concurrency(), options.rows());
                     results.computeIfAbsent(client.name(), k -> new ArrayList<>()).add(result);
-                    System.out.printf(Locale.ROOT, "round %d  %-22s %10.0f ops/s  p50 %7.0f us  p99 %7.0f us  cpu %5.1f us/op  errors %d%n",
+                    System.out.printf(Locale.ROOT, "round %d  %-24s %10.0f ops/s  p50 %7.0f us  p99 %7.0f us  cpu %5.1f us/op  errors %d%n",
                             round + 1, client.name(), result.opsPerSecond(), result.p50Micros(), result.p99Micros(),
                             result.cpuMicrosPerOp(), result.errors());
                 }
             }
             report(results, rawClient.name(), routerClient.name());
         } finally {
-            Mono.when(router.shutdown(), spread.shutdown(), raw.disposeLater()).block(Duration.ofSeconds(30));
+            Mono.when(router.shutdown(), bare.shutdown(), spread.shutdown(), raw.disposeLater()).block(Duration.ofSeconds(30));
         }
     }
 
@@ -220,7 +226,7 @@ public final class RouterBenchmark {
         for (Map.Entry<String, List<Result>> entry : results.entrySet()) {
             double[] throughput = entry.getValue().stream().mapToDouble(Result::opsPerSecond).toArray();
             double ops = median(throughput);
-            System.out.printf(Locale.ROOT, "%-22s %10.0f ops/s (%.0f..%.0f)  p50 %7.0f us  p99 %7.0f us  cpu %5.1f us/op  ratio to raw %.3f%n",
+            System.out.printf(Locale.ROOT, "%-24s %10.0f ops/s (%.0f..%.0f)  p50 %7.0f us  p99 %7.0f us  cpu %5.1f us/op  ratio to raw %.3f%n",
                     entry.getKey(), ops, Arrays.stream(throughput).min().orElse(0), Arrays.stream(throughput).max().orElse(0),
                     median(entry.getValue().stream().mapToDouble(Result::p50Micros).toArray()),
                     median(entry.getValue().stream().mapToDouble(Result::p99Micros).toArray()),

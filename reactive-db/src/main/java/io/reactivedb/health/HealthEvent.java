@@ -49,6 +49,10 @@ public sealed interface HealthEvent {
     record SplitBrain(Instant at, List<String> notInRecovery, Optional<String> writer) implements HealthEvent {
     }
 
+    /** An endpoint's circuit breaker changed state ({@code CLOSED}, {@code OPEN}, {@code HALF_OPEN}, …). */
+    record BreakerStateChanged(Instant at, String endpoint, String from, String to) implements HealthEvent {
+    }
+
     /** The aggregated status changed. */
     record StatusChanged(Instant at, HealthStatus from, HealthStatus to) implements HealthEvent {
     }

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -66,6 +67,15 @@ public final class HealthMonitor {
      */
     public HealthMonitor(List<Target> targets, Optional<String> configuredWriter, HealthSettings settings, Scheduler scheduler,
                          Consumer<HealthSnapshot> onSnapshot) {
+        this(targets, configuredWriter, settings, scheduler, onSnapshot, name -> false);
+    }
+
+    /**
+     * @param breakerOpen whether an endpoint's circuit breaker keeps calls away from it now; an
+     *                    open breaker makes the status DEGRADED
+     */
+    public HealthMonitor(List<Target> targets, Optional<String> configuredWriter, HealthSettings settings, Scheduler scheduler,
+                         Consumer<HealthSnapshot> onSnapshot, Predicate<String> breakerOpen) {
         this.targets = List.copyOf(targets);
         this.settings = Objects.requireNonNull(settings, "settings");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -74,7 +84,7 @@ public final class HealthMonitor {
         for (Target target : targets) {
             members.add(new TopologyEvaluator.Member(target.name(), target.configuredRole()));
         }
-        this.evaluator = new TopologyEvaluator(members, settings);
+        this.evaluator = new TopologyEvaluator(members, settings, breakerOpen);
         // What the configuration claims until the first round says otherwise.
         this.previous = new HealthSnapshot(HealthStatus.HEALTHY, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS)),
                 configuredWriter, false, List.of());
@@ -96,6 +106,19 @@ public final class HealthMonitor {
         synchronized (triggers) {
             triggers.tryEmitNext(Boolean.TRUE);
         }
+    }
+
+    /**
+     * Publishes a circuit breaker's state change as a {@link HealthEvent.BreakerStateChanged} and
+     * runs a round at once so the status reflects it.
+     */
+    public void breakerChanged(String endpoint, String from, String to) {
+        synchronized (lock) {
+            HealthEvent event = new HealthEvent.BreakerStateChanged(Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS)), endpoint, from, to);
+            logEvent(event);
+            events.tryEmitNext(event);
+        }
+        probeNow();
     }
 
     /** Stops probing and closes the probes' connections. */
@@ -197,6 +220,7 @@ public final class HealthMonitor {
 
     private static void logEvent(HealthEvent event) {
         if (event instanceof HealthEvent.EndpointDown || event instanceof HealthEvent.SplitBrain
+                || event instanceof HealthEvent.BreakerStateChanged b && "OPEN".equals(b.to())
                 || event instanceof HealthEvent.LagExceeded || event instanceof HealthEvent.PoolExhausted) {
             log.warn("{}", event);
         } else {

@@ -43,6 +43,47 @@ public final class HealthSettings {
         return new Builder();
     }
 
+    /**
+     * Reads {@code DB_HEALTH_INTERVAL}, {@code DB_HEALTH_TIMEOUT}, {@code DB_MAX_REPLICA_LAG}
+     * (plain numbers: milliseconds), {@code DB_MAX_REPLICA_LAG_BYTES} and
+     * {@code DB_HEALTH_FAILURES_BEFORE_DOWN}; unset names keep their defaults.
+     *
+     * @throws ConfigurationException naming the invalid variable
+     */
+    public static HealthSettings fromEnvironment(java.util.Map<String, String> env) {
+        Builder b = builder();
+        String value;
+        if ((value = present(env, "DB_HEALTH_INTERVAL")) != null) {
+            b.interval(io.reactivedb.config.Durations.parse("DB_HEALTH_INTERVAL", value, java.time.temporal.ChronoUnit.MILLIS));
+        }
+        if ((value = present(env, "DB_HEALTH_TIMEOUT")) != null) {
+            b.probeTimeout(io.reactivedb.config.Durations.parse("DB_HEALTH_TIMEOUT", value, java.time.temporal.ChronoUnit.MILLIS));
+        }
+        if ((value = present(env, "DB_MAX_REPLICA_LAG")) != null) {
+            b.maxLag(io.reactivedb.config.Durations.parse("DB_MAX_REPLICA_LAG", value, java.time.temporal.ChronoUnit.MILLIS));
+        }
+        if ((value = present(env, "DB_MAX_REPLICA_LAG_BYTES")) != null) {
+            b.maxLagBytes(integer("DB_MAX_REPLICA_LAG_BYTES", value));
+        }
+        if ((value = present(env, "DB_HEALTH_FAILURES_BEFORE_DOWN")) != null) {
+            b.failuresBeforeDown((int) integer("DB_HEALTH_FAILURES_BEFORE_DOWN", value));
+        }
+        return b.build();
+    }
+
+    private static @org.jspecify.annotations.Nullable String present(java.util.Map<String, String> env, String name) {
+        String value = env.get(name);
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
+    private static long integer(String setting, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new ConfigurationException(setting, "must be an integer but was '" + value + "'");
+        }
+    }
+
     public Duration interval() { return interval; }
     public Duration probeTimeout() { return probeTimeout; }
     public Duration maxLag() { return maxLag; }

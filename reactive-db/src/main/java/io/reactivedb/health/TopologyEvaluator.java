@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Predicate;
 
 /**
  * Turns one round of probe results into a {@link HealthSnapshot} and the events that differ from
@@ -47,9 +48,16 @@ final class TopologyEvaluator {
     private final Map<String, Integer> failures = new HashMap<>();
     private final Map<String, ProbeResult> lastGood = new HashMap<>();
 
+    private final Predicate<String> breakerOpen;
+
     TopologyEvaluator(List<Member> members, HealthSettings settings) {
+        this(members, settings, name -> false);
+    }
+
+    TopologyEvaluator(List<Member> members, HealthSettings settings, Predicate<String> breakerOpen) {
         this.members = List.copyOf(members);
         this.settings = settings;
+        this.breakerOpen = breakerOpen;
     }
 
     /**
@@ -77,7 +85,7 @@ final class TopologyEvaluator {
             byName.put(member.name(), endpointHealth(member, result, pool, writer, writerLsn, at));
         }
 
-        HealthStatus status = status(writer, splitBrain, byName.values());
+        HealthStatus status = status(writer, splitBrain, byName.values(), breakerOpen);
         HealthSnapshot snapshot = new HealthSnapshot(status, at, writer, splitBrain, List.copyOf(byName.values()));
 
         for (EndpointHealth now : byName.values()) {
@@ -180,7 +188,8 @@ final class TopologyEvaluator {
                 isWriter, pool, at, result.error());
     }
 
-    private static HealthStatus status(Optional<String> writer, boolean splitBrain, Iterable<EndpointHealth> endpoints) {
+    private static HealthStatus status(Optional<String> writer, boolean splitBrain, Iterable<EndpointHealth> endpoints,
+                                       Predicate<String> breakerOpen) {
         if (writer.isEmpty()) {
             return HealthStatus.UNHEALTHY;
         }
@@ -188,7 +197,7 @@ final class TopologyEvaluator {
             return HealthStatus.DEGRADED;
         }
         for (EndpointHealth endpoint : endpoints) {
-            if (!endpoint.reachable() || endpoint.lagging()) {
+            if (!endpoint.reachable() || endpoint.lagging() || breakerOpen.test(endpoint.endpoint())) {
                 return HealthStatus.DEGRADED;
             }
         }

@@ -1,5 +1,6 @@
 package io.reactivedb.metrics;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -38,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@value #LAG_SECONDS}</td><td>gauge, seconds</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #ENDPOINT_UP}</td><td>gauge, 1 or 0</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #HEALTH_STATUS}</td><td>gauge, 1 for the current status, else 0</td><td>status</td></tr>
+ *   <tr><td>{@value #RETRIES}</td><td>counter</td><td>classification</td></tr>
+ *   <tr><td>{@value #BREAKER_OPEN}</td><td>gauge, 1 while the breaker keeps calls away, else 0</td><td>endpoint, role</td></tr>
  * </table>
  *
  * <p>Lag and up gauges read NaN until the health monitor has probed. The meters are removed when
@@ -62,6 +65,8 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     public static final String LAG_SECONDS = "reactivedb.replica.lag.seconds";
     public static final String ENDPOINT_UP = "reactivedb.endpoint.up";
     public static final String HEALTH_STATUS = "reactivedb.health.status";
+    public static final String RETRIES = "reactivedb.retries";
+    public static final String BREAKER_OPEN = "reactivedb.breaker.open";
 
     private record TimerKey(String endpoint, String role, String operation, String outcome) {
     }
@@ -69,6 +74,7 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<TimerKey, Timer> timers = new ConcurrentHashMap<>();
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
+    private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
 
     public ReactiveDbMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -90,6 +96,8 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
             gauge(LAG_SECONDS, endpoint, tags, "seconds", e -> e.health().flatMap(EndpointHealth::lagTime)
                     .map(d -> d.toNanos() / 1e9).orElse(Double.NaN));
             gauge(ENDPOINT_UP, endpoint, tags, null, e -> e.health().map(h -> h.reachable() ? 1.0 : 0.0).orElse(Double.NaN));
+            router.breakers().ifPresent(breakers ->
+                    gauge(BREAKER_OPEN, endpoint, tags, null, e -> breakers.allowsCalls(e.name()) ? 0.0 : 1.0));
         }
         if (router.isHealthMonitored()) {
             for (HealthStatus status : HealthStatus.values()) {
@@ -131,6 +139,17 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     }
 
     @Override
+    public void onRetry(String classification) {
+        Counter counter = retries.computeIfAbsent(classification, key -> {
+            Counter created = Counter.builder(RETRIES).description("Failed attempts retried with backoff")
+                    .tag("classification", key).register(registry);
+            meters.add(created);
+            return created;
+        });
+        counter.increment();
+    }
+
+    @Override
     public void onShutdown() {
         close();
     }
@@ -143,6 +162,7 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
         }
         meters.clear();
         timers.clear();
+        retries.clear();
     }
 
     /** The timer of one endpoint, operation and outcome, if it has recorded anything. */

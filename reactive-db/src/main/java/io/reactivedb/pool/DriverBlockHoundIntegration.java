@@ -4,7 +4,8 @@ import reactor.blockhound.BlockHound;
 import reactor.blockhound.integration.BlockHoundIntegration;
 
 /**
- * Tells BlockHound about the one blocking-looking call of the driver stack on an event-loop thread.
+ * Tells BlockHound about the blocking-looking calls of the libraries underneath that run on
+ * event-loop threads and wait for no I/O.
  *
  * <p>r2dbc-postgresql's SCRAM-SHA-256 authentication (ongres scram-client) draws its client nonce
  * from {@code SecureRandom}, which on Linux reads {@code /dev/urandom} through a
@@ -14,6 +15,11 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * and r2dbc-postgresql then leaves the half-authenticated socket open until the server's
  * {@code authentication_timeout}.
  *
+ * <p>Resilience4j 2.x records every call outcome of a circuit breaker in a sliding window guarded by
+ * a {@code ReentrantLock} (held for a few field updates). When two event loops record at the same
+ * instant, one parks for that moment, which BlockHound reports; the wait is bounded by the other
+ * thread's few instructions, not by I/O, so it is allowed here.
+ *
  * <p>Registered through {@code META-INF/services}; applications that install BlockHound pick it up.
  */
 public final class DriverBlockHoundIntegration implements BlockHoundIntegration {
@@ -21,5 +27,11 @@ public final class DriverBlockHoundIntegration implements BlockHoundIntegration 
     @Override
     public void applyTo(BlockHound.Builder builder) {
         builder.allowBlockingCallsInside("com.ongres.scram.common.ScramFunctions", "nonce");
+        for (String window : new String[] {"FixedSizeSlidingWindowMetrics", "SlidingTimeWindowMetrics"}) {
+            builder.allowBlockingCallsInside("io.github.resilience4j.core.metrics." + window, "record");
+            builder.allowBlockingCallsInside("io.github.resilience4j.core.metrics." + window, "getSnapshot");
+        }
+        builder.allowBlockingCallsInside("io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine", "stateTransition");
+        builder.allowBlockingCallsInside("io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine", "toHalfOpenState");
     }
 }

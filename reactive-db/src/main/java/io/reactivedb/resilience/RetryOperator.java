@@ -13,7 +13,6 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
-import reactor.util.retry.Retry;
 
 /**
  * Retries a whole unit of work: on an error that the predicate accepts it waits the
@@ -70,25 +69,33 @@ public final class RetryOperator {
         Objects.requireNonNull(retryable, "retryable");
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(random, "random");
-        return upstream -> Flux.defer(() -> {
-            Attempts attempts = new Attempts(scheduler.now(TimeUnit.MILLISECONDS));
-            return upstream
-                    .doOnNext(element -> attempts.emitted = true)
-                    .retryWhen(Retry.from(signals -> signals.concatMap(signal -> {
-                        Throwable error = signal.failure();
-                        int next = attempts.failed(error) + 1;
-                        if (attempts.emitted || next > settings.maxAttempts() || !retryable.test(error)) {
-                            return Mono.error(attempts.finalError(error));
-                        }
-                        Duration elapsed = Duration.ofMillis(scheduler.now(TimeUnit.MILLISECONDS) - attempts.startMillis);
-                        @Nullable Duration delay = Backoff.delay(next, elapsed, settings, random).orElse(null);
-                        if (delay == null) {
-                            return Mono.error(attempts.finalError(error));
-                        }
-                        listener.onRetry(next, settings.maxAttempts(), FailureClassifier.classify(error), error, delay);
-                        return Mono.delay(delay, scheduler);
-                    })));
-        });
+        return upstream -> Flux.defer(() -> attempt(upstream, new Attempts(scheduler.now(TimeUnit.MILLISECONDS)),
+                settings, scheduler, retryable, listener, random));
+    }
+
+    /**
+     * One attempt, with the decision about the next one in an {@code onErrorResume}: on the happy
+     * path this costs two light operators per subscription, where {@code retryWhen} would set up a
+     * companion publisher for every subscription.
+     */
+    private static <T> Flux<T> attempt(Flux<T> upstream, Attempts attempts, RetrySettings settings, Scheduler scheduler,
+                                       Predicate<Throwable> retryable, RetryListener listener, DoubleSupplier random) {
+        return upstream
+                .doOnNext(element -> attempts.emitted = true)
+                .onErrorResume(error -> {
+                    int next = attempts.failed(error) + 1;
+                    if (attempts.emitted || next > settings.maxAttempts() || !retryable.test(error)) {
+                        return Mono.error(attempts.finalError(error));
+                    }
+                    Duration elapsed = Duration.ofMillis(scheduler.now(TimeUnit.MILLISECONDS) - attempts.startMillis);
+                    @Nullable Duration delay = Backoff.delay(next, elapsed, settings, random).orElse(null);
+                    if (delay == null) {
+                        return Mono.error(attempts.finalError(error));
+                    }
+                    listener.onRetry(next, settings.maxAttempts(), FailureClassifier.classify(error), error, delay);
+                    return Mono.delay(delay, scheduler)
+                            .thenMany(Flux.defer(() -> attempt(upstream, attempts, settings, scheduler, retryable, listener, random)));
+                });
     }
 
     /** The state of one subscription; signals are serialized, so plain fields made visible by volatile suffice. */

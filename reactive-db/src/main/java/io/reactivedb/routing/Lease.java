@@ -1,5 +1,6 @@
 package io.reactivedb.routing;
 
+import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Parameter;
 import io.r2dbc.spi.Result;
@@ -7,6 +8,9 @@ import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
+import io.reactivedb.error.DbConnectionException;
+import io.reactivedb.error.DbOutcomeUnknownException;
+import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.Lsn;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +40,9 @@ final class Lease implements DbSession {
     private final Scheduler scheduler;
     private final Duration cleanupTimeout;
     private volatile boolean sessionChanged;
+    /** A statement was sent and its reply has not fully arrived: set on subscribe, cleared on complete or error, not on cancel. */
+    private volatile boolean statementInFlight;
+    private volatile String lastSql = "";
 
     Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout) {
         this.endpoint = endpoint;
@@ -52,14 +59,14 @@ final class Lease implements DbSession {
     @Override
     public <T> Flux<T> query(String sql, Function<? super Row, ? extends T> mapper, Object... params) {
         Objects.requireNonNull(mapper, "mapper");
-        return Flux.defer(() -> Flux.from(bound(sql, params).execute()))
-                .concatMap(result -> result.map((row, metadata) -> mapper.apply(row)));
+        return tracked(Flux.defer(() -> Flux.from(bound(sql, params).execute()))
+                .concatMap(result -> result.map((row, metadata) -> mapper.apply(row))));
     }
 
     @Override
     public Mono<Long> execute(String sql, Object... params) {
-        return Flux.defer(() -> Flux.from(bound(sql, params).execute()))
-                .concatMap(Result::getRowsUpdated)
+        return tracked(Flux.defer(() -> Flux.from(bound(sql, params).execute()))
+                .concatMap(Result::getRowsUpdated))
                 .reduce(0L, Long::sum);
     }
 
@@ -78,7 +85,7 @@ final class Lease implements DbSession {
                 bind(statement, parameterRows.get(row));
             }
             return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated);
-        });
+        }).transform(this::tracked);
     }
 
     @Override
@@ -87,7 +94,19 @@ final class Lease implements DbSession {
         if (SessionStateGuard.changesSessionState(sql)) {
             sessionChanged = true;
         }
+        lastSql = sql;
         return connection.createStatement(sql);
+    }
+
+    private <T> Flux<T> tracked(Flux<T> statement) {
+        return statement
+                .doOnSubscribe(subscription -> statementInFlight = true)
+                .doOnTerminate(() -> statementInFlight = false);
+    }
+
+    /** The SQL text of the last statement this session created (never its parameters); for slow-query logs. */
+    String lastSql() {
+        return lastSql;
     }
 
     private Statement bound(String sql, Object[] params) {
@@ -160,14 +179,41 @@ final class Lease implements DbSession {
             if (sessionChanged) {
                 return discard();
             }
+            Mono<Void> cancelOnServer = statementInFlight ? cancelRequest() : Mono.empty();
             Mono<Void> resync = connection.isAutoCommit()
                     ? Mono.from(connection.validate(ValidationDepth.REMOTE)).flatMap(valid -> valid
                             ? Mono.<Void>empty()
                             : Mono.error(new IllegalStateException("validation query failed")))
                     : Mono.from(connection.rollbackTransaction());
-            return attempt(resync, "resynchronise the connection after a cancel")
+            return attempt(cancelOnServer.then(resync), "resynchronise the connection after a cancel")
                     .flatMap(inStep -> inStep ? release() : discard());
         });
+    }
+
+    /**
+     * Asks the server to stop the statement running on this connection (PostgreSQL's cancel
+     * request, sent over a connection of its own): cancelling a subscription alone does not, so
+     * without it the server would keep working (r2dbc-postgresql#251).
+     */
+    @SuppressWarnings("unchecked")
+    private Mono<Void> cancelRequest() {
+        Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
+        if (physical instanceof PostgresqlConnection postgres) {
+            return postgres.cancelRequest()
+                    .onErrorResume(error -> {
+                        log.debug("[{}] cancel request failed: {}", endpoint.name(), error.toString());
+                        return Mono.empty();
+                    });
+        }
+        return Mono.empty();
+    }
+
+    /** Work failed: a broken connection is discarded, anything else cleaned and returned. */
+    Mono<Void> releaseAfterError(Throwable error) {
+        if (ErrorTranslator.isConnectionFailure(error) || error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException) {
+            return discard();
+        }
+        return release();
     }
 
     /** Runs a cleanup step within the cleanup timeout; emits false when it failed or timed out. */

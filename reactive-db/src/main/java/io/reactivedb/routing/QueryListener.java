@@ -20,6 +20,14 @@ public interface QueryListener {
      */
     void onWork(Endpoint endpoint, String operation, String outcome, long nanos);
 
+    /**
+     * A failed attempt is being retried.
+     *
+     * @param classification {@code retryable_connection} or {@code retryable_transaction}
+     */
+    default void onRetry(String classification) {
+    }
+
     /** The router has shut down. */
     default void onShutdown() {
     }

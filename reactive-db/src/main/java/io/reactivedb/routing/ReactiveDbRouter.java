@@ -3,12 +3,23 @@ package io.reactivedb.routing;
 import io.r2dbc.spi.R2dbcException;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.ReactiveDbSettings;
+import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.Durations;
 import io.reactivedb.config.SessionSettings;
+import io.reactivedb.resilience.BreakerSettings;
+import io.reactivedb.resilience.Classification;
+import io.reactivedb.resilience.EndpointBreakers;
+import io.reactivedb.resilience.FailureClassifier;
+import io.reactivedb.resilience.RetryListener;
+import io.reactivedb.resilience.RetryOperator;
+import io.reactivedb.resilience.RetrySettings;
+import io.reactivedb.resilience.SlowQueryLog;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
 import io.reactivedb.error.DbPoolExhaustedException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;
+import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
@@ -19,9 +30,12 @@ import io.reactivedb.health.HealthSettings;
 import io.reactivedb.health.HealthSnapshot;
 import io.reactivedb.health.Lsn;
 import io.reactivedb.health.PostgresProbe;
+import io.reactivedb.pool.Deadlines;
 import io.reactivedb.pool.EndpointPool;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -34,10 +48,12 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.context.ContextView;
 
 /**
  * Runs units of work on a PostgreSQL primary and its streaming replicas, without blocking.
@@ -67,6 +83,10 @@ public final class ReactiveDbRouter {
     private static final Logger log = LoggerFactory.getLogger(ReactiveDbRouter.class);
     private static final Duration IDLE_POLL = Duration.ofMillis(10);
     private static final String READ_ONLY_TRANSACTION = "25006";
+    private static final RetryListener RETRY_LOG = RetryListener.logging();
+    private static final long DEFAULT_QUERY_TIMEOUT_SECONDS = 30;
+    /** Default query timeout ({@code DB_QUERY_TIMEOUT}): 30 s. */
+    public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(DEFAULT_QUERY_TIMEOUT_SECONDS);
 
     private final ReactiveDbSettings settings;
     private final Scheduler scheduler;
@@ -77,6 +97,12 @@ public final class ReactiveDbRouter {
     private final ReplicaSelector selector;
     private final @Nullable HealthMonitor health;
     private final List<QueryListener> listeners;
+    private final @Nullable RetrySettings retry;
+    private final @Nullable EndpointBreakers breakers;
+    private final Duration queryTimeout;
+    private final @Nullable SlowQueryLog slowQueries;
+    private final @Nullable Disposable breakerEvents;
+    private final Deadlines deadlines;
     private final AtomicReference<@Nullable Mono<Void>> shutdown = new AtomicReference<>();
     private volatile boolean accepting = true;
     private volatile @Nullable Endpoint writer;
@@ -84,6 +110,7 @@ public final class ReactiveDbRouter {
     private ReactiveDbRouter(Builder builder) {
         this.settings = builder.settings;
         this.scheduler = builder.scheduler;
+        this.deadlines = new Deadlines(scheduler);
         this.cleanupTimeout = settings.pool().validationTimeout();
         this.primary = endpoint(settings.primary());
         List<Endpoint> replicaList = new ArrayList<>();
@@ -98,14 +125,23 @@ public final class ReactiveDbRouter {
         this.selector = ReplicaSelector.of(settings.replicaSelection(), endpoints);
         this.writer = primary;
         this.listeners = List.copyOf(builder.listeners);
+        this.retry = builder.retry;
+        this.breakers = builder.breakerSettings == null ? null : EndpointBreakers.create(builder.breakerSettings, scheduler);
+        this.queryTimeout = builder.queryTimeout;
+        this.slowQueries = builder.slowQueries;
         this.health = builder.healthSettings == null ? null : monitor(builder.healthSettings);
+        if (breakers != null) {
+            endpoints.forEach(endpoint -> breakers.breaker(endpoint.name()));
+        }
+        this.breakerEvents = breakers == null || health == null ? null : breakers.transitions()
+                .subscribe(transition -> health.breakerChanged(transition.endpoint(), transition.from().name(), transition.to().name()));
         if (health != null) {
             health.start();
         }
     }
 
     private Endpoint endpoint(EndpointSettings endpoint) {
-        return new Endpoint(endpoint, EndpointPool.create(endpoint, settings.pool(), settings.session()));
+        return new Endpoint(endpoint, EndpointPool.create(endpoint, settings.pool(), settings.session(), deadlines));
     }
 
     private HealthMonitor monitor(HealthSettings healthSettings) {
@@ -119,7 +155,8 @@ public final class ReactiveDbRouter {
                     new PostgresProbe(endpoint.name(), EndpointPool.connectionConfiguration(endpoint.settings(), probeSession)),
                     endpoint::poolStatistics));
         }
-        return new HealthMonitor(targets, Optional.of(primary.name()), healthSettings, scheduler, this::apply);
+        return new HealthMonitor(targets, Optional.of(primary.name()), healthSettings, scheduler, this::apply,
+                name -> breakers != null && !breakers.allowsCalls(name));
     }
 
     /** Probes show up in {@code pg_stat_activity} as the application name plus {@code " health"}. */
@@ -190,42 +227,86 @@ public final class ReactiveDbRouter {
     }
 
     /**
+     * One unit of work with the operator stack, innermost first: timeout (cancelling on the server)
+     * → timing, slow-query log and listeners → the endpoint's circuit breaker; around it all, retry
+     * with backoff, which resubscribes and so picks an endpoint afresh (a read moves on to another
+     * eligible server).
+     *
      * @param consistency null for work that may write (it goes to the writer), else the read's level
      */
-    private <T> Flux<T> run(@Nullable ReadConsistency consistency, boolean mayHaveWritten, @Nullable TransactionOptions tx,
+    private <T> Flux<T> run(@Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
                             Function<? super DbSession, ? extends Publisher<T>> work) {
         Objects.requireNonNull(work, "work");
-        boolean writes = consistency == null;
-        return Flux.deferContextual(context -> {
-            if (!accepting) {
-                return Flux.error(new DbUnavailableException("the router is shut down and takes no new work", null));
-            }
-            Optional<ConsistencySession> session = ConsistencySession.from(context);
-            Endpoint endpoint = writes ? writer : readEndpoint(consistency, session);
-            if (endpoint == null) {
-                return Flux.error(new DbUnavailableException(writes || consistency.level() == ReadConsistency.Level.STRONG
-                        ? "no writable primary: every server is down or in recovery"
-                        : "no endpoint can serve a " + consistency + " read", null));
-            }
-            ConsistencySession tracked = writes ? session.orElse(null) : null;
-            AtomicInteger inFlight = endpoint.inFlightCounter();
-            inFlight.incrementAndGet();
-            Flux<T> unit = Flux.usingWhen(
-                    endpoint.pool().acquire().map(connection -> new Lease(endpoint, connection, scheduler, cleanupTimeout)),
-                    lease -> body(lease, writes, tx, mayHaveWritten, work),
-                    lease -> complete(lease, tx != null, tracked),
-                    (lease, error) -> lease.release(),
-                    Lease::releaseAfterCancel);
-            if (listeners.isEmpty()) {
-                return unit.doFinally(signal -> inFlight.decrementAndGet());
-            }
-            String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
-            return timed(unit, endpoint, operation, inFlight);
-        });
+        Flux<T> attempt = Flux.deferContextual(context -> attempt(context, consistency, write, tx, work));
+        if (retry == null) {
+            return attempt;
+        }
+        return attempt.transformDeferred(RetryOperator.retry(retry, scheduler, FailureClassifier::isRetryable, this::onRetry));
     }
 
-    /** Reports the unit's duration and outcome to the listeners; costs nothing when there are none. */
-    private <T> Flux<T> timed(Flux<T> unit, Endpoint endpoint, String operation, AtomicInteger inFlight) {
+    private <T> Flux<T> attempt(ContextView context, @Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
+                                Function<? super DbSession, ? extends Publisher<T>> work) {
+        if (!accepting) {
+            return Flux.error(new DbUnavailableException("the router is shut down and takes no new work", null));
+        }
+        boolean writes = consistency == null;
+        Optional<ConsistencySession> session = ConsistencySession.from(context);
+        Endpoint endpoint = writes ? writer : readEndpoint(consistency, session);
+        if (endpoint == null) {
+            return Flux.error(new DbUnavailableException(writes || consistency.level() == ReadConsistency.Level.STRONG
+                    ? "no writable primary: every server is down or in recovery"
+                    : "no endpoint can serve a " + consistency + " read", null));
+        }
+        boolean mayHaveWritten = write && !DbOperation.isIdempotent(context);
+        ConsistencySession tracked = writes ? session.orElse(null) : null;
+        Duration timeout = DbOperation.timeoutOf(context, queryTimeout);
+        AtomicInteger inFlight = endpoint.inFlightCounter();
+        inFlight.incrementAndGet();
+        Lease[] lease = new Lease[1];
+        Flux<T> unit = Flux.usingWhen(
+                        endpoint.pool().acquire().map(connection -> lease[0] = new Lease(endpoint, connection, scheduler, cleanupTimeout)),
+                        held -> body(held, writes, tx, mayHaveWritten, work),
+                        held -> complete(held, tx != null, tracked),
+                        Lease::releaseAfterError,
+                        Lease::releaseAfterCancel)
+                .transform(deadlines.within(timeout))
+                .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, timeout, tx, mayHaveWritten, error));
+        String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
+        unit = observed(unit, endpoint, operation, inFlight, lease);
+        return breakers == null ? unit : unit.transformDeferred(breakers.operator(endpoint.name()));
+    }
+
+    private ReactiveDbException timedOut(Endpoint endpoint, Duration timeout, @Nullable TransactionOptions tx, boolean mayHaveWritten,
+                                         Throwable cause) {
+        String message = "[" + endpoint.name() + "] no result within " + timeout.toMillis() + " ms (query timeout); the statement was"
+                + " cancelled on the server (" + endpoint.poolStatistics().describe() + ")";
+        if (tx == null && mayHaveWritten) {
+            return new DbOutcomeUnknownException(message + "; the write may or may not have been applied", cause, null, endpoint.name());
+        }
+        // A read, or a transaction the cancel rolls back: nothing stays applied.
+        return new DbTimeoutException(message, cause, endpoint.name(), timeout, true);
+    }
+
+    private void onRetry(int attempt, int maxAttempts, Classification classification, Throwable error, Duration delay) {
+        RETRY_LOG.onRetry(attempt, maxAttempts, classification, error, delay);
+        for (QueryListener listener : listeners) {
+            try {
+                listener.onRetry(classification.name().toLowerCase(java.util.Locale.ROOT));
+            } catch (RuntimeException e) {
+                log.warn("A query listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * Times the unit from subscription to termination: the listeners get every duration, the
+     * slow-query log the ones over its threshold (with the SQL text of the last statement, never
+     * its values). With neither configured it only keeps the in-flight count.
+     */
+    private <T> Flux<T> observed(Flux<T> unit, Endpoint endpoint, String operation, AtomicInteger inFlight, Lease[] lease) {
+        if (listeners.isEmpty() && slowQueries == null) {
+            return unit.doFinally(signal -> inFlight.decrementAndGet());
+        }
         long started = System.nanoTime();
         String[] failure = new String[1];
         return unit
@@ -238,6 +319,11 @@ public final class ReactiveDbRouter {
                         case CANCEL -> "cancelled";
                         default -> failure[0] == null ? "client" : failure[0];
                     };
+                    if (slowQueries != null && nanos >= slowQueries.threshold().toNanos()) {
+                        Lease held = lease[0];
+                        slowQueries.record(Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS)), endpoint.name(), operation,
+                                held == null ? "" : held.lastSql(), Duration.ofNanos(nanos), outcome);
+                    }
                     for (QueryListener listener : listeners) {
                         try {
                             listener.onWork(endpoint, operation, outcome, nanos);
@@ -251,6 +337,8 @@ public final class ReactiveDbRouter {
     private static String outcomeOf(Throwable error) {
         if (error instanceof DbPoolExhaustedException) {
             return "pool_exhausted";
+        } else if (error instanceof DbTimeoutException) {
+            return "timeout";
         } else if (error instanceof DbConnectionException) {
             return "connection";
         } else if (error instanceof DbQueryException) {
@@ -325,27 +413,32 @@ public final class ReactiveDbRouter {
         Endpoint current = writer;
         Endpoint replica = switch (consistency.level()) {
             case STRONG -> null;
-            case EVENTUAL -> selector.select(endpoints, Endpoint::isInRotation);
-            case BOUNDED_STALENESS -> selector.select(endpoints, e -> e.isInRotation() && e.health()
+            case EVENTUAL -> selector.select(endpoints, this::readable);
+            case BOUNDED_STALENESS -> selector.select(endpoints, e -> readable(e) && e.health()
                     .flatMap(EndpointHealth::lagTime).map(lag -> lag.compareTo(consistency.maxLag()) <= 0).orElse(false));
             case READ_YOUR_WRITES -> readYourWrites(session);
         };
         return replica != null ? replica : current;
     }
 
+    /** In rotation by health, and its breaker lets calls through. */
+    private boolean readable(Endpoint endpoint) {
+        return endpoint.isInRotation() && (breakers == null || breakers.allowsCalls(endpoint.name()));
+    }
+
     private @Nullable Endpoint readYourWrites(Optional<ConsistencySession> session) {
         if (session.isEmpty()) {
-            return selector.select(endpoints, Endpoint::isInRotation);
+            return selector.select(endpoints, this::readable);
         }
         if (session.get().isUncertain()) {
             return null;
         }
         Optional<ConsistencyToken> token = session.get().token();
         if (token.isEmpty()) {
-            return selector.select(endpoints, Endpoint::isInRotation);
+            return selector.select(endpoints, this::readable);
         }
         Lsn needed = token.get().lsn();
-        return selector.select(endpoints, e -> e.isInRotation() && e.health()
+        return selector.select(endpoints, e -> readable(e) && e.health()
                 .flatMap(EndpointHealth::walPosition).map(position -> position.isAtLeast(needed)).orElse(false));
     }
 
@@ -387,6 +480,15 @@ public final class ReactiveDbRouter {
                                     deadline, inFlight())), scheduler);
                 })
                 .then(health == null ? Mono.empty() : health.stop())
+                .then(Mono.fromRunnable(() -> {
+                    deadlines.dispose();
+                    if (breakerEvents != null) {
+                        breakerEvents.dispose();
+                    }
+                    if (breakers != null) {
+                        breakers.close();
+                    }
+                }))
                 .then(Flux.fromIterable(endpoints)
                         .flatMap(endpoint -> endpoint.pool().close().onErrorResume(error -> {
                             log.warn("[{}] closing the pool failed: {}", endpoint.name(), error.toString());
@@ -429,6 +531,16 @@ public final class ReactiveDbRouter {
             throw new IllegalStateException("health monitoring is off for this router (Builder.healthMonitoring(false))");
         }
         return health;
+    }
+
+    /** The circuit breakers, one per endpoint; empty when breaking is off. */
+    public Optional<EndpointBreakers> breakers() {
+        return Optional.ofNullable(breakers);
+    }
+
+    /** The most recent slow units of work; empty when the slow-query log is off. */
+    public Optional<SlowQueryLog> slowQueries() {
+        return Optional.ofNullable(slowQueries);
     }
 
     /** Whether this router runs a health monitor ({@link Builder#healthMonitoring(boolean)}). */
@@ -479,6 +591,10 @@ public final class ReactiveDbRouter {
         private Scheduler scheduler = Schedulers.parallel();
         private @Nullable HealthSettings healthSettings = HealthSettings.defaults();
         private final List<QueryListener> listeners = new ArrayList<>();
+        private @Nullable RetrySettings retry = RetrySettings.defaults();
+        private @Nullable BreakerSettings breakerSettings = BreakerSettings.defaults();
+        private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
+        private @Nullable SlowQueryLog slowQueries = SlowQueryLog.defaults();
 
         private Builder(ReactiveDbSettings settings) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -502,6 +618,79 @@ public final class ReactiveDbRouter {
          */
         public Builder healthMonitoring(boolean enabled) {
             this.healthSettings = enabled ? (healthSettings == null ? HealthSettings.defaults() : healthSettings) : null;
+            return this;
+        }
+
+        /** Retry with backoff of what {@link FailureClassifier#isRetryable} allows; default {@link RetrySettings#defaults()}. */
+        public Builder retry(RetrySettings retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** No automatic retry: every failure reaches the caller at once. */
+        public Builder noRetry() {
+            this.retry = null;
+            return this;
+        }
+
+        /** One circuit breaker per endpoint; default {@link BreakerSettings#defaults()}. */
+        public Builder breakers(BreakerSettings breakers) {
+            this.breakerSettings = Objects.requireNonNull(breakers, "breakers");
+            return this;
+        }
+
+        /** No circuit breakers. */
+        public Builder noBreakers() {
+            this.breakerSettings = null;
+            return this;
+        }
+
+        /**
+         * The longest a unit of work may take, from subscription to its last element, before it is
+         * cancelled on the server and fails with {@link DbTimeoutException}; default
+         * 30 s ({@code DB_QUERY_TIMEOUT}). Per call:
+         * {@link DbOperation#timeout(Duration)}.
+         */
+        public Builder queryTimeout(Duration queryTimeout) {
+            Objects.requireNonNull(queryTimeout, "queryTimeout");
+            if (queryTimeout.isZero() || queryTimeout.isNegative()) {
+                throw new ConfigurationException("DB_QUERY_TIMEOUT", "must be > 0 but was " + queryTimeout);
+            }
+            this.queryTimeout = queryTimeout;
+            return this;
+        }
+
+        /** Where slow units of work are logged and kept; default {@link SlowQueryLog#defaults()}. */
+        public Builder slowQueryLog(SlowQueryLog slowQueries) {
+            this.slowQueries = Objects.requireNonNull(slowQueries, "slowQueries");
+            return this;
+        }
+
+        /** No slow-query log. */
+        public Builder noSlowQueryLog() {
+            this.slowQueries = null;
+            return this;
+        }
+
+        /**
+         * Applies the resilience and health variables of {@code env}: {@code DB_MAX_RETRIES},
+         * {@code DB_RETRY_*}, {@code DB_CIRCUIT_BREAKER_*}, {@code DB_QUERY_TIMEOUT} (plain number:
+         * milliseconds), {@code DB_SLOW_QUERY_THRESHOLD}, {@code DB_HEALTH_INTERVAL},
+         * {@code DB_HEALTH_TIMEOUT}, {@code DB_MAX_REPLICA_LAG} (plain numbers: milliseconds).
+         *
+         * @throws ConfigurationException naming the first invalid variable
+         */
+        public Builder fromEnvironment(java.util.Map<String, String> env) {
+            retry(RetrySettings.fromEnvironment(env));
+            breakers(BreakerSettings.fromEnvironment(env));
+            slowQueryLog(SlowQueryLog.fromEnvironment(env));
+            String timeout = env.get("DB_QUERY_TIMEOUT");
+            if (timeout != null && !timeout.isBlank()) {
+                queryTimeout(Durations.parse("DB_QUERY_TIMEOUT", timeout, java.time.temporal.ChronoUnit.MILLIS));
+            }
+            if (healthSettings != null) {
+                health(HealthSettings.fromEnvironment(env));
+            }
             return this;
         }
 

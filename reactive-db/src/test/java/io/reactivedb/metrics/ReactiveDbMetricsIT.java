@@ -69,6 +69,7 @@ class ReactiveDbMetricsIT {
         Set<String> tagKeys = registry.getMeters().stream().flatMap(m -> m.getId().getTags().stream()).map(t -> t.getKey())
                 .collect(Collectors.toSet());
         assertThat(tagKeys).containsOnly("endpoint", "role", "operation", "outcome", "status");
+        assertThat(registry.find(ReactiveDbMetrics.BREAKER_OPEN).tag("endpoint", "primary").gauge().value()).isZero();
         assertThat(registry.getMeters()).extracting(Meter::getId).noneMatch(id -> id.toString().contains("SELECT"));
 
         router.shutdown(Duration.ofSeconds(5)).block(WAIT);

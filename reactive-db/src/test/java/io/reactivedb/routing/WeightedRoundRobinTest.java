@@ -26,7 +26,8 @@ class WeightedRoundRobinTest {
         EndpointSettings settings = EndpointSettings.builder().name(name).role(EndpointRole.REPLICA).host("127.0.0.1").port(1)
                 .weight(weight).build();
         // The pool is never used: selection only reads weights and rotation flags.
-        return new Endpoint(settings, EndpointPool.create(settings, PoolSettings.builder().minIdle(0).build(), SessionSettings.defaults()));
+        return new Endpoint(settings, EndpointPool.create(settings, PoolSettings.builder().minIdle(0).build(), SessionSettings.defaults(),
+                new io.reactivedb.pool.Deadlines(reactor.core.scheduler.Schedulers.parallel())));
     }
 
     @Test

@@ -1,0 +1,172 @@
+package io.reactivedb.pool;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.context.Context;
+
+/**
+ * Timeouts without a timer per operation, for query timeouts and pool acquire timeouts. A unit of work registers its deadline in a set; one
+ * sweep per {@code tick} on the router's scheduler fails the units whose deadline has passed with a
+ * {@link TimeoutException} and cancels them (for a unit of work, the router then cancels the
+ * statement on the server). Registering and deregistering are a set insert and removal,
+ * much cheaper than scheduling and cancelling a task on a {@code ScheduledExecutorService}, which
+ * showed as the largest single cost of the router's hot path in the benchmark's profile (r2dbc-pool
+ * arms such a timer for every acquire, even when a connection is idle). A timeout fires between
+ * its deadline and one tick later.
+ */
+public final class Deadlines implements Disposable {
+
+    /** Sweep interval: the timeouts' precision. */
+    static final Duration TICK = Duration.ofMillis(10);
+
+    private final Scheduler scheduler;
+    private final Set<DeadlineSubscriber<?>> pending = ConcurrentHashMap.newKeySet();
+    private final Disposable sweeper;
+
+    public Deadlines(Scheduler scheduler) {
+        this.scheduler = scheduler;
+        this.sweeper = Flux.interval(TICK, TICK, scheduler).onBackpressureDrop().subscribe(tick -> sweep());
+    }
+
+    /** An operator that fails the flux with a {@link TimeoutException} when it has not terminated within {@code timeout}. */
+    public <T> Function<Flux<T>, Flux<T>> within(Duration timeout) {
+        return within(timeout, late -> { });
+    }
+
+    /**
+     * As {@link #within(Duration)}; an element that arrives after the deadline fired (a race with
+     * the sweep) goes to {@code late}, which must release it: a connection that comes out of the
+     * pool at that instant goes back.
+     */
+    public <T> Function<Flux<T>, Flux<T>> within(Duration timeout, Consumer<? super T> late) {
+        long timeoutMillis = timeout.toMillis();
+        Function<? super org.reactivestreams.Publisher<T>, ? extends org.reactivestreams.Publisher<T>> lift = Operators.<T, T>lift(
+                (scannable, actual) -> new DeadlineSubscriber<T>(Operators.serialize(actual),
+                        scheduler.now(TimeUnit.MILLISECONDS) + timeoutMillis, timeoutMillis, this, late));
+        return flux -> Flux.from(lift.apply(flux));
+    }
+
+    private void sweep() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        long now = scheduler.now(TimeUnit.MILLISECONDS);
+        for (DeadlineSubscriber<?> subscriber : pending) {
+            if (now >= subscriber.deadline) {
+                subscriber.expire();
+            }
+        }
+    }
+
+    @Override
+    public void dispose() {
+        sweeper.dispose();
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return sweeper.isDisposed();
+    }
+
+    private static final class DeadlineSubscriber<T> implements CoreSubscriber<T>, Subscription {
+        private final CoreSubscriber<? super T> actual;
+        private final long deadline;
+        private final long timeoutMillis;
+        private final Deadlines owner;
+        private final Consumer<? super T> late;
+        private final AtomicBoolean done = new AtomicBoolean();
+        private @Nullable Subscription upstream;
+
+        DeadlineSubscriber(CoreSubscriber<? super T> actual, long deadline, long timeoutMillis, Deadlines owner, Consumer<? super T> late) {
+            this.actual = actual;
+            this.late = late;
+            this.deadline = deadline;
+            this.timeoutMillis = timeoutMillis;
+            this.owner = owner;
+        }
+
+        @Override
+        public Context currentContext() {
+            return actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            if (Operators.validate(upstream, subscription)) {
+                upstream = subscription;
+                owner.pending.add(this);
+                actual.onSubscribe(this);
+            }
+        }
+
+        @Override
+        public void onNext(T value) {
+            if (done.get()) {
+                late.accept(value);
+                return;
+            }
+            actual.onNext(value);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            if (done.compareAndSet(false, true)) {
+                owner.pending.remove(this);
+                actual.onError(error);
+            } else {
+                Operators.onErrorDropped(error, actual.currentContext());
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (done.compareAndSet(false, true)) {
+                owner.pending.remove(this);
+                actual.onComplete();
+            }
+        }
+
+        void expire() {
+            if (done.compareAndSet(false, true)) {
+                owner.pending.remove(this);
+                Subscription s = upstream;
+                if (s != null) {
+                    s.cancel();
+                }
+                actual.onError(new TimeoutException("Did not terminate within " + timeoutMillis + " ms"));
+            }
+        }
+
+        @Override
+        public void request(long n) {
+            Subscription s = upstream;
+            if (s != null) {
+                s.request(n);
+            }
+        }
+
+        @Override
+        public void cancel() {
+            if (done.compareAndSet(false, true)) {
+                owner.pending.remove(this);
+            }
+            Subscription s = upstream;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+    }
+}
