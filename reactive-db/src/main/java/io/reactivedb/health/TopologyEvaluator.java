@@ -47,6 +47,8 @@ final class TopologyEvaluator {
     private final HealthSettings settings;
     private final Map<String, Integer> failures = new HashMap<>();
     private final Map<String, ProbeResult> lastGood = new HashMap<>();
+    /** The writer's insert position at the last round that had a writer: replicas are compared to it while none is writable. */
+    private Optional<Lsn> lastWriterLsn = Optional.empty();
 
     private final Predicate<String> breakerOpen;
 
@@ -77,6 +79,13 @@ final class TopologyEvaluator {
         boolean splitBrain = notInRecovery.size() > 1;
         Optional<String> writer = chooseWriter(notInRecovery, results, previous);
         Optional<Lsn> writerLsn = writer.flatMap(name -> results.get(name).walPosition());
+        if (writerLsn.isPresent()) {
+            lastWriterLsn = writerLsn;
+        } else {
+            // No writer now (the primary is down): nothing new can be written, so a replica that has
+            // replayed what the last writer had written is not behind, however old its last transaction.
+            writerLsn = lastWriterLsn;
+        }
 
         Map<String, EndpointHealth> byName = new LinkedHashMap<>();
         for (Member member : members) {

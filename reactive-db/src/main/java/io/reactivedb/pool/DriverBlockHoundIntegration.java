@@ -18,7 +18,8 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * <p>Resilience4j 2.x records every call outcome of a circuit breaker in a sliding window guarded by
  * a {@code ReentrantLock} (held for a few field updates). When two event loops record at the same
  * instant, one parks for that moment, which BlockHound reports; the wait is bounded by the other
- * thread's few instructions, not by I/O, so it is allowed here.
+ * thread's few instructions, not by I/O, so it is allowed here; the same holds for the lock around
+ * the open-to-half-open transition and the one in its event processor.
  *
  * <p>Registered through {@code META-INF/services}; applications that install BlockHound pick it up.
  */
@@ -32,6 +33,8 @@ public final class DriverBlockHoundIntegration implements BlockHoundIntegration 
             builder.allowBlockingCallsInside("io.github.resilience4j.core.metrics." + window, "getSnapshot");
         }
         builder.allowBlockingCallsInside("io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine", "stateTransition");
-        builder.allowBlockingCallsInside("io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine", "toHalfOpenState");
+        builder.allowBlockingCallsInside("io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine$OpenState", "toHalfOpenState");
+        builder.allowBlockingCallsInside("io.github.resilience4j.core.EventProcessor", "registerConsumer");
+        builder.allowBlockingCallsInside("io.github.resilience4j.core.EventProcessor", "onEvent");
     }
 }

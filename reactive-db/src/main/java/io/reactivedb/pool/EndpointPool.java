@@ -76,7 +76,10 @@ public final class EndpointPool {
                 .maxIdleTime(poolSettings.maxIdleTime())
                 .backgroundEvictionInterval(poolSettings.evictionInterval())
                 .validationDepth(ValidationDepth.LOCAL)
-                .acquireRetry(0)
+                // A connection that fails validation on acquire (the server closed it: restart,
+                // pg_terminate_backend) is invalidated and the acquire tried again, up to the pool's
+                // size, so a pool full of dead connections is replaced without the caller noticing.
+                .acquireRetry(poolSettings.maxSize())
                 .registerJmx(false);
         // Local validation is a flag check that cannot hang; a timeout around it would only arm and
         // cancel a timer on every acquire. The bound matters for a validation query's round trip.

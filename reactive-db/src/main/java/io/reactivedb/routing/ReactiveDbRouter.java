@@ -44,6 +44,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -237,21 +238,25 @@ public final class ReactiveDbRouter {
     private <T> Flux<T> run(@Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
                             Function<? super DbSession, ? extends Publisher<T>> work) {
         Objects.requireNonNull(work, "work");
-        Flux<T> attempt = Flux.deferContextual(context -> attempt(context, consistency, write, tx, work));
+        Flux<T> attempt = Flux.deferContextual(context -> attempt(context, consistency, write, tx, work, null));
         if (retry == null) {
             return attempt;
         }
         return attempt.transformDeferred(RetryOperator.retry(retry, scheduler, FailureClassifier::isRetryable, this::onRetry));
     }
 
+    /**
+     * @param refused an endpoint whose breaker just refused this read; the read falls back to
+     *                another eligible endpoint at once (nothing was sent)
+     */
     private <T> Flux<T> attempt(ContextView context, @Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
-                                Function<? super DbSession, ? extends Publisher<T>> work) {
+                                Function<? super DbSession, ? extends Publisher<T>> work, @Nullable Endpoint refused) {
         if (!accepting) {
             return Flux.error(new DbUnavailableException("the router is shut down and takes no new work", null));
         }
         boolean writes = consistency == null;
         Optional<ConsistencySession> session = ConsistencySession.from(context);
-        Endpoint endpoint = writes ? writer : readEndpoint(consistency, session);
+        Endpoint endpoint = writes ? writer : readEndpoint(consistency, session, refused);
         if (endpoint == null) {
             return Flux.error(new DbUnavailableException(writes || consistency.level() == ReadConsistency.Level.STRONG
                     ? "no writable primary: every server is down or in recovery"
@@ -269,11 +274,23 @@ public final class ReactiveDbRouter {
                         held -> complete(held, tx != null, tracked),
                         Lease::releaseAfterError,
                         Lease::releaseAfterCancel)
+                .onErrorMap(ReactiveDbRouter::isCleanupWrapper, Throwable::getCause)
                 .transform(deadlines.within(timeout))
                 .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, timeout, tx, mayHaveWritten, error));
         String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
         unit = observed(unit, endpoint, operation, inFlight, lease);
-        return breakers == null ? unit : unit.transformDeferred(breakers.operator(endpoint.name()));
+        if (breakers == null) {
+            return unit;
+        }
+        unit = unit.transformDeferred(breakers.operator(endpoint.name()));
+        if (writes || refused != null) {
+            return unit;
+        }
+        // Fallback: a half-open breaker whose trial calls are all taken refuses the read; it goes
+        // to the next eligible endpoint (once), not back to the caller.
+        return unit.onErrorResume(error -> error instanceof DbUnavailableException unavailable
+                        && unavailable.endpoint().map(endpoint.name()::equals).orElse(false),
+                error -> attempt(context, consistency, false, tx, work, endpoint));
     }
 
     private ReactiveDbException timedOut(Endpoint endpoint, Duration timeout, @Nullable TransactionOptions tx, boolean mayHaveWritten,
@@ -399,6 +416,15 @@ public final class ReactiveDbRouter {
         return done.then(Mono.defer(lease::release));
     }
 
+    /**
+     * Reactor's {@code usingWhen} wraps an error of the completion step (here: a failed COMMIT, as
+     * a serialization failure at commit under SERIALIZABLE) in a plain {@code RuntimeException};
+     * the caller and the retry need the translated error itself.
+     */
+    private static boolean isCleanupWrapper(Throwable error) {
+        return error.getClass() == RuntimeException.class && error.getCause() instanceof ReactiveDbException;
+    }
+
     /** Driver, pool and network failures are translated; the caller's own exceptions are not. */
     private static boolean isDriverFailure(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -409,16 +435,17 @@ public final class ReactiveDbRouter {
         return false;
     }
 
-    private @Nullable Endpoint readEndpoint(ReadConsistency consistency, Optional<ConsistencySession> session) {
+    private @Nullable Endpoint readEndpoint(ReadConsistency consistency, Optional<ConsistencySession> session, @Nullable Endpoint refused) {
         Endpoint current = writer;
+        Predicate<Endpoint> readable = refused == null ? this::readable : e -> e != refused && readable(e);
         Endpoint replica = switch (consistency.level()) {
             case STRONG -> null;
-            case EVENTUAL -> selector.select(endpoints, this::readable);
-            case BOUNDED_STALENESS -> selector.select(endpoints, e -> readable(e) && e.health()
+            case EVENTUAL -> selector.select(endpoints, readable);
+            case BOUNDED_STALENESS -> selector.select(endpoints, e -> readable.test(e) && e.health()
                     .flatMap(EndpointHealth::lagTime).map(lag -> lag.compareTo(consistency.maxLag()) <= 0).orElse(false));
-            case READ_YOUR_WRITES -> readYourWrites(session);
+            case READ_YOUR_WRITES -> readYourWrites(session, readable);
         };
-        return replica != null ? replica : current;
+        return replica != null ? replica : current == refused ? null : current;
     }
 
     /** In rotation by health, and its breaker lets calls through. */
@@ -426,19 +453,19 @@ public final class ReactiveDbRouter {
         return endpoint.isInRotation() && (breakers == null || breakers.allowsCalls(endpoint.name()));
     }
 
-    private @Nullable Endpoint readYourWrites(Optional<ConsistencySession> session) {
+    private @Nullable Endpoint readYourWrites(Optional<ConsistencySession> session, Predicate<Endpoint> readable) {
         if (session.isEmpty()) {
-            return selector.select(endpoints, this::readable);
+            return selector.select(endpoints, readable);
         }
         if (session.get().isUncertain()) {
             return null;
         }
         Optional<ConsistencyToken> token = session.get().token();
         if (token.isEmpty()) {
-            return selector.select(endpoints, this::readable);
+            return selector.select(endpoints, readable);
         }
         Lsn needed = token.get().lsn();
-        return selector.select(endpoints, e -> readable(e) && e.health()
+        return selector.select(endpoints, e -> readable.test(e) && e.health()
                 .flatMap(EndpointHealth::walPosition).map(position -> position.isAtLeast(needed)).orElse(false));
     }
 

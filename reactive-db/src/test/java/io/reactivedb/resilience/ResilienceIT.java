@@ -39,6 +39,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Fault injection against a private cluster (a primary and two replicas), each server behind a
@@ -161,46 +162,52 @@ class ResilienceIT {
         // Health probing off: here the breaker alone must protect the callers.
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(2).maxSize(4).build(), b -> b.healthMonitoring(false));
         CircuitBreaker breaker = router.breakers().orElseThrow().breaker("replica-1");
+        ConcurrentLinkedQueue<BreakerTransition> transitions = new ConcurrentLinkedQueue<>();
+        router.breakers().orElseThrow().transitions().subscribe(transitions::add);
         AtomicInteger errors = new AtomicInteger();
+        Map<String, Integer> errorKinds = new ConcurrentHashMap<>();
         AtomicInteger reads = new AtomicInteger();
         long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
         int[] inFlightAtCut = new int[1];
         Mono<Void> faults = Mono.delay(Duration.ofMillis(1500))
+                .publishOn(Schedulers.boundedElastic())
                 .doOnNext(t -> {
                     inFlightAtCut[0] = router.endpoint("replica-1").orElseThrow().inFlight();
                     proxies.get(cluster.replicas().get(0).name()).blackhole();
                 })
                 .then(Mono.delay(Duration.ofSeconds(3)))
+                .publishOn(Schedulers.boundedElastic())
                 .doOnNext(t -> proxies.get(cluster.replicas().get(0).name()).heal())
                 .then();
         Flux<Integer> load = Flux.range(0, 8).flatMap(worker -> Mono.defer(() -> router.read(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))).single())
                 .doOnNext(one -> reads.incrementAndGet())
                 .onErrorResume(error -> {
                     errors.incrementAndGet();
+                    errorKinds.merge(error.getClass().getSimpleName() + ": " + error.getMessage(), 1, Integer::sum);
                     return Mono.empty();
                 })
                 .repeat(() -> System.nanoTime() < end));
         Mono.when(faults, load.then()).block(WAIT);
 
         assertThat(reads.get()).isGreaterThan(1000);
-        assertThat(errors.get()).as("errors beyond the %d reads in flight on replica-1 at the cut", inFlightAtCut[0])
+        assertThat(errors.get()).as("errors beyond the %d reads in flight on replica-1 at the cut: %s", inFlightAtCut[0], errorKinds)
                 .isLessThanOrEqualTo(inFlightAtCut[0]);
-        assertThat(router.breakers().orElseThrow().transitions().take(Duration.ofMillis(1))).isNotNull();
         await("breaker closed again", () -> {
             router.read(s -> s.query("SELECT 1", row -> row.get(0))).blockLast(WAIT);
             return breaker.getState() == CircuitBreaker.State.CLOSED;
         });
-        assertThat(breaker.getMetrics().getNumberOfFailedCalls() + breaker.getMetrics().getNumberOfSuccessfulCalls()).isPositive();
+        assertThat(transitions).extracting(t -> t.endpoint() + ":" + t.to())
+                .containsSubsequence("replica-1:OPEN", "replica-1:HALF_OPEN", "replica-1:CLOSED");
     }
 
     @Test
     void writesFailFastWhileThePrimaryIsDownAndResumeAfterItsRestart() {
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(4).build(), b -> b);
         await("healthy", () -> router.health().current().map(h -> h.writer().isPresent() && h.endpoints().stream().allMatch(e -> e.reachable())).orElse(false));
-        List<Long> unavailableNanos = new ConcurrentLinkedQueue<Long>().stream().toList();
         ConcurrentLinkedQueue<Long> fastFailures = new ConcurrentLinkedQueue<>();
         AtomicInteger readsDuringOutage = new AtomicInteger();
         AtomicInteger readErrors = new AtomicInteger();
+        Map<String, Integer> readErrorKinds = new ConcurrentHashMap<>();
 
         cluster.stop(cluster.primary());
         long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
@@ -224,6 +231,7 @@ class ResilienceIT {
                 .doOnNext(x -> readsDuringOutage.incrementAndGet())
                 .onErrorResume(error -> {
                     readErrors.incrementAndGet();
+                    readErrorKinds.merge(error.getClass().getSimpleName() + ": " + error.getMessage(), 1, Integer::sum);
                     return Mono.empty();
                 })
                 .repeat(() -> System.nanoTime() < end));
@@ -234,8 +242,7 @@ class ResilienceIT {
         long p99 = sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)];
         assertThat(Duration.ofNanos(p99)).as("p99 of writes refused while the primary is out").isLessThan(Duration.ofMillis(50));
         assertThat(readsDuringOutage.get()).isGreaterThan(100);
-        assertThat(readErrors.get()).isZero();
-        assertThat(unavailableNanos).isEmpty();
+        assertThat(readErrors.get()).as("read errors: %s", readErrorKinds).isZero();
 
         cluster.start(cluster.primary());
         await("a write succeeds again", () -> {
@@ -254,7 +261,7 @@ class ResilienceIT {
                     midQueryErrors.add(error);
                     return Mono.empty();
                 }));
-        Mono<Void> terminate = Mono.delay(Duration.ofMillis(500)).doOnNext(t -> {
+        Mono<Void> terminate = Mono.delay(Duration.ofMillis(500)).publishOn(Schedulers.boundedElastic()).doOnNext(t -> {
             for (DevNode node : cluster.nodes()) {
                 cluster.psql(node, "postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '"
                         + applicationName + "'");
@@ -297,11 +304,12 @@ class ResilienceIT {
             });
         }).repeat(() -> System.nanoTime() < end));
         Mono<Void> restart = Mono.delay(Duration.ofSeconds(1))
+                .publishOn(Schedulers.boundedElastic())
                 .doOnNext(t -> {
                     cluster.restart(cluster.primary());
                     recoveredAt[0] = System.nanoTime();
                 })
-                .then(Flux.interval(Duration.ofMillis(250)).take(20).doOnNext(t -> maxBackends.accumulateAndGet(Integer.parseInt(cluster.psql(
+                .then(Flux.interval(Duration.ofMillis(250)).take(20).publishOn(Schedulers.boundedElastic()).doOnNext(t -> maxBackends.accumulateAndGet(Integer.parseInt(cluster.psql(
                         cluster.primary(), "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "'")),
                         Math::max)).then());
         Mono.when(mixed, restart).block(WAIT);
@@ -313,7 +321,9 @@ class ResilienceIT {
 
     @Test
     void aResetAfterSendingIsOutcomeUnknownAndNeverRetriedButOneBeforeSendingIsRetried() {
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.healthMonitoring(false));
+        // A lenient breaker: this test is about what retry does, and the refused attempts would open a strict one.
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.healthMonitoring(false)
+                .breakers(BreakerSettings.builder().minimumNumberOfCalls(50).slidingWindowSize(50).build()));
         FaultProxy primaryProxy = proxies.get(cluster.primary().name());
         router.write(s -> s.execute("SELECT 1")).blockLast(WAIT);
 
@@ -322,7 +332,7 @@ class ResilienceIT {
         Mono<Throwable> afterSend = router.write(s -> s.execute("INSERT INTO audit VALUES ($1, 'after send')", sent))
                 .then(Mono.<Throwable>empty())
                 .onErrorResume(Mono::just);
-        Mono<Void> reset = Mono.delay(Duration.ofMillis(300)).doOnNext(t -> primaryProxy.resetAll()).then();
+        Mono<Void> reset = Mono.delay(Duration.ofMillis(300)).publishOn(Schedulers.boundedElastic()).doOnNext(t -> primaryProxy.resetAll()).then();
         Throwable error = Mono.zip(afterSend, reset.thenReturn(1)).map(t -> t.getT1()).block(WAIT);
         assertThat(error).isInstanceOf(DbOutcomeUnknownException.class);
         outcomes.put(sent, "unknown");
@@ -332,7 +342,7 @@ class ResilienceIT {
 
         UUID notSent = UUID.randomUUID();
         primaryProxy.refuseNewConnections(true);
-        Mono<Void> heal = Mono.delay(Duration.ofMillis(60)).doOnNext(t -> primaryProxy.heal()).then();
+        Mono<Void> heal = Mono.delay(Duration.ofMillis(60)).publishOn(Schedulers.boundedElastic()).doOnNext(t -> primaryProxy.heal()).then();
         Mono<Long> beforeSend = router.write(s -> s.execute("INSERT INTO audit VALUES ($1, 'before send')", notSent)).single();
         Long inserted = Mono.zip(beforeSend, heal.thenReturn(1)).map(t -> t.getT1()).block(WAIT);
         assertThat(inserted).isEqualTo(1L);
@@ -342,11 +352,12 @@ class ResilienceIT {
     @Test
     void serializableTransfersWithConflictsAreRetriedAndCommitExactlyOnce() {
         cluster.psql(cluster.primary(), cluster.database(), "TRUNCATE account, transfer;"
-                + "INSERT INTO account SELECT g, 1000 FROM generate_series(1, 5) g");
+                + "INSERT INTO account SELECT g, 1000 FROM generate_series(1, 10) g");
         AtomicInteger retries = new AtomicInteger();
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(4).maxSize(8).build(), b -> b
-                .retry(RetrySettings.builder().maxAttempts(20).initialDelay(Duration.ofMillis(5)).maxDelay(Duration.ofMillis(100))
-                        .maxTotalTime(Duration.ofSeconds(30)).build())
+                .retry(RetrySettings.builder().maxAttempts(50).initialDelay(Duration.ofMillis(5)).maxDelay(Duration.ofMillis(50))
+                        .maxTotalTime(Duration.ofSeconds(60)).build())
+                .queryTimeout(Duration.ofSeconds(20))
                 .queryListener(new io.reactivedb.routing.QueryListener() {
                     @Override
                     public void onWork(io.reactivedb.routing.Endpoint endpoint, String operation, String outcome, long nanos) {
@@ -363,8 +374,8 @@ class ResilienceIT {
         }
         AtomicInteger committed = new AtomicInteger();
         Flux.fromIterable(ids).flatMap(id -> {
-            int source = 1 + Math.floorMod(id.hashCode(), 5);
-            int target = 1 + Math.floorMod(id.hashCode() + 1 + Math.floorMod((int) id.getLeastSignificantBits(), 4), 5);
+            int source = 1 + Math.floorMod(id.hashCode(), 10);
+            int target = 1 + Math.floorMod(source + Math.floorMod((int) id.getLeastSignificantBits(), 9), 10);
             long amount = 1 + Math.floorMod((int) id.getMostSignificantBits(), 50);
             return router.inTransaction(TransactionOptions.of(Isolation.SERIALIZABLE), s -> s
                             .query("SELECT balance FROM account WHERE id = $1", row -> row.get(0, Long.class), source).single()
@@ -373,12 +384,12 @@ class ResilienceIT {
                             .flatMap(balance -> s.execute("UPDATE account SET balance = $1 WHERE id = $2", balance + amount, target))
                             .then(s.execute("INSERT INTO transfer VALUES ($1, $2, $3, $4)", id, source, target, amount)))
                     .doOnComplete(committed::incrementAndGet);
-        }, 16).blockLast(Duration.ofMinutes(2));
+        }, 8).blockLast(Duration.ofMinutes(2));
 
         assertThat(committed.get()).isEqualTo(200);
         assertThat(retries.get()).as("serialization conflicts retried").isPositive();
         assertThat(cluster.psql(cluster.primary(), cluster.database(), "SELECT count(*) FROM transfer")).isEqualTo("200");
-        assertThat(cluster.psql(cluster.primary(), cluster.database(), "SELECT sum(balance) FROM account")).isEqualTo("5000");
+        assertThat(cluster.psql(cluster.primary(), cluster.database(), "SELECT sum(balance) FROM account")).isEqualTo("10000");
     }
 
     @Test

@@ -159,6 +159,26 @@ class RouterIT {
     }
 
     @Test
+    void aCommitThatFailsReachesTheCallerAsTheTranslatedError() {
+        ReactiveDbRouter router = router();
+        UUID id = UUID.randomUUID();
+        // A deferred constraint is checked at COMMIT: the commit itself fails.
+        cluster.psql(cluster.primary(), cluster.database(), "CREATE TABLE IF NOT EXISTS router_it_deferred (id uuid,"
+                + " CONSTRAINT router_it_deferred_unique UNIQUE (id) DEFERRABLE INITIALLY DEFERRED); GRANT ALL ON router_it_deferred TO "
+                + cluster.appUser());
+        StepVerifier.create(router.inTransaction(s -> s.execute("INSERT INTO router_it_deferred VALUES ($1)", id)
+                        .then(s.execute("INSERT INTO router_it_deferred VALUES ($1)", id))))
+                .expectNextCount(1)
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(io.reactivedb.error.DbTransactionException.class);
+                    assertThat(((io.reactivedb.error.ReactiveDbException) e).sqlState()).contains("23505");
+                    assertThat(e.getMessage()).contains("commit failed");
+                })
+                .verify(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
     void transactionRollsBackOnCancel() {
         ReactiveDbRouter router = router();
         UUID id = UUID.randomUUID();
