@@ -103,6 +103,7 @@ public final class EnvironmentSettings {
     public static final String DB_IDLE_IN_TRANSACTION_TIMEOUT = "DB_IDLE_IN_TRANSACTION_TIMEOUT";
     public static final String DB_LOCK_TIMEOUT = "DB_LOCK_TIMEOUT";
     public static final String DB_APPLICATION_NAME = "DB_APPLICATION_NAME";
+    public static final String DB_MAX_MESSAGE_SIZE = "DB_MAX_MESSAGE_SIZE";
     public static final String DB_SSLMODE = "DB_SSLMODE";
     public static final String DB_SSLROOTCERT = "DB_SSLROOTCERT";
     public static final String DB_SSLCERT = "DB_SSLCERT";
@@ -117,7 +118,14 @@ public final class EnvironmentSettings {
             DB_PASSWORD_FILE, DB_READ_REPLICA_URLS, DB_READ_REPLICA_WEIGHT, DB_POOL_MIN, DB_POOL_SIZE, DB_MAX_OVERFLOW,
             DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_POOL_MAX_IDLE, DB_POOL_VALIDATION_QUERY, DB_CONNECT_TIMEOUT,
             DB_STATEMENT_TIMEOUT, DB_IDLE_IN_TRANSACTION_TIMEOUT, DB_LOCK_TIMEOUT, DB_APPLICATION_NAME, DB_SSLMODE,
-            DB_SSLROOTCERT, DB_SSLCERT, DB_SSLKEY, DB_REPLICA_SELECTION, DB_SHUTDOWN_TIMEOUT);
+            DB_SSLROOTCERT, DB_SSLCERT, DB_SSLKEY, DB_REPLICA_SELECTION, DB_SHUTDOWN_TIMEOUT, DB_MAX_MESSAGE_SIZE,
+            // Read by the router builder's fromEnvironment (resilience and health), listed so that
+            // the typo check knows them.
+            "DB_MAX_RETRIES", "DB_RETRY_DELAY", "DB_RETRY_BACKOFF", "DB_RETRY_MAX_DELAY", "DB_RETRY_MAX_TOTAL",
+            "DB_CIRCUIT_BREAKER_THRESHOLD", "DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", "DB_CIRCUIT_BREAKER_MIN_CALLS",
+            "DB_CIRCUIT_BREAKER_WINDOW", "DB_CIRCUIT_BREAKER_SLOW_CALL", "DB_QUERY_TIMEOUT", "DB_SLOW_QUERY_THRESHOLD",
+            "DB_HEALTH_INTERVAL", "DB_HEALTH_TIMEOUT", "DB_MAX_REPLICA_LAG", "DB_MAX_REPLICA_LAG_BYTES",
+            "DB_HEALTH_FAILURES_BEFORE_DOWN");
 
     private static final Logger LOG = LoggerFactory.getLogger(EnvironmentSettings.class);
     private static final Pattern WEIGHT = Pattern.compile("DB_READ_REPLICA_(\\d+)_WEIGHT");
@@ -472,6 +480,7 @@ public final class EnvironmentSettings {
             serverTimeout(DB_STATEMENT_TIMEOUT).ifPresent(b::statementTimeout);
             serverTimeout(DB_LOCK_TIMEOUT).ifPresent(b::lockTimeout);
             serverTimeout(DB_IDLE_IN_TRANSACTION_TIMEOUT).ifPresent(b::idleInTransactionTimeout);
+            get(DB_MAX_MESSAGE_SIZE).map(v -> parseInt(DB_MAX_MESSAGE_SIZE, v, 64 * 1024, Integer.MAX_VALUE)).ifPresent(b::maxMessageSize);
             return b.build();
         }
 

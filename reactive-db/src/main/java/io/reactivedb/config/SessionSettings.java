@@ -16,6 +16,12 @@ public final class SessionSettings {
     /** Default time allowed to open a TCP connection and log in ({@code DB_CONNECT_TIMEOUT}): 10 s. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
+    /**
+     * Default largest backend message the driver accepts ({@code DB_MAX_MESSAGE_SIZE}): 64 MiB.
+     * r2dbc-postgresql's own limit is effectively unbounded, so one huge row could exhaust memory.
+     */
+    public static final int DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
     private static final Pattern APPLICATION_NAME = Pattern.compile("[\\x20-\\x7E]{1,63}");
 
     private final String applicationName;
@@ -23,8 +29,10 @@ public final class SessionSettings {
     private final Optional<Duration> statementTimeout;
     private final Optional<Duration> lockTimeout;
     private final Optional<Duration> idleInTransactionTimeout;
+    private final int maxMessageSize;
 
     private SessionSettings(Builder b) {
+        this.maxMessageSize = b.maxMessageSize;
         this.applicationName = b.applicationName;
         this.connectTimeout = b.connectTimeout;
         this.statementTimeout = b.statementTimeout;
@@ -41,7 +49,7 @@ public final class SessionSettings {
     }
 
     public Builder toBuilder() {
-        Builder b = new Builder().applicationName(applicationName).connectTimeout(connectTimeout);
+        Builder b = new Builder().applicationName(applicationName).connectTimeout(connectTimeout).maxMessageSize(maxMessageSize);
         statementTimeout.ifPresent(b::statementTimeout);
         lockTimeout.ifPresent(b::lockTimeout);
         idleInTransactionTimeout.ifPresent(b::idleInTransactionTimeout);
@@ -55,13 +63,16 @@ public final class SessionSettings {
     public Optional<Duration> statementTimeout() { return statementTimeout; }
     public Optional<Duration> lockTimeout() { return lockTimeout; }
     public Optional<Duration> idleInTransactionTimeout() { return idleInTransactionTimeout; }
+    /** Largest message from the server, in bytes; a bigger one fails the statement instead of the heap. */
+    public int maxMessageSize() { return maxMessageSize; }
 
     @Override
     public String toString() {
         return "SessionSettings[applicationName=" + applicationName + ", connectTimeout=" + connectTimeout
                 + ", statementTimeout=" + statementTimeout.map(Duration::toString).orElse("server")
                 + ", lockTimeout=" + lockTimeout.map(Duration::toString).orElse("server")
-                + ", idleInTransactionTimeout=" + idleInTransactionTimeout.map(Duration::toString).orElse("server") + "]";
+                + ", idleInTransactionTimeout=" + idleInTransactionTimeout.map(Duration::toString).orElse("server")
+                + ", maxMessageSize=" + maxMessageSize + "]";
     }
 
     /** Builds {@link SessionSettings}. */
@@ -71,8 +82,17 @@ public final class SessionSettings {
         private Optional<Duration> statementTimeout = Optional.empty();
         private Optional<Duration> lockTimeout = Optional.empty();
         private Optional<Duration> idleInTransactionTimeout = Optional.empty();
+        private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
 
         private Builder() {
+        }
+
+        public Builder maxMessageSize(int maxMessageSize) {
+            if (maxMessageSize < 64 * 1024) {
+                throw new ConfigurationException("DB_MAX_MESSAGE_SIZE", "must be >= 65536 bytes but was " + maxMessageSize);
+            }
+            this.maxMessageSize = maxMessageSize;
+            return this;
         }
 
         public Builder applicationName(String applicationName) {

@@ -83,8 +83,21 @@ public final class EndpointPool {
                 .registerJmx(false);
         // Local validation is a flag check that cannot hang; a timeout around it would only arm and
         // cancel a timer on every acquire. The bound matters for a validation query's round trip.
+        // Jittered maximum lifetime: connections opened together (at start, after an outage) would
+        // otherwise all expire in the same instant and be reopened in lock-step. Each connection
+        // lives between 80 % and 100 % of the maximum, decided by its identity.
+        long maxLifeMillis = poolSettings.maxLifetime().toMillis();
+        long maxIdleMillis = poolSettings.maxIdleTime().toMillis();
+        pool.customizer(builder -> builder.evictionPredicate((connection, metadata) ->
+                metadata.idleTime() >= maxIdleMillis || metadata.lifeTime() >= jitteredLifetime(connection, maxLifeMillis)));
         poolSettings.validationQuery().ifPresent(query -> pool.validationQuery(query).maxValidationTime(poolSettings.validationTimeout()));
         return new EndpointPool(endpoint, new ConnectionPool(pool.build()), poolSettings, deadlines);
+    }
+
+    /** Between 80 % and 100 % of {@code maxLifeMillis}, fixed per connection. */
+    static long jitteredLifetime(Object connection, long maxLifeMillis) {
+        long spread = maxLifeMillis / 5;
+        return maxLifeMillis - (spread == 0 ? 0 : Math.floorMod(System.identityHashCode(connection) * 0x9E3779B9L, spread));
     }
 
     /** The r2dbc-postgresql configuration for {@code endpoint}; the password is read on each connect. */
@@ -102,6 +115,7 @@ public final class EndpointPool {
                 .connectTimeout(session.connectTimeout())
                 .tcpKeepAlive(true)
                 .tcpNoDelay(true)
+                .maxMessageSize(session.maxMessageSize())
                 .options(options);
         if (!endpoint.password().isEmpty()) {
             builder.password(() -> endpoint.password().reveal());

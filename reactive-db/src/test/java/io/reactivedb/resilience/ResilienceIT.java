@@ -394,7 +394,8 @@ class ResilienceIT {
 
     @Test
     void aTimedOutQueryIsCancelledOnTheServer() {
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(2).build(), b -> b.noRetry().healthMonitoring(false));
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(2).build(), b -> b.noRetry().healthMonitoring(false)
+                .slowQueryLog(SlowQueryLog.of(Duration.ofMillis(100), 10)));
         long started = System.nanoTime();
         Throwable error = router.write(s -> s.query("SELECT pg_sleep(10)", row -> row.get(0)))
                 .contextWrite(DbOperation.timeout(Duration.ofMillis(200)))
@@ -411,6 +412,8 @@ class ResilienceIT {
                 .onErrorResume(Mono::just)
                 .block(WAIT);
         assertThat(readError).isInstanceOf(DbTimeoutException.class);
+        assertThat(router.slowQueries().orElseThrow().recent()).hasSize(2)
+                .allSatisfy(slow -> assertThat(slow.sql()).isEqualTo("SELECT pg_sleep(10)"));
         long cancelledAt = System.nanoTime();
         await("no backend of this router still sleeping", () -> "0".equals(cluster.psql(cluster.primary(), "postgres",
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "' AND query LIKE '%pg_sleep%' AND state = 'active'"))

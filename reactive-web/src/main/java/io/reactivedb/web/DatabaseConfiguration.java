@@ -61,7 +61,7 @@ class DatabaseConfiguration {
     ReactiveDbRouter reactiveDbRouter(EmbeddedDatabase embedded) {
         ReactiveDbSettings settings = embedded.cluster().map(DevCluster::settings).orElseGet(EnvironmentSettings::fromEnvironment);
         log.info("Routing with {}", settings);
-        ReactiveDbRouter router = ReactiveDbRouter.create(settings);
+        ReactiveDbRouter router = ReactiveDbRouter.builder(settings).fromEnvironment(System.getenv()).build();
         // Startup edge: wait for the primary's minimum connections so a bad configuration fails now.
         router.warmUp().block(STARTUP_TIMEOUT);
         return router;
