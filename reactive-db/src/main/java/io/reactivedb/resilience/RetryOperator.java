@@ -101,7 +101,8 @@ public final class RetryOperator {
     /** The state of one subscription; signals are serialized, so plain fields made visible by volatile suffice. */
     private static final class Attempts {
         final long startMillis;
-        final List<Throwable> errors = new ArrayList<>();
+        /** Created on the first failure: most units of work never fail. */
+        @Nullable List<Throwable> errors;
         volatile boolean emitted;
 
         Attempts(long startMillis) {
@@ -110,11 +111,17 @@ public final class RetryOperator {
 
         /** Records the error of the attempt that just failed and returns that attempt's number. */
         synchronized int failed(Throwable error) {
+            if (errors == null) {
+                errors = new ArrayList<>();
+            }
             errors.add(error);
             return errors.size();
         }
 
         synchronized Throwable finalError(Throwable last) {
+            if (errors == null) {
+                return last;
+            }
             for (Throwable earlier : errors) {
                 if (earlier != last && !containsSuppressed(last, earlier)) {
                     last.addSuppressed(earlier);

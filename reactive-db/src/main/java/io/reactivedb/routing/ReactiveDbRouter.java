@@ -216,7 +216,10 @@ public final class ReactiveDbRouter {
 
     /**
      * Runs work in one transaction: begun with the options' isolation and access mode, committed
-     * when the work completes, rolled back when it fails or the subscriber cancels. Read-only
+     * when the work completes, rolled back when it fails or the subscriber cancels. Its results
+     * are held until the commit succeeds and then emitted (so they must fit in memory); a
+     * serialization failure or deadlock, also one raised by the COMMIT, retries the whole
+     * transaction. Read-only
      * transactions go where {@link ReadConsistency#eventual()} reads go; others to the writable
      * primary. A connection lost before the commit was sent leaves nothing behind (the server rolls
      * back) and is retry-safe; one lost during the commit is reported as
@@ -274,7 +277,15 @@ public final class ReactiveDbRouter {
                         held -> complete(held, tx != null, tracked),
                         Lease::releaseAfterError,
                         Lease::releaseAfterCancel)
-                .onErrorMap(ReactiveDbRouter::isCleanupWrapper, Throwable::getCause)
+                .onErrorMap(ReactiveDbRouter::isCleanupWrapper, Throwable::getCause);
+        if (tx != null) {
+            // A transaction's results reach the caller only once it has committed: usingWhen
+            // passes elements on before the commit, and a result of a transaction that then fails
+            // to commit (a serialization failure at COMMIT) was never true, and would also stop
+            // the retry, which never restarts a stream that has emitted.
+            unit = unit.collectList().flatMapIterable(results -> results);
+        }
+        unit = unit
                 .transform(deadlines.within(timeout))
                 .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, timeout, tx, mayHaveWritten, error));
         String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
