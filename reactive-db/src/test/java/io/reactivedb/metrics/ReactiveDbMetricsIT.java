@@ -14,6 +14,7 @@ import io.reactivedb.routing.DbOperation;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
 import java.util.Set;
+import io.reactivedb.testing.Await;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -77,12 +78,6 @@ class ReactiveDbMetricsIT {
     }
 
     private static void await(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out");
-            }
-            Mono.delay(Duration.ofMillis(50)).block();
-        }
+        Await.until("the condition", WAIT, condition);
     }
 }
