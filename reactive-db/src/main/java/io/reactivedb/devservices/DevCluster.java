@@ -536,6 +536,7 @@ public final class DevCluster implements AutoCloseable {
         }
     }
 
+    /** A poll interval of the blocking lifecycle methods (see the class description); never on a request path. */
     private static void sleep(Duration duration, String waitingFor) {
         try {
             Thread.sleep(duration.toMillis());

@@ -133,6 +133,8 @@ final class PgControl {
                 return false;
             }
             try {
+                // Dev-services lifecycle code (cluster set-up and clean-up on a test or CLI thread),
+                // blocking by contract and never on a request path: polling a process's exit.
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
