@@ -269,7 +269,6 @@ public final class ReactiveDbRouter {
         ConsistencySession tracked = writes ? session.orElse(null) : null;
         Duration timeout = DbOperation.timeoutOf(context, queryTimeout);
         AtomicInteger inFlight = endpoint.inFlightCounter();
-        inFlight.incrementAndGet();
         Lease[] lease = new Lease[1];
         Flux<T> unit = Flux.usingWhen(
                         endpoint.pool().acquire().map(connection -> lease[0] = new Lease(endpoint, connection, scheduler, cleanupTimeout)),
@@ -332,12 +331,15 @@ public final class ReactiveDbRouter {
      * its values). With neither configured it only keeps the in-flight count.
      */
     private <T> Flux<T> observed(Flux<T> unit, Endpoint endpoint, String operation, AtomicInteger inFlight, Lease[] lease) {
+        // Counted from subscription: a breaker that refuses the call never subscribes here, so
+        // nothing is counted that would not be uncounted.
         if (listeners.isEmpty() && slowQueries == null) {
-            return unit.doFinally(signal -> inFlight.decrementAndGet());
+            return unit.doOnSubscribe(subscription -> inFlight.incrementAndGet()).doFinally(signal -> inFlight.decrementAndGet());
         }
         long started = System.nanoTime();
         String[] failure = new String[1];
         return unit
+                .doOnSubscribe(subscription -> inFlight.incrementAndGet())
                 .doOnError(error -> failure[0] = outcomeOf(error))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
