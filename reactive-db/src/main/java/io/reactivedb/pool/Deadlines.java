@@ -41,6 +41,11 @@ public final class Deadlines implements Disposable {
         this.sweeper = Flux.interval(TICK, TICK, scheduler).onBackpressureDrop().subscribe(tick -> sweep());
     }
 
+    /** The scheduler the sweeps run on. */
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
     /** An operator that fails the flux with a {@link TimeoutException} when it has not terminated within {@code timeout}. */
     public <T> Function<Flux<T>, Flux<T>> within(Duration timeout) {
         return within(timeout, late -> { });

@@ -296,6 +296,7 @@ class ResilienceIT {
         ConcurrentLinkedQueue<Long> failuresAfterRecovery = new ConcurrentLinkedQueue<>();
         long[] recoveredAt = {Long.MAX_VALUE};
         AtomicInteger maxBackends = new AtomicInteger();
+        AtomicInteger maxNewPerSecond = new AtomicInteger();
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         Flux<Object> mixed = Flux.range(0, 6).flatMap(worker -> Mono.defer(() -> {
             long started = System.nanoTime();
@@ -314,14 +315,19 @@ class ResilienceIT {
                     cluster.restart(cluster.primary());
                     recoveredAt[0] = System.nanoTime();
                 })
-                .then(Flux.interval(Duration.ofMillis(250)).take(20).publishOn(Schedulers.boundedElastic()).doOnNext(t -> maxBackends.accumulateAndGet(Integer.parseInt(cluster.psql(
-                        cluster.primary(), "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "'")),
-                        Math::max)).then());
+                .then(Flux.interval(Duration.ofMillis(250)).take(20).publishOn(Schedulers.boundedElastic()).doOnNext(t -> {
+                    String[] counts = cluster.psql(cluster.primary(), "postgres", "SELECT count(*) || ',' || count(*) FILTER (WHERE backend_start"
+                            + " > now() - interval '1 second') FROM pg_stat_activity WHERE application_name = '" + applicationName + "'").split(",");
+                    maxBackends.accumulateAndGet(Integer.parseInt(counts[0]), Math::max);
+                    maxNewPerSecond.accumulateAndGet(Integer.parseInt(counts[1]), Math::max);
+                }).then());
         Mono.when(mixed, restart).block(WAIT);
         long writesAfter = outcomes.entrySet().stream().filter(e -> e.getValue().equals("success")).count();
         assertThat(writesAfter).isPositive();
         assertThat(failuresAfterRecovery).as("operations failing more than 5 s after the restart").isEmpty();
         assertThat(maxBackends.get()).as("connections of this router on the primary after the restart").isLessThanOrEqualTo(4);
+        // The limiter: a burst of the pool size (4), then 4 per second.
+        assertThat(maxNewPerSecond.get()).as("new connections within one second").isLessThanOrEqualTo(8);
     }
 
     @Test

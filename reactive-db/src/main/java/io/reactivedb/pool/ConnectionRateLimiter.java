@@ -1,0 +1,68 @@
+package io.reactivedb.pool;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryMetadata;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Bounds how fast new connections are opened to one server: at most {@code burst} at once, then
+ * one per {@code interval}. After an outage every caller would otherwise reconnect at the same
+ * instant; with the limit a recovering server sees a bounded number of logins per second. A
+ * connection over the limit waits (on the scheduler, without blocking) until its slot; that wait
+ * counts against the pool's create timeout.
+ *
+ * <p>The bookkeeping is one {@code AtomicLong} (the time the next slot frees up, as in the
+ * generic cell rate algorithm); no lock, no timer unless a connection has to wait.
+ */
+final class ConnectionRateLimiter implements ConnectionFactory {
+
+    private final ConnectionFactory delegate;
+    private final Scheduler scheduler;
+    private final long intervalNanos;
+    private final long burstNanos;
+    private final AtomicLong nextFree;
+
+    ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval) {
+        if (burst < 1) {
+            throw new IllegalArgumentException("burst must be >= 1 but was " + burst);
+        }
+        this.delegate = delegate;
+        this.scheduler = scheduler;
+        this.intervalNanos = interval.toNanos();
+        this.burstNanos = intervalNanos * (burst - 1);
+        this.nextFree = new AtomicLong(Long.MIN_VALUE);
+    }
+
+    /** How long a connection opened now has to wait for its slot; reserves the slot. */
+    long reserve() {
+        long now = scheduler.now(TimeUnit.NANOSECONDS);
+        while (true) {
+            long free = nextFree.get();
+            // The slot's theoretical time; up to burst - 1 slots may be taken ahead of it.
+            long slot = free == Long.MIN_VALUE ? now : Math.max(free, now);
+            if (nextFree.compareAndSet(free, slot + intervalNanos)) {
+                return Math.max(0, slot - now - burstNanos);
+            }
+        }
+    }
+
+    @Override
+    public Publisher<? extends Connection> create() {
+        return Mono.defer(() -> {
+            long wait = reserve();
+            Mono<Connection> open = Mono.from(delegate.create());
+            return wait == 0 ? open : Mono.delay(Duration.ofNanos(wait), scheduler).then(open);
+        });
+    }
+
+    @Override
+    public ConnectionFactoryMetadata getMetadata() {
+        return delegate.getMetadata();
+    }
+}
