@@ -5,6 +5,8 @@ import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevNode;
+import io.reactivedb.migrations.MigrationRunner;
+import io.reactivedb.migrations.SchemaCheck;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
 import java.util.Map;
@@ -60,6 +62,11 @@ class DatabaseConfiguration {
     @Bean(destroyMethod = "")
     ReactiveDbRouter reactiveDbRouter(EmbeddedDatabase embedded) {
         ReactiveDbSettings settings = embedded.cluster().map(DevCluster::settings).orElseGet(EnvironmentSettings::fromEnvironment);
+        // Startup edge, before any traffic (Liquibase is JDBC): the embedded database is migrated;
+        // a configured one is validated (DB_VALIDATE_SCHEMA_ON_STARTUP) and migrated only with
+        // DB_AUTO_MIGRATE. Pending change sets or changed checksums stop the start with their list.
+        SchemaCheck check = embedded.cluster().isPresent() ? new SchemaCheck(true, true) : SchemaCheck.fromEnvironment();
+        check.run(MigrationRunner.create(settings));
         log.info("Routing with {}", settings);
         ReactiveDbRouter router = ReactiveDbRouter.builder(settings).fromEnvironment(System.getenv()).build();
         // Startup edge: wait for the primary's minimum connections so a bad configuration fails now.

@@ -15,6 +15,9 @@ class ReactiveDbApplicationIT {
     @LocalServerPort
     int port;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    io.reactivedb.routing.ReactiveDbRouter router;
+
     @Test
     void pingReadsFromAReplicaAndWritesToThePrimary() {
         DatabaseController.Ping ping = WebClient.create("http://127.0.0.1:" + port).get().uri("/api/database/ping")
@@ -24,6 +27,15 @@ class ReactiveDbApplicationIT {
         assertThat(ping.read().endpoint()).startsWith("replica-");
         assertThat(ping.write().inRecovery()).isFalse();
         assertThat(ping.write().endpoint()).isEqualTo("primary");
+    }
+
+    @Test
+    void theEmbeddedDatabaseWasMigratedAtStartup() {
+        DatabaseController.Where where = WebClient.create("http://127.0.0.1:" + port).get().uri("/api/database/ping")
+                .retrieve().bodyToMono(DatabaseController.Ping.class).map(DatabaseController.Ping::write).block(Duration.ofSeconds(30));
+        assertThat(where).isNotNull();
+        assertThat(router.write(s -> s.query("SELECT to_regclass('public.account') IS NOT NULL", row -> row.get(0, Boolean.class)))
+                .single().block(Duration.ofSeconds(30))).isTrue();
     }
 
     @Test
