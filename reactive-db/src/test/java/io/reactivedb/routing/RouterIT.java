@@ -179,6 +179,29 @@ class RouterIT {
     }
 
     @Test
+    void aCallerThatCannotGetAConnectionInTimeIsToldThePoolIsExhaustedWithItsState() {
+        applicationName = "router-it-" + UUID.randomUUID().toString().substring(0, 8);
+        // No retry: an exhausted pool is retry-safe, and a retry would wait for the holder to finish.
+        router = ReactiveDbRouter.builder(cluster.settings().toBuilder()
+                        .session(SessionSettings.builder().applicationName(applicationName).build())
+                        .pool(PoolSettings.builder().minIdle(0).maxSize(1).acquireTimeout(Duration.ofMillis(300)).build()).build())
+                .healthMonitoring(false).noRetry().build();
+        ReactiveDbRouter router = this.router;
+        Mono<Object> holder = router.write(s -> s.query("SELECT pg_sleep(1)", row -> row.get(0))).then(Mono.empty());
+        Mono<Object> waiter = Mono.delay(Duration.ofMillis(200)).then(router.write(s -> s.query("SELECT 1", row -> row.get(0)))
+                .then(Mono.empty()));
+        StepVerifier.create(Flux.merge(holder, waiter))
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(io.reactivedb.error.DbPoolExhaustedException.class);
+                    assertThat(e.getMessage()).contains("primary", "acquired=1", "max=1");
+                    assertThat(((io.reactivedb.error.DbPoolExhaustedException) e).isRetrySafe()).isTrue();
+                })
+                .verify(WAIT);
+        assertThat(router.primary().poolStatistics().acquireTimeouts()).isEqualTo(1);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
     void transactionRollsBackOnCancel() {
         ReactiveDbRouter router = router();
         UUID id = UUID.randomUUID();
