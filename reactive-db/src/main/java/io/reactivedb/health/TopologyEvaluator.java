@@ -43,6 +43,9 @@ final class TopologyEvaluator {
     record Outcome(HealthSnapshot snapshot, List<HealthEvent> events) {
     }
 
+    /** Replay lag in bytes up to which a replica counts as caught up in time: two WAL pages. */
+    static final long CAUGHT_UP_SLACK_BYTES = 16 * 1024;
+
     private final List<Member> members;
     private final HealthSettings settings;
     private final Map<String, Integer> failures = new HashMap<>();
@@ -185,7 +188,10 @@ final class TopologyEvaluator {
             if (writerLsn.isPresent() && result.walPosition().isPresent()) {
                 lagBytes = OptionalLong.of(writerLsn.get().bytesAfter(result.walPosition().get()));
             }
-            boolean caughtUp = lagBytes.isPresent() && lagBytes.getAsLong() == 0;
+            // A few hundred bytes behind is WAL without transactions (a checkpoint, running-xacts or
+            // restart record, e.g. right after the primary restarted): it has no commit time, so
+            // measuring from the last replayed transaction would make an idle replica look late.
+            boolean caughtUp = lagBytes.isPresent() && lagBytes.getAsLong() <= CAUGHT_UP_SLACK_BYTES;
             lagTime = caughtUp ? Optional.of(Duration.ZERO) : result.lastReplay().map(d -> d.isNegative() ? Duration.ZERO : d);
             lagging = lagTime.map(t -> t.compareTo(settings.maxLag()) > 0).orElse(false)
                     || (settings.maxLagBytes().isPresent() && lagBytes.isPresent() && lagBytes.getAsLong() > settings.maxLagBytes().getAsLong());

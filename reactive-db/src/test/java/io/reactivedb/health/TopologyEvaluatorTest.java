@@ -91,6 +91,16 @@ class TopologyEvaluatorTest {
     }
 
     @Test
+    void aFewBytesOfWalWithoutTransactionsDoNotCountAsLagInTime() {
+        // Right after a primary restart: a checkpoint record not yet replayed, last transaction long ago.
+        TopologyEvaluator.Outcome outcome = round(initial, primary("0/4000070", 1), replica("0/4000000", Duration.ofMinutes(3)),
+                replica("0/3000000", Duration.ofMinutes(3)));
+        assertThat(outcome.snapshot().endpoint("replica-1").orElseThrow().lagTime()).contains(Duration.ZERO);
+        assertThat(outcome.snapshot().endpoint("replica-1").orElseThrow().inRotation()).isTrue();
+        assertThat(outcome.snapshot().endpoint("replica-2").orElseThrow().lagging()).isTrue();
+    }
+
+    @Test
     void writesFollowAPromotedReplicaWhenThePrimaryIsDown() {
         TopologyEvaluator.Outcome failover = round(initial, down(), primary("0/5000000", 2), replica("0/5000000", Duration.ZERO));
         assertThat(failover.snapshot().writer()).contains("replica-1");
