@@ -66,10 +66,11 @@ public final class EndpointPool {
      */
     public static EndpointPool create(EndpointSettings endpoint, PoolSettings poolSettings, SessionSettings session, Deadlines deadlines) {
         PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(connectionConfiguration(endpoint, session));
-        // New connections per endpoint: a burst of the pool's size, then one per 1/size second, so
-        // after an outage a full pool is reopened within about a second, never in one storm.
+        // New connections per endpoint: a burst of the pool's size, then the pool's size per second
+        // (at least 10 per second, so a small pool is not starved), so after an outage a full pool
+        // is reopened within about a second, never in one storm.
         ConnectionRateLimiter limited = new ConnectionRateLimiter(factory, deadlines.scheduler(), poolSettings.maxSize(),
-                Duration.ofNanos(1_000_000_000L / poolSettings.maxSize()));
+                Duration.ofNanos(1_000_000_000L / Math.max(poolSettings.maxSize(), 10)));
         ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(limited)
                 .name("reactive-db-" + endpoint.name())
                 .initialSize(poolSettings.minIdle())

@@ -62,14 +62,16 @@ final class Lease implements DbSession {
     @Override
     public <T> Flux<T> query(String sql, Function<? super Row, ? extends T> mapper, Object... params) {
         Objects.requireNonNull(mapper, "mapper");
-        return tracked(Flux.defer(() -> Flux.from(bound(sql, params).execute()))
-                .concatMap(result -> result.map((row, metadata) -> mapper.apply(row))));
+        return Flux.defer(() -> started(Flux.from(bound(sql, params).execute())))
+                .concatMap(result -> Flux.<T>from(result.map((row, metadata) -> mapper.apply(row))))
+                .doOnTerminate(this::finished);
     }
 
     @Override
     public Mono<Long> execute(String sql, Object... params) {
-        return tracked(Flux.defer(() -> Flux.from(bound(sql, params).execute()))
-                .concatMap(Result::getRowsUpdated))
+        return Flux.defer(() -> started(Flux.from(bound(sql, params).execute())))
+                .concatMap(Result::getRowsUpdated)
+                .doOnTerminate(this::finished)
                 .reduce(0L, Long::sum);
     }
 
@@ -99,6 +101,18 @@ final class Lease implements DbSession {
         }
         lastSql = sql;
         return connection.createStatement(sql);
+    }
+
+    /** Marks a statement as sent; called at subscription, inside the statement's defer. */
+    private <T> Flux<T> started(Flux<T> statement) {
+        statementStartedNanos = System.nanoTime();
+        statementInFlight = true;
+        return statement;
+    }
+
+    /** Its reply has fully arrived (complete or error; a cancel leaves it in flight). */
+    private void finished() {
+        statementInFlight = false;
     }
 
     private <T> Flux<T> tracked(Flux<T> statement) {

@@ -286,7 +286,7 @@ public final class ReactiveDbRouter {
         }
         unit = unit
                 .transform(deadlines.within(timeout))
-                .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, timeout, tx, mayHaveWritten, error));
+                .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, timeout, tx, mayHaveWritten && lease[0] != null, error));
         String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
         unit = observed(unit, endpoint, operation, inFlight, lease);
         if (breakers == null) {
@@ -310,7 +310,8 @@ public final class ReactiveDbRouter {
         if (tx == null && mayHaveWritten) {
             return new DbOutcomeUnknownException(message + "; the write may or may not have been applied", cause, null, endpoint.name());
         }
-        // A read, or a transaction the cancel rolls back: nothing stays applied.
+        // A read, a transaction the cancel rolls back, or a unit still waiting for its connection
+        // (nothing was sent): nothing stays applied.
         return new DbTimeoutException(message, cause, endpoint.name(), timeout, true);
     }
 

@@ -328,8 +328,8 @@ class ResilienceIT {
                 router.health().current().orElse(null), router.endpoints().stream()
                         .map(e -> e.name() + "=" + router.breakers().orElseThrow().breaker(e.name()).getState()).toList()).isEmpty();
         assertThat(maxBackends.get()).as("connections of this router on the primary after the restart").isLessThanOrEqualTo(4);
-        // The limiter: a burst of the pool size (4), then 4 per second.
-        assertThat(maxNewPerSecond.get()).as("new connections within one second").isLessThanOrEqualTo(8);
+        // The limiter: a burst of the pool size (4), then at most 10 per second.
+        assertThat(maxNewPerSecond.get()).as("new connections within one second").isLessThanOrEqualTo(14);
     }
 
     @Test
@@ -425,6 +425,8 @@ class ResilienceIT {
                 .onErrorResume(Mono::just)
                 .block(WAIT);
         assertThat(readError).isInstanceOf(DbTimeoutException.class);
+        // Recorded when the unit has finished, which may be just after the caller saw the error.
+        await("both slow units recorded", () -> router.slowQueries().orElseThrow().recent().size() == 2);
         assertThat(router.slowQueries().orElseThrow().recent()).hasSize(2)
                 .allSatisfy(slow -> assertThat(slow.sql()).isEqualTo("SELECT pg_sleep(10)"));
         long cancelledAt = System.nanoTime();
