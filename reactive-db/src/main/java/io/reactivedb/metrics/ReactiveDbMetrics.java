@@ -16,7 +16,6 @@ import io.reactivedb.routing.ReactiveDbRouter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -163,14 +162,5 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
         meters.clear();
         timers.clear();
         retries.clear();
-    }
-
-    /** The timer of one endpoint, operation and outcome, if it has recorded anything. */
-    public Optional<Timer> timer(String endpoint, String operation, String outcome) {
-        return timers.entrySet().stream()
-                .filter(e -> e.getKey().endpoint().equals(endpoint) && e.getKey().operation().equals(operation)
-                        && e.getKey().outcome().equals(outcome))
-                .map(java.util.Map.Entry::getValue)
-                .findFirst();
     }
 }

@@ -89,8 +89,8 @@ final class Lease implements DbSession {
                 }
                 bind(statement, parameterRows.get(row));
             }
-            return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated);
-        }).transform(this::tracked);
+            return started(Flux.from(statement.execute()));
+        }).concatMap(Result::getRowsUpdated).doOnTerminate(this::finished);
     }
 
     @Override
@@ -113,15 +113,6 @@ final class Lease implements DbSession {
     /** Its reply has fully arrived (complete or error; a cancel leaves it in flight). */
     private void finished() {
         statementInFlight = false;
-    }
-
-    private <T> Flux<T> tracked(Flux<T> statement) {
-        return statement
-                .doOnSubscribe(subscription -> {
-                    statementStartedNanos = System.nanoTime();
-                    statementInFlight = true;
-                })
-                .doOnTerminate(() -> statementInFlight = false);
     }
 
     /** The SQL text of the last statement this session created (never its parameters); for slow-query logs. */
