@@ -199,8 +199,23 @@ public final class EndpointBreakers {
         CircuitBreaker.State state = breaker.getState();
         String why = state == CircuitBreaker.State.HALF_OPEN
                 ? "circuit breaker is half-open and all its trial calls are in flight; the call was not sent"
-                : "circuit breaker is open (" + state + ") after too many connection failures; the call was not sent";
+                : "circuit breaker is open (" + state + ") after " + openReason(breaker) + "; the call was not sent";
         return new DbUnavailableException("[" + endpoint + "] " + why, endpoint);
+    }
+
+    /** Which threshold opened the breaker, from the window it was opened on (kept while open). */
+    static String openReason(CircuitBreaker breaker) {
+        CircuitBreaker.Metrics metrics = breaker.getMetrics();
+        CircuitBreakerConfig config = breaker.getCircuitBreakerConfig();
+        int calls = metrics.getNumberOfBufferedCalls();
+        if (calls > 0 && metrics.getFailureRate() >= config.getFailureRateThreshold()) {
+            return "too many connection failures (" + Math.round(metrics.getFailureRate()) + " % of the last " + calls + " calls)";
+        }
+        if (calls > 0 && metrics.getSlowCallRate() >= config.getSlowCallRateThreshold()) {
+            return "too many slow calls (" + Math.round(metrics.getSlowCallRate()) + " % of the last " + calls + " calls took "
+                    + config.getSlowCallDurationThreshold().toMillis() + " ms or longer)";
+        }
+        return "too many connection failures";
     }
 
     private static final class Tracked {

@@ -88,6 +88,25 @@ class EndpointBreakersTest {
     }
 
     @Test
+    void theRefusalSaysWhichThresholdOpenedTheBreaker() {
+        open("primary");
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("primary")))
+                .expectErrorSatisfies(error -> assertThat(error).hasMessageContaining(
+                        "after too many connection failures (100 % of the last 10 calls)"))
+                .verify(Duration.ofSeconds(5));
+
+        var replica = breakers.breaker("replica-1");
+        for (int i = 0; i < BreakerSettings.DEFAULT_MINIMUM_NUMBER_OF_CALLS; i++) {
+            replica.onSuccess(3, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(replica.getState()).isEqualTo(State.OPEN);
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("replica-1")))
+                .expectErrorSatisfies(error -> assertThat(error).hasMessageContaining(
+                        "after too many slow calls (100 % of the last 10 calls took 2000 ms or longer)"))
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
     void halfOpensAfterTheWaitOnTheSchedulersClockAndClosesAfterThePermittedSuccesses() {
         open("primary");
         clock.advanceTimeBy(Duration.ofSeconds(10));
