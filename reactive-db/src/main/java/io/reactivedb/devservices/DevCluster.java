@@ -510,7 +510,7 @@ public final class DevCluster implements AutoCloseable {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
-    private static String endpointName(DevNode node) {
+    static String endpointName(DevNode node) {
         return node.index() == 0 ? PRIMARY_ENDPOINT : REPLICA_ENDPOINT_PREFIX + node.index();
     }
 
