@@ -27,18 +27,19 @@ import java.util.stream.Stream;
  * stops both processes whatever happened.
  *
  * <pre>
- * LoadTestRunner [--simulation ReadHeavy|WriteHeavy|MixedStreaming|Failover|all] [--rate N] [--duration S] [--smoke]
+ * LoadTestRunner [--simulation ReadHeavy|WriteHeavy|MixedStreaming|Failover|all] [--rate N] [--duration S] [--smoke] [load.x=y ...]
  * </pre>
  *
  * <p>{@code --smoke} runs every simulation for a few seconds at a low rate with loose latency
  * limits: it proves the simulations, the service and the cluster still work together (CI runs it),
- * it measures nothing. Other {@code load.*} settings (see {@link LoadSettings}) pass through as
- * system properties. Exit code: 0 when every simulation passed its assertions, 1 otherwise.
+ * it measures nothing. Other {@code load.*} settings (see {@link LoadSettings} and the
+ * simulations' latency limits) are given as {@code load.readP99Ms=400} and set as system properties. Exit code: 0 when every simulation passed its assertions, 1 otherwise.
  */
 public final class LoadTestRunner {
 
     private static final List<String> ALL = List.of("ReadHeavy", "WriteHeavy", "MixedStreaming", "Failover");
     private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+    static final String USAGE = "[--simulation ReadHeavy|WriteHeavy|MixedStreaming|Failover|all] [--rate N] [--duration S] [--smoke] [load.<setting>=<value> ...]";
 
     private LoadTestRunner() {
     }
@@ -82,6 +83,11 @@ public final class LoadTestRunner {
         }
         Optional.ofNullable(options.get("--rate")).ifPresent(rate -> load.put("load.rate", rate));
         Optional.ofNullable(options.get("--duration")).ifPresent(seconds -> load.put("load.duration", seconds));
+        options.forEach((key, value) -> {
+            if (key.startsWith("load.")) {
+                load.put(key, value);
+            }
+        });
 
         Path envFile = work.resolve("cluster.env");
         try (ChildProcess cluster = startCluster(jar, work, envFile)) {
@@ -203,8 +209,13 @@ public final class LoadTestRunner {
                     }
                     options.put(args[i], args[++i]);
                 }
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; usage: [--simulation ReadHeavy|WriteHeavy|MixedStreaming|Failover|all] [--rate N] [--duration S] [--smoke]");
+                default -> {
+                    int eq = args[i].indexOf('=');
+                    if (!args[i].startsWith("load.") || eq < 0) {
+                        throw new IllegalArgumentException("unknown option " + args[i] + "; usage: " + USAGE);
+                    }
+                    options.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+                }
             }
         }
         return options;
