@@ -27,8 +27,9 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Each diagnostic is one read-only transaction on that endpoint, begun with
  * {@code SET LOCAL statement_timeout} and {@code SET LOCAL lock_timeout} (defaults 2 s and 100 ms,
- * {@link DiagnosticsSettings}) and bounded on the client by the router's per-operation timeout as
- * well. The statistics views take no locks; the size functions take {@code AccessShareLock}, which
+ * {@link DiagnosticsSettings}) and bounded on the client as well, by the router's per-operation
+ * timeout set to the statement timeout plus the connect timeout (a connection may have to be opened
+ * first). The statistics views take no locks; the size functions take {@code AccessShareLock}, which
  * conflicts only with exclusive locks (DDL, {@code VACUUM FULL}), so with the lock timeout a
  * diagnostic gives up instead of queueing behind such a statement (and the application queueing
  * behind it). Size functions run only on the few relations listed, picked by catalog estimates.
@@ -53,14 +54,13 @@ public final class Diagnostics {
     private static final TransactionOptions READ_ONLY = TransactionOptions.readOnlyDefaults();
     /** {@code object_not_in_prerequisite_state}: pg_stat_statements read without being preloaded. */
     private static final String NOT_PRELOADED = "55000";
-    /** Margin of the client-side bound over the server's statement timeout: the server should stop first. */
-    private static final Duration CLIENT_MARGIN = Duration.ofSeconds(1);
 
     private final ReactiveDbRouter router;
     private final DiagnosticsSettings settings;
     private final PoolAdviceSettings poolAdvice;
     private final Scheduler scheduler;
     private final String prelude;
+    private final Duration clientTimeout;
 
     private Diagnostics(ReactiveDbRouter router, DiagnosticsSettings settings, PoolAdviceSettings poolAdvice, Scheduler scheduler) {
         this.router = Objects.requireNonNull(router, "router");
@@ -70,6 +70,8 @@ public final class Diagnostics {
         // SET takes no bind parameters; both values are whole milliseconds from validated settings.
         this.prelude = "SET LOCAL statement_timeout = " + settings.statementTimeout().toMillis()
                 + "; SET LOCAL lock_timeout = " + settings.lockTimeout().toMillis();
+        // The server stops a statement first; the client bound covers opening a connection and a lost server.
+        this.clientTimeout = settings.statementTimeout().plus(router.settings().session().connectTimeout());
     }
 
     /** Diagnostics with {@link DiagnosticsSettings#defaults()} and {@link PoolAdviceSettings#defaults()}, sampling on {@link Schedulers#parallel()}. */
@@ -403,7 +405,7 @@ public final class Diagnostics {
         Objects.requireNonNull(endpoint, "endpoint");
         return Mono.defer(() -> router.inTransactionOn(endpoint, READ_ONLY, session -> session.execute(prelude).then(work.apply(session)))
                         .single())
-                .contextWrite(DbOperation.timeout(settings.statementTimeout().plus(CLIENT_MARGIN)))
+                .contextWrite(DbOperation.timeout(clientTimeout))
                 .contextWrite(DbOperation.named(OPERATION));
     }
 
