@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevClusterTest;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.error.DbQueryException;
@@ -259,6 +260,26 @@ class DiagnosticsIT {
                     .verifyComplete();
         } finally {
             plain.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
+
+    @Test
+    void topStatementsSayNotLoadedWhenTheServerDoesNotPreloadTheLibrary() {
+        // A private server: the dev cluster creates the extension, but this one does not preload it.
+        try (DevCluster unloaded = DevCluster.start(DevClusterOptions.builder().replicas(0)
+                .postgresqlConf("shared_preload_libraries", "").build())) {
+            ReactiveDbRouter plain = ReactiveDbRouter.builder(unloaded.settings()).healthMonitoring(false).build();
+            try {
+                StepVerifier.create(Diagnostics.of(plain).topStatements("primary"))
+                        .assertNext(top -> {
+                            assertThat(top.availability()).isEqualTo(TopStatements.Availability.NOT_LOADED);
+                            assertThat(top.statements()).isEmpty();
+                            assertThat(top.detail()).contains("shared_preload_libraries");
+                        })
+                        .verifyComplete();
+            } finally {
+                plain.shutdown(Duration.ofSeconds(5)).block(WAIT);
+            }
         }
     }
 
