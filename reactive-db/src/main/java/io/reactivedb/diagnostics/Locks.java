@@ -55,7 +55,9 @@ public record Locks(String endpoint, List<LockCount> byMode, List<LockWait> wait
 
     /**
      * A server session. Text fields are empty when the role may not see them (another role's session
-     * without {@code pg_read_all_stats}) or for a prepared transaction (pid 0).
+     * without {@code pg_read_all_stats}) or for a prepared transaction (pid 0). The query is the
+     * server's text of the statement: values an application wrote into SQL instead of binding them
+     * appear in it, so expose it to operators only.
      *
      * @param transactionAge since its transaction began; empty outside a transaction
      */
