@@ -34,7 +34,7 @@ class MigrationCliIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
         assertThat(process.exitValue()).as(output).isEqualTo(MigrationCli.PENDING);
-        assertThat(output).contains("version: 002-create-transfer").contains("pending: 2")
+        assertThat(output).contains("version: 002-create-transfer").contains("pending: 3")
                 .contains("003-index-transfer-source::reactive-db::db/changelog/changes/003-index-transfer-source.yaml")
                 .doesNotContain(cluster.appPassword().reveal());
 
@@ -46,6 +46,6 @@ class MigrationCliIT {
         assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("applied 003-index-transfer-source::reactive-db \\(\\d+ ms\\)");
         assertThat(MigrationCli.run(new String[] {"status", "--fail-on-pending"}, ps, ps, cliEnv)).isZero();
         assertThat(MigrationCli.run(new String[] {"history"}, ps, ps, cliEnv)).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("[tag v1]").contains("version: v1");
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("[tag v1]").contains("version: 005-pg-stat-statements");
     }
 }

@@ -23,6 +23,10 @@ import io.reactivedb.devservices.DevClusterTest;
 class MigrationRunnerIT {
 
     private static final List<String> DEMO_IDS = List.of("001-create-account", "002-create-transfer", "003-index-transfer-source", "004-tag-v1");
+    /** Run by the application user it is marked as ran, not applied: the role may not create the extension. */
+    private static final String EXTENSION_ID = "005-pg-stat-statements";
+    private static final List<String> ALL_IDS = List.of("001-create-account", "002-create-transfer", "003-index-transfer-source", "004-tag-v1",
+            EXTENSION_ID);
 
     private DevCluster cluster;
     private String database;
@@ -53,7 +57,7 @@ class MigrationRunnerIT {
     @Test
     void updateAppliesAllOnceThenNothingAndStatusShowsV1() {
         MigrationStatus before = runner.status();
-        assertThat(before.pendingCount()).isEqualTo(4);
+        assertThat(before.pendingCount()).isEqualTo(5);
         assertThat(before.currentVersion()).isEmpty();
 
         List<ChangeSetRef> applied = runner.update();
@@ -62,10 +66,12 @@ class MigrationRunnerIT {
 
         MigrationStatus status = runner.statusAsync().block(Duration.ofSeconds(30));
         assertThat(status.pendingCount()).isZero();
-        assertThat(status.currentVersion()).contains("v1");
+        assertThat(status.currentVersion()).contains(EXTENSION_ID);
         assertThat(status.lastApplied()).isPresent();
-        assertThat(sql("SELECT count(*) FROM databasechangelog")).isEqualTo("4");
-        assertThat(runner.history()).extracting(row -> row.changeSet().id()).containsExactlyElementsOf(DEMO_IDS);
+        assertThat(sql("SELECT count(*) FROM databasechangelog")).isEqualTo("5");
+        assertThat(sql("SELECT exectype FROM databasechangelog WHERE id = '" + EXTENSION_ID + "'")).isEqualTo("MARK_RAN");
+        assertThat(sql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")).isEqualTo("0");
+        assertThat(runner.history()).extracting(row -> row.changeSet().id()).containsExactlyElementsOf(ALL_IDS);
         assertThat(runner.history().get(3).tag()).contains("v1");
         assertThat(runner.history().get(0).changeSet().file()).isEqualTo("db/changelog/changes/001-create-account.yaml");
         runner.validate();
@@ -76,20 +82,21 @@ class MigrationRunnerIT {
         runner.update();
         runner.tag("after-v1");
 
-        assertThat(runner.rollbackCount(2)).extracting(ChangeSetRef::id).containsExactly("004-tag-v1", "003-index-transfer-source");
+        assertThat(runner.rollbackCount(3)).extracting(ChangeSetRef::id)
+                .containsExactly(EXTENSION_ID, "004-tag-v1", "003-index-transfer-source");
         assertThat(sql("SELECT to_regclass('public.transfer_source_created_idx') IS NULL")).isEqualTo("t");
-        assertThat(runner.status().pendingCount()).isEqualTo(2);
+        assertThat(runner.status().pendingCount()).isEqualTo(3);
 
         runner.update(1);
         runner.tag("with-index");
         runner.update();
-        assertThat(runner.rollbackToTag("with-index")).extracting(ChangeSetRef::id).containsExactly("004-tag-v1");
+        assertThat(runner.rollbackToTag("with-index")).extracting(ChangeSetRef::id).containsExactly(EXTENSION_ID, "004-tag-v1");
         assertThat(runner.status().currentVersion()).contains("with-index");
 
         assertThat(runner.rollbackCount(10)).hasSize(3);
         assertThat(sql("SELECT to_regclass('public.account') IS NULL")).isEqualTo("t");
         assertThat(runner.update()).hasSize(4);
-        assertThat(runner.status().currentVersion()).contains("v1");
+        assertThat(runner.status().currentVersion()).contains(EXTENSION_ID);
         assertThatThrownBy(() -> runner.rollbackToTag("no-such-tag")).isInstanceOf(MigrationException.class)
                 .hasMessageStartingWith("rollback --to-tag no-such-tag failed on primary (127.0.0.1:")
                 .hasMessageEndingWith(": no applied change set has tag 'no-such-tag'");
@@ -131,7 +138,7 @@ class MigrationRunnerIT {
     void schemaCheckListsPendingAndAutoMigrates() {
         assertThatThrownBy(() -> new SchemaCheck(false, true).run(runner))
                 .isInstanceOf(MigrationException.class)
-                .hasMessageContaining("4 pending")
+                .hasMessageContaining("5 pending")
                 .hasMessageContaining("001-create-account::reactive-db")
                 .hasMessageContaining("migrations update");
         new SchemaCheck(false, false).run(runner);
@@ -161,8 +168,27 @@ class MigrationRunnerIT {
         assertThat(results).hasSize(2).allSatisfy(r -> assertThat(r).isInstanceOf(List.class));
         int total = results.stream().mapToInt(r -> ((List<?>) r).size()).sum();
         assertThat(total).isEqualTo(4);
-        assertThat(sql("SELECT count(*) FROM databasechangelog")).isEqualTo("4");
+        assertThat(sql("SELECT count(*) FROM databasechangelog")).isEqualTo("5");
         assertThat(sql("SELECT count(*) FROM (SELECT id FROM databasechangelog GROUP BY id, author, filename HAVING count(*) > 1) d")).isEqualTo("0");
+    }
+
+    @Test
+    void aSuperuserMigrationCreatesPgStatStatementsAndAnExistingOneIsLeftAlone() {
+        ReactiveDbSettings app = settingsFor(cluster, database);
+        ReactiveDbSettings superuser = app.toBuilder()
+                .primary(cluster.superuserEndpoint(cluster.primary()).toBuilder().database(database).build()).build();
+        List<ChangeSetRef> applied = MigrationRunner.create(superuser).withLockWait(Duration.ofSeconds(5)).update();
+        assertThat(applied).extracting(ChangeSetRef::id).containsExactlyElementsOf(ALL_IDS);
+        assertThat(sql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")).isEqualTo("1");
+        assertThat(sql("SELECT exectype FROM databasechangelog WHERE id = '" + EXTENSION_ID + "'")).isEqualTo("EXECUTED");
+
+        // Where it exists already (created by someone else), the change set is only marked.
+        String other = createDatabase(cluster);
+        cluster.psql(cluster.primary(), other, "CREATE EXTENSION pg_stat_statements");
+        assertThat(MigrationRunner.create(settingsFor(cluster, other)).withLockWait(Duration.ofSeconds(5)).update())
+                .extracting(ChangeSetRef::id).containsExactlyElementsOf(DEMO_IDS);
+        assertThat(cluster.psql(cluster.primary(), other, "SELECT exectype FROM databasechangelog WHERE id = '" + EXTENSION_ID + "'"))
+                .isEqualTo("MARK_RAN");
     }
 
     @Test

@@ -125,7 +125,9 @@ public final class EnvironmentSettings {
             "DB_CIRCUIT_BREAKER_THRESHOLD", "DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", "DB_CIRCUIT_BREAKER_MIN_CALLS",
             "DB_CIRCUIT_BREAKER_WINDOW", "DB_CIRCUIT_BREAKER_SLOW_CALL", "DB_QUERY_TIMEOUT", "DB_SLOW_QUERY_THRESHOLD",
             "DB_HEALTH_INTERVAL", "DB_HEALTH_TIMEOUT", "DB_MAX_REPLICA_LAG", "DB_MAX_REPLICA_LAG_BYTES",
-            "DB_HEALTH_FAILURES_BEFORE_DOWN");
+            "DB_HEALTH_FAILURES_BEFORE_DOWN",
+            // Read by the pool tuning advice (diagnostics.PoolAdviceSettings.fromEnvironment).
+            "DB_INSTANCE_COUNT", "DB_SERVER_CORES", "DB_EFFECTIVE_SPINDLES");
 
     private static final Logger LOG = LoggerFactory.getLogger(EnvironmentSettings.class);
     private static final Pattern WEIGHT = Pattern.compile("DB_READ_REPLICA_(\\d+)_WEIGHT");

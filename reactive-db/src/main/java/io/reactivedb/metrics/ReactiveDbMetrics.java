@@ -2,6 +2,7 @@ package io.reactivedb.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +35,7 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@value #POOL_ACQUIRED}, {@value #POOL_IDLE}, {@value #POOL_PENDING}, {@value #POOL_ALLOCATED}, {@value #POOL_MAX}</td>
  *       <td>gauge, connections</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #POOL_ACQUIRE_TIMEOUTS}</td><td>counter</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #POOL_ACQUIRE}</td><td>function timer (count, total time) of waits that got a connection</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #LAG_BYTES}</td><td>gauge, bytes</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #LAG_SECONDS}</td><td>gauge, seconds</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #ENDPOINT_UP}</td><td>gauge, 1 or 0</td><td>endpoint, role</td></tr>
@@ -60,6 +62,7 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     public static final String POOL_ALLOCATED = "reactivedb.pool.allocated";
     public static final String POOL_MAX = "reactivedb.pool.max";
     public static final String POOL_ACQUIRE_TIMEOUTS = "reactivedb.pool.acquire.timeouts";
+    public static final String POOL_ACQUIRE = "reactivedb.pool.acquire";
     public static final String LAG_BYTES = "reactivedb.replica.lag.bytes";
     public static final String LAG_SECONDS = "reactivedb.replica.lag.seconds";
     public static final String ENDPOINT_UP = "reactivedb.endpoint.up";
@@ -90,6 +93,9 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
             gauge(POOL_MAX, endpoint, tags, "connections", e -> e.poolStatistics().max());
             meters.add(FunctionCounter.builder(POOL_ACQUIRE_TIMEOUTS, endpoint, e -> e.poolStatistics().acquireTimeouts())
                     .description("Callers that gave up waiting for a connection").tags(tags).register(registry));
+            meters.add(FunctionTimer.builder(POOL_ACQUIRE, endpoint, e -> e.acquireWaits().count(),
+                            e -> e.acquireWaits().totalNanos(), TimeUnit.NANOSECONDS)
+                    .description("Waits for a pooled connection that got one").tags(tags).register(registry));
             gauge(LAG_BYTES, endpoint, tags, "bytes", e -> e.health().map(h -> h.lagBytes().isPresent() ? (double) h.lagBytes().getAsLong() : Double.NaN)
                     .orElse(Double.NaN));
             gauge(LAG_SECONDS, endpoint, tags, "seconds", e -> e.health().flatMap(EndpointHealth::lagTime)

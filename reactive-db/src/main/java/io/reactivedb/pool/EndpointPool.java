@@ -42,6 +42,7 @@ public final class EndpointPool {
     private final int maxSize;
     private final Duration acquireTimeout;
     private final LongAdder acquireTimeouts = new LongAdder();
+    private final AcquireWaitRecorder acquireWaits = new AcquireWaitRecorder();
     private final Mono<Connection> acquire;
 
     private EndpointPool(EndpointSettings endpoint, ConnectionPool pool, PoolSettings settings, Deadlines deadlines) {
@@ -54,9 +55,14 @@ public final class EndpointPool {
         // router together. A connection handed out just as the deadline fires goes back.
         // fromDirect, not from: Mono.from would cancel the acquire after its one element, and a
         // cancel reaching r2dbc-pool after the hand-over releases the connection under the caller.
-        this.acquire = Mono.fromDirect(pool.create().flux().transform(deadlines.<Connection>within(acquireTimeout,
+        Mono<Connection> timed = Mono.fromDirect(pool.create().flux().transform(deadlines.<Connection>within(acquireTimeout,
                         late -> Mono.from(late.close()).subscribe(done -> { }, error -> { }))))
                 .onErrorMap(this::translateAcquireFailure);
+        // The wait from subscription to hand-over, for the pool tuning advice and the acquire timer.
+        this.acquire = Mono.defer(() -> {
+            long started = System.nanoTime();
+            return timed.doOnNext(connection -> acquireWaits.record(System.nanoTime() - started));
+        });
     }
 
     /**
@@ -167,6 +173,11 @@ public final class EndpointPool {
         }
         return new PoolStatistics(metrics.acquiredSize(), metrics.idleSize(), metrics.pendingAcquireSize(),
                 metrics.allocatedSize(), metrics.getMaxAllocatedSize(), acquireTimeouts.sum());
+    }
+
+    /** How long acquisitions that got a connection waited for it, since the pool started. */
+    public AcquireWaits acquireWaits() {
+        return acquireWaits.snapshot();
     }
 
     /** Closes every connection, idle ones at once and acquired ones as they come back. */

@@ -2,6 +2,7 @@ package io.reactivedb.routing;
 
 import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
+import io.reactivedb.pool.AcquireWaits;
 import io.reactivedb.pool.EndpointPool;
 import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.health.EndpointHealth;
@@ -44,6 +45,11 @@ public final class Endpoint {
 
     public PoolStatistics poolStatistics() {
         return pool.statistics();
+    }
+
+    /** How long acquisitions from this endpoint's pool waited for a connection, since it started. */
+    public AcquireWaits acquireWaits() {
+        return pool.acquireWaits();
     }
 
     /** Units of work on this endpoint from subscription to termination, waiting for a connection included. */

@@ -231,17 +231,41 @@ public final class ReactiveDbRouter {
     }
 
     /**
+     * Runs work in one transaction on the endpoint named {@code endpoint}, whatever its role,
+     * rotation, lag or consistency: for work that describes that one server (diagnostics,
+     * administration). No other endpoint is tried: a retry goes to the same server, and when its
+     * breaker is open the unit fails with {@link DbUnavailableException}. Otherwise as
+     * {@link #inTransaction(TransactionOptions, Function)}; a write on a replica fails with
+     * {@code 25006}.
+     *
+     * @throws IllegalArgumentException when no endpoint has that name
+     */
+    public <T> Flux<T> inTransactionOn(String endpoint, TransactionOptions options, Function<? super DbSession, ? extends Publisher<T>> work) {
+        Objects.requireNonNull(options, "options");
+        Endpoint pinned = endpoint(Objects.requireNonNull(endpoint, "endpoint"))
+                .orElseThrow(() -> new IllegalArgumentException("no endpoint named '" + endpoint + "'; known: "
+                        + endpoints.stream().map(Endpoint::name).toList()));
+        return run(options.readOnly() ? ReadConsistency.eventual() : null, false, options, work, pinned);
+    }
+
+    private <T> Flux<T> run(@Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
+                            Function<? super DbSession, ? extends Publisher<T>> work) {
+        return run(consistency, write, tx, work, null);
+    }
+
+    /**
      * One unit of work with the operator stack, innermost first: timeout (cancelling on the server)
      * → timing, slow-query log and listeners → the endpoint's circuit breaker; around it all, retry
      * with backoff, which resubscribes and so picks an endpoint afresh (a read moves on to another
      * eligible server).
      *
      * @param consistency null for work that may write (it goes to the writer), else the read's level
+     * @param pinned      the endpoint the work must run on, or null to route it
      */
     private <T> Flux<T> run(@Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
-                            Function<? super DbSession, ? extends Publisher<T>> work) {
+                            Function<? super DbSession, ? extends Publisher<T>> work, @Nullable Endpoint pinned) {
         Objects.requireNonNull(work, "work");
-        Flux<T> attempt = Flux.deferContextual(context -> attempt(context, consistency, write, tx, work, null));
+        Flux<T> attempt = Flux.deferContextual(context -> attempt(context, consistency, write, tx, work, null, pinned));
         if (retry == null) {
             return attempt;
         }
@@ -253,13 +277,14 @@ public final class ReactiveDbRouter {
      *                another eligible endpoint at once (nothing was sent)
      */
     private <T> Flux<T> attempt(ContextView context, @Nullable ReadConsistency consistency, boolean write, @Nullable TransactionOptions tx,
-                                Function<? super DbSession, ? extends Publisher<T>> work, @Nullable Endpoint refused) {
+                                Function<? super DbSession, ? extends Publisher<T>> work, @Nullable Endpoint refused,
+                                @Nullable Endpoint pinned) {
         if (!accepting) {
             return Flux.error(new DbUnavailableException("the router is shut down and takes no new work", null));
         }
         boolean writes = consistency == null;
         Optional<ConsistencySession> session = ConsistencySession.from(context);
-        Endpoint endpoint = writes ? writer : readEndpoint(consistency, session, refused);
+        Endpoint endpoint = pinned != null ? pinned : writes ? writer : readEndpoint(consistency, session, refused);
         if (endpoint == null) {
             return Flux.error(new DbUnavailableException(writes || consistency.level() == ReadConsistency.Level.STRONG
                     ? "no writable primary: every server is down or in recovery"
@@ -293,14 +318,14 @@ public final class ReactiveDbRouter {
             return unit;
         }
         unit = unit.transformDeferred(breakers.operator(endpoint.name()));
-        if (writes || refused != null) {
+        if (writes || refused != null || pinned != null) {
             return unit;
         }
         // Fallback: a half-open breaker whose trial calls are all taken refuses the read; it goes
         // to the next eligible endpoint (once), not back to the caller.
         return unit.onErrorResume(error -> error instanceof DbUnavailableException unavailable
                         && unavailable.endpoint().map(endpoint.name()::equals).orElse(false),
-                error -> attempt(context, consistency, false, tx, work, endpoint));
+                error -> attempt(context, consistency, false, tx, work, endpoint, null));
     }
 
     private ReactiveDbException timedOut(Endpoint endpoint, Duration timeout, @Nullable TransactionOptions tx, boolean mayHaveWritten,

@@ -60,6 +60,10 @@ class ReactiveDbMetricsIT {
             assertThat(registry.find(ReactiveDbMetrics.POOL_ACQUIRE_TIMEOUTS).tag("endpoint", endpoint).functionCounter().count()).isZero();
             assertThat(registry.find(ReactiveDbMetrics.ENDPOINT_UP).tag("endpoint", endpoint).gauge().value()).isEqualTo(1.0);
         }
+        // 32 units (30 reads, 2 writes), at least one acquisition each (a retry takes another): the acquire timers count them all.
+        long acquisitions = registry.find(ReactiveDbMetrics.POOL_ACQUIRE).functionTimers().stream()
+                .mapToLong(timer -> (long) timer.count()).sum();
+        assertThat(acquisitions).isGreaterThanOrEqualTo(32);
         assertThat(registry.find(ReactiveDbMetrics.LAG_SECONDS).tag("endpoint", "replica-1").gauge().value()).isGreaterThanOrEqualTo(0.0);
         assertThat(registry.find(ReactiveDbMetrics.LAG_BYTES).tag("endpoint", "replica-2").gauge().value()).isGreaterThanOrEqualTo(0.0);
         assertThat(registry.find(ReactiveDbMetrics.LAG_BYTES).tag("endpoint", "primary").gauge().value()).isNaN();

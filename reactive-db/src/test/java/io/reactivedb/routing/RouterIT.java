@@ -107,6 +107,22 @@ class RouterIT {
     }
 
     @Test
+    void aTransactionOnANamedEndpointRunsThereWhateverTheRotation() {
+        ReactiveDbRouter router = router();
+        router.replicas().forEach(r -> r.inRotation(false));
+        Server pinned = router.inTransactionOn("replica-2", TransactionOptions.readOnlyDefaults(), s -> s.query(WHERE_AM_I, Server::of))
+                .single().block(WAIT);
+        assertThat(pinned.inRecovery()).isTrue();
+        assertThat(pinned.port()).isEqualTo(cluster.replicas().get(1).port());
+        Server primary = router.inTransactionOn("primary", TransactionOptions.defaults(), s -> s.query(WHERE_AM_I, Server::of))
+                .single().block(WAIT);
+        assertThat(primary.port()).isEqualTo(cluster.primary().port());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> router.inTransactionOn("replica-9", TransactionOptions.defaults(),
+                        s -> s.execute("SELECT 1")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("replica-9").hasMessageContaining("replica-2");
+    }
+
+    @Test
     void weightedRoundRobinMatchesTheWeightsOverTenThousandReads() {
         ReactiveDbRouter router = router(b -> b
                 .replicas(List.of(cluster.settings().replicas().get(0).toBuilder().weight(3).build(),
