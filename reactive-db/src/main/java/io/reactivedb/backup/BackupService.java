@@ -484,43 +484,51 @@ public final class BackupService {
                 created -> swapped.get() ? Mono.empty() : server.dropDatabase(created));
     }
 
-    /** Streams the archive (decrypted, decompressed, its checksum checked) into {@code pg_restore}. Blocking. */
+    /**
+     * Streams the archive (decrypted, decompressed) into {@code pg_restore}. Blocking. The archive's
+     * SHA-256 is checked before {@code pg_restore}'s exit code: when damaged data got past gzip,
+     * the tool's failure ("out of memory" on a garbage length) is not the story, the damage is. So
+     * when {@code pg_restore} stops early, the rest of the archive is still read to finish the hash.
+     */
     private void streamInto(BackupMetadata backup, String database, boolean keepOwnership) {
         Path file = store.dataFile(backup);
         MessageDigest digest = Tap.sha256();
         try (PgTools.Tool restore = tools().restore(database, keepOwnership)) {
+            OutputStream sink = restore.stdin();
+            boolean sinkOpen = true;
             try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), BUFFER);
                  InputStream plain = backup.encrypted() ? ChunkedCipher.decrypting(raw, settings.encryptionKey().orElseThrow()) : raw;
-                 InputStream archive = new GZIPInputStream(plain, BUFFER);
-                 OutputStream sink = restore.stdin()) {
+                 InputStream archive = new GZIPInputStream(plain, BUFFER)) {
                 byte[] buffer = new byte[BUFFER];
                 int n;
                 while ((n = archive.read(buffer)) >= 0) {
                     digest.update(buffer, 0, n);
-                    try {
-                        sink.write(buffer, 0, n);
-                    } catch (IOException e) {
-                        // pg_restore stopped reading: its own error says why.
-                        if (restore.failed(Duration.ofSeconds(10))) {
-                            throw restore.failure();
+                    if (sinkOpen) {
+                        try {
+                            sink.write(buffer, 0, n);
+                        } catch (IOException e) {
+                            // pg_restore stopped reading; its exit code and output say why, unless the archive is damaged.
+                            sinkOpen = false;
                         }
-                        throw e;
                     }
                 }
             } catch (EOFException | ZipException e) {
                 throw BackupIntegrityException.corrupt("the compressed archive of backup " + backup.id() + " is damaged: " + e.getMessage());
             } catch (IOException e) {
-                if (restore.failed(Duration.ofSeconds(10))) {
-                    throw restore.failure();
+                throw new BackupException("reading backup " + backup.id() + " from " + file + " failed: " + e.getMessage(), e);
+            } finally {
+                try {
+                    sink.close();
+                } catch (IOException e) {
+                    log.debug("Closing the input of pg_restore failed: {}", e.toString());
                 }
-                throw new BackupException("streaming backup " + backup.id() + " into pg_restore failed: " + e.getMessage(), e);
+            }
+            String actual = Tap.hex(digest.digest());
+            if (!actual.equals(backup.dumpSha256())) {
+                throw BackupIntegrityException.corrupt("the archive of backup " + backup.id() + " has SHA-256 " + actual + " but "
+                        + backup.dumpSha256() + " was recorded at dump time: the backup is damaged");
             }
             restore.awaitSuccess(settings.timeout());
-        }
-        String actual = Tap.hex(digest.digest());
-        if (!actual.equals(backup.dumpSha256())) {
-            throw BackupIntegrityException.corrupt("the archive of backup " + backup.id() + " has SHA-256 " + actual + " but "
-                    + backup.dumpSha256() + " was recorded at dump time");
         }
     }
 

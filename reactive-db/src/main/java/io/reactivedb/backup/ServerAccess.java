@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The SQL side of backups, over connections of their own (never the router's pools): the dump's
@@ -44,9 +45,12 @@ final class ServerAccess {
 
     /** Runs {@code work} on a fresh connection to {@code database}, closed on complete, error and cancel. */
     <T> Flux<T> with(String database, Function<PostgresqlConnection, Flux<T>> work) {
-        PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(
-                EndpointPool.connectionConfiguration(server.toBuilder().database(database).build(), session));
-        return Flux.usingWhen(factory.create(), work, PostgresqlConnection::close, (c, e) -> c.close(), PostgresqlConnection::close);
+        // The factory's constructor looks for driver extensions with a ServiceLoader: jar reads, so not on an event loop.
+        Mono<PostgresqlConnection> connect = Mono.fromCallable(() -> new PostgresqlConnectionFactory(
+                        EndpointPool.connectionConfiguration(server.toBuilder().database(database).build(), session)))
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMap(PostgresqlConnectionFactory::create);
+        return Flux.usingWhen(connect, work, PostgresqlConnection::close, (c, e) -> c.close(), PostgresqlConnection::close);
     }
 
     static Mono<Void> execute(PostgresqlConnection connection, String sql) {
