@@ -259,4 +259,46 @@ class BackupIT {
         assertThat(folder.resolve(sixDays.file())).exists();
         assertThat(folder.resolve("notes.txt")).exists();
     }
+
+    @Test
+    void backupHealthInTheRouterSnapshotTurnsDegradedWhenTheNewestVerifiedBackupIsTooOld(DevCluster devCluster) {
+        String database = createDatabase(devCluster);
+        Instant madeAt = Instant.parse("2026-11-23T02:00:00Z");
+        MutableClock clock = new MutableClock(madeAt);
+        BackupService service = BackupService.builder(BackupSettings.builder().directory(folder).maxAge(Duration.ofHours(26)).build(),
+                endpoint(database)).clock(clock).build();
+        BackupMetadata backup = service.backup().block(WAIT);
+        assertThat(service.verify(backup.id()).block(WAIT).passed()).isTrue();
+        clock.set(madeAt.plus(Duration.ofHours(25)));
+
+        io.reactivedb.routing.ReactiveDbRouter router = io.reactivedb.routing.ReactiveDbRouter.builder(cluster.settings())
+                .health(io.reactivedb.health.HealthSettings.builder().interval(Duration.ofMillis(500)).probeTimeout(Duration.ofMillis(500)).build())
+                .healthComponent(service.health())
+                .build();
+        List<io.reactivedb.health.HealthEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.Disposable subscription = router.health().events().subscribe(events::add);
+        try {
+            io.reactivedb.testing.Await.until("backup component UP", WAIT, () -> router.health().current()
+                    .flatMap(s -> s.component(BackupHealth.NAME))
+                    .map(c -> c.status() == io.reactivedb.health.ComponentHealth.Status.UP).orElse(false));
+            io.reactivedb.health.ComponentHealth up = router.health().current().orElseThrow().component(BackupHealth.NAME).orElseThrow();
+            assertThat(up.details()).containsEntry("newestVerifiedBackup", backup.id())
+                    .containsEntry("newestVerifiedAgeSeconds", Duration.ofHours(25).toSeconds())
+                    .containsEntry("lastVerificationPassed", true);
+
+            clock.set(madeAt.plus(Duration.ofHours(27)));
+            io.reactivedb.testing.Await.until("status DEGRADED by the backup's age", WAIT, () -> router.health().current()
+                    .map(s -> s.status() == io.reactivedb.health.HealthStatus.DEGRADED
+                            && s.component(BackupHealth.NAME).orElseThrow().status() == io.reactivedb.health.ComponentHealth.Status.DEGRADED)
+                    .orElse(false));
+            assertThat(router.health().current().orElseThrow().component(BackupHealth.NAME).orElseThrow().details().get("reason"))
+                    .asString().contains("27 h old, older than DB_BACKUP_MAX_AGE PT26H");
+            io.reactivedb.testing.Await.until("a ComponentStatusChanged event", WAIT, () -> events.stream()
+                    .anyMatch(e -> e instanceof io.reactivedb.health.HealthEvent.ComponentStatusChanged c
+                            && c.component().equals(BackupHealth.NAME) && c.to() == io.reactivedb.health.ComponentHealth.Status.DEGRADED));
+        } finally {
+            subscription.dispose();
+            router.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
 }
