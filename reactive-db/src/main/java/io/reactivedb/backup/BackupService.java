@@ -151,9 +151,9 @@ public final class BackupService {
         return Mono.fromCallable(store::list).subscribeOn(Schedulers.boundedElastic()).flatMapIterable(list -> list);
     }
 
-    /** The newest backup of {@link #database()}; empty when there is none. */
+    /** The newest regular (not pre-restore) backup of {@link #database()}; empty when there is none. */
     public Mono<BackupMetadata> latest() {
-        return list().filter(b -> b.database().equals(primary.database())).next();
+        return list().filter(b -> b.database().equals(primary.database()) && b.kind() == BackupMetadata.Kind.REGULAR).next();
     }
 
     /**

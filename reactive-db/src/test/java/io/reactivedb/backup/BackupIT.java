@@ -301,4 +301,41 @@ class BackupIT {
             router.shutdown(Duration.ofSeconds(5)).block(WAIT);
         }
     }
+
+    @Test
+    void theCommandLineBacksUpVerifiesListsRestoresAndPrunes(DevCluster devCluster) {
+        String database = createDatabase(devCluster);
+        Map<String, String> env = Map.of("DATABASE_URL", "postgresql://postgres@127.0.0.1:" + cluster.primary().port() + "/" + database,
+                "DB_PASSWORD", cluster.superuserPassword().reveal(), "BACKUP_DIR", folder.toString(),
+                "BACKUP_ENCRYPTION_KEY", EncryptionKey.generate().toBase64());
+        String[] output = new String[2];
+        java.util.function.Function<String[], Integer> cli = args -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = BackupCli.run(args, new PrintStream(out), new PrintStream(err), env);
+            output[0] = out.toString();
+            output[1] = err.toString();
+            return code;
+        };
+        assertThat(cli.apply(new String[] {"backup"})).as("%s", output).isEqualTo(BackupCli.OK);
+        assertThat(output[0]).contains("backing up " + database).contains("4 tables, 6500 rows, encrypted");
+        assertThat(cli.apply(new String[] {"verify"})).as("%s", output).isEqualTo(BackupCli.OK);
+        assertThat(output[0]).startsWith("verified " + database + "-").contains("every row count matches");
+        assertThat(cli.apply(new String[] {"list"})).isEqualTo(BackupCli.OK);
+        assertThat(output[0]).contains("encrypted").contains("verified 20");
+        cluster.psql(cluster.primary(), database, "TRUNCATE orders");
+        assertThat(cli.apply(new String[] {"restore", "latest", "--confirm"})).as("%s", output).isEqualTo(BackupCli.OK);
+        assertThat(output[0]).contains("restored backup").contains("6500 rows").contains("pre-restore backup");
+        assertThat(cluster.psql(cluster.primary(), database, "SELECT count(*) FROM orders")).isEqualTo("3000");
+        assertThat(cli.apply(new String[] {"prune"})).isEqualTo(BackupCli.OK);
+        assertThat(output[0]).contains("prune: 0 deleted, 2 kept");
+
+        Map<String, String> wrongKey = new java.util.HashMap<>(env);
+        wrongKey.put("BACKUP_ENCRYPTION_KEY", EncryptionKey.generate().toBase64());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String latest = service(database, BackupSettings.builder()).list().filter(b -> b.kind() == BackupMetadata.Kind.REGULAR).blockFirst(WAIT).id();
+        assertThat(BackupCli.run(new String[] {"verify", latest}, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err), wrongKey))
+                .isEqualTo(BackupCli.VERIFICATION_FAILED);
+        assertThat(err.toString()).contains("FAILED: the configured BACKUP_ENCRYPTION_KEY is not the key this backup was encrypted with");
+    }
 }
