@@ -277,8 +277,12 @@ public final class BackupService {
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMapMany(prepared -> server.with(database, connection -> snapshot(connection)
                         .flatMapMany(snapshot -> dump(prepared, database, kind, snapshot))))
-                .timeout(settings.timeout(), Flux.<BackupEvent>error(() -> new BackupException("the backup of " + database
-                        + " did not finish within " + settings.timeout() + "; pg_dump was stopped")), scheduler);
+                .transformDeferred(events -> {
+                    // One deadline for the whole backup: Flux.timeout(Duration) would restart at every progress event.
+                    Mono<Long> deadline = Mono.delay(settings.timeout(), scheduler).cache();
+                    return events.timeout(deadline, event -> deadline, Flux.error(() -> new BackupException("the backup of " + database
+                            + " did not finish within " + settings.timeout() + "; pg_dump was stopped")));
+                });
     }
 
     private record Prepared(PgTools tools, String id, Instant at) {
@@ -312,6 +316,7 @@ public final class BackupService {
                     log.info("Backup {}: {} dumped, {} written after {} s", p.backupId(), bytes(p.dumpBytes()), bytes(p.writtenBytes()),
                             p.elapsed().toSeconds());
                 })
+                .onBackpressureDrop()
                 .takeUntilOther(done.asMono());
         BackupEvent started = new BackupEvent.Started(clock.instant(), prepared.id(), database, snapshot.tableRows());
         return Flux.concat(Mono.just(started), Flux.merge(progress, work));

@@ -338,4 +338,59 @@ class BackupIT {
                 .isEqualTo(BackupCli.VERIFICATION_FAILED);
         assertThat(err.toString()).contains("FAILED: the configured BACKUP_ENCRYPTION_KEY is not the key this backup was encrypted with");
     }
+
+    /** A pg_dump that writes a few bytes, records its pid and hangs; a pg_restore that fails. */
+    private static Path fakeTools(Path dir) throws IOException {
+        Path dump = dir.resolve("pg_dump");
+        Files.writeString(dump, String.join("\n", "#!/bin/sh",
+                "if [ \"$1\" = \"--version\" ]; then echo 'pg_dump (PostgreSQL) 15 fake'; exit 0; fi",
+                "echo $$ > '" + dir.resolve("pid") + "'",
+                "printf 'PGDMP-partial'",
+                "exec sleep 120", ""));
+        Path restore = Files.writeString(dir.resolve("pg_restore"), "#!/bin/sh\nexit 1\n");
+        dump.toFile().setExecutable(true);
+        restore.toFile().setExecutable(true);
+        return dir;
+    }
+
+    private static boolean alive(Path pidFile) {
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aHungDumpIsKilledAtTheTimeLimitOrOnCancelAndLeavesNoPartialFile(DevCluster devCluster, @TempDir Path toolDir) throws IOException {
+        String database = createDatabase(devCluster);
+        Path tools = fakeTools(toolDir);
+        BackupService service = BackupService.builder(BackupSettings.builder().directory(folder).binDir(tools).timeout(Duration.ofSeconds(3))
+                .progressInterval(Duration.ofMillis(100)).build(), endpoint(database)).build();
+
+        // Cancel first: it also warms up this JVM's driver, so the 3 s limit below only has the hung dump to stop.
+        List<BackupEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BackupService patient = BackupService.builder(service.settings().toBuilder().timeout(BackupSettings.DEFAULT_TIMEOUT).build(),
+                endpoint(database)).build();
+        reactor.core.Disposable running = patient.backupWithProgress().subscribe(seen::add);
+        io.reactivedb.testing.Await.until("progress with the first bytes", WAIT, () -> seen.stream()
+                .anyMatch(e -> e instanceof BackupEvent.Progress p && p.dumpBytes() == "PGDMP-partial".length()));
+        assertThat(folder).isDirectoryContaining("glob:**.partial");
+        running.dispose();
+        io.reactivedb.testing.Await.until("the cancelled pg_dump killed", WAIT, () -> !alive(tools.resolve("pid")));
+        io.reactivedb.testing.Await.until("the partial file deleted", WAIT, () -> folder.toFile().list().length == 0);
+        Files.delete(tools.resolve("pid"));
+
+        reactor.test.StepVerifier.create(service.backupWithProgress())
+                .expectNextMatches(BackupEvent.Started.class::isInstance)
+                .thenConsumeWhile(BackupEvent.Progress.class::isInstance)
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(BackupException.class)
+                        .hasMessage("the backup of " + database + " did not finish within PT3S; pg_dump was stopped"))
+                .verify(WAIT);
+        io.reactivedb.testing.Await.until("the hung pg_dump killed", WAIT, () -> !alive(tools.resolve("pid")));
+        io.reactivedb.testing.Await.until("the partial file deleted", WAIT, () -> folder.toFile().list().length == 0);
+
+        assertThat(scratchDatabases(database)).isEmpty();
+    }
 }
