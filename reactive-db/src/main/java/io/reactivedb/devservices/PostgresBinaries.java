@@ -57,17 +57,32 @@ public final class PostgresBinaries {
         return locate(binDir, System.getenv(), VERSIONED_ROOT, WELL_KNOWN);
     }
 
+    /**
+     * Finds a folder holding {@code executables} (for example the client tools {@code pg_dump}
+     * and {@code pg_restore}), looking in the same places and order as {@link #locate(Optional)}.
+     *
+     * @throws DevServicesException listing every place looked at
+     */
+    public static PostgresBinaries locate(Optional<Path> binDir, List<String> executables) {
+        return locate(binDir, System.getenv(), VERSIONED_ROOT, WELL_KNOWN, executables);
+    }
+
     /** {@link #locate(Optional)} with the environment and the system folders given (for tests). */
     static PostgresBinaries locate(Optional<Path> binDir, Map<String, String> env, Path versionedRoot,
                                    List<Path> wellKnown) {
+        return locate(binDir, env, versionedRoot, wellKnown, REQUIRED);
+    }
+
+    private static PostgresBinaries locate(Optional<Path> binDir, Map<String, String> env, Path versionedRoot,
+                                           List<Path> wellKnown, List<String> required) {
         Objects.requireNonNull(binDir, "binDir");
         List<String> looked = new ArrayList<>();
         if (binDir.isPresent()) {
-            return explicit(binDir.get().toAbsolutePath().normalize(), "option binDir");
+            return explicit(binDir.get().toAbsolutePath().normalize(), "option binDir", required);
         }
         String fromEnv = env.get(ENV_VAR);
         if (fromEnv != null && !fromEnv.isBlank()) {
-            return explicit(Path.of(fromEnv.strip()).toAbsolutePath().normalize(), "environment variable " + ENV_VAR);
+            return explicit(Path.of(fromEnv.strip()).toAbsolutePath().normalize(), "environment variable " + ENV_VAR, required);
         }
         String path = env.getOrDefault("PATH", "");
         for (String entry : path.split(File.pathSeparator)) {
@@ -75,14 +90,14 @@ public final class PostgresBinaries {
                 continue;
             }
             Path dir = Path.of(entry);
-            if (missing(dir).isEmpty()) {
+            if (missing(dir, required).isEmpty()) {
                 return new PostgresBinaries(dir.toAbsolutePath().normalize());
             }
         }
         looked.add("PATH (" + (path.isBlank() ? "empty" : path) + ")");
         List<Path> versioned = versionedBinDirs(versionedRoot);
         for (Path dir : versioned) {
-            List<String> missing = missing(dir);
+            List<String> missing = missing(dir, required);
             if (missing.isEmpty()) {
                 return new PostgresBinaries(dir);
             }
@@ -92,14 +107,14 @@ public final class PostgresBinaries {
             looked.add(versionedRoot + "/<version>/bin (none)");
         }
         for (Path dir : wellKnown) {
-            List<String> missing = missing(dir);
+            List<String> missing = missing(dir, required);
             if (missing.isEmpty()) {
                 return new PostgresBinaries(dir);
             }
             looked.add(dir + (Files.isDirectory(dir) ? " (missing " + String.join(", ", missing) + ")" : " (no such folder)"));
         }
-        throw new DevServicesException("PostgreSQL server binaries not found. Looked in: " + String.join("; ", looked)
-                + ". " + INSTALL_HINT);
+        throw new DevServicesException("PostgreSQL binaries (" + String.join(", ", required) + ") not found. Looked in: "
+                + String.join("; ", looked) + ". " + INSTALL_HINT);
     }
 
     /** The folder holding the binaries; absolute. */
@@ -141,8 +156,8 @@ public final class PostgresBinaries {
         return "PostgresBinaries[" + binDir + "]";
     }
 
-    private static PostgresBinaries explicit(Path dir, String source) {
-        List<String> missing = missing(dir);
+    private static PostgresBinaries explicit(Path dir, String source, List<String> required) {
+        List<String> missing = missing(dir, required);
         if (missing.isEmpty()) {
             return new PostgresBinaries(dir);
         }
@@ -151,9 +166,9 @@ public final class PostgresBinaries {
                 + "), which " + problem + ". " + INSTALL_HINT);
     }
 
-    private static List<String> missing(Path dir) {
+    private static List<String> missing(Path dir, List<String> required) {
         List<String> missing = new ArrayList<>();
-        for (String name : REQUIRED) {
+        for (String name : required) {
             Path file = dir.resolve(name);
             if (!Files.isRegularFile(file) || !Files.isExecutable(file)) {
                 missing.add(name);

@@ -53,6 +53,11 @@ public sealed interface HealthEvent {
     record BreakerStateChanged(Instant at, String endpoint, String from, String to) implements HealthEvent {
     }
 
+    /** A {@link HealthComponent}'s status changed; {@code health} holds the details of the new state. */
+    record ComponentStatusChanged(Instant at, String component, ComponentHealth.Status from, ComponentHealth.Status to,
+                                  ComponentHealth health) implements HealthEvent {
+    }
+
     /** The aggregated status changed. */
     record StatusChanged(Instant at, HealthStatus from, HealthStatus to) implements HealthEvent {
     }

@@ -39,6 +39,10 @@ import reactor.core.scheduler.Scheduler;
  * <p>A round starts on each interval tick and on {@link #probeNow()}; ticks that arrive while a
  * round is running are dropped, so probes never pile up. Each probe is bounded by
  * {@link HealthSettings#probeTimeout()}; a probe that fails or hangs counts as unreachable.
+ *
+ * <p>Each round also checks the registered {@link HealthComponent}s, alongside the probes and
+ * bounded by the same timeout; a check that fails, hangs or completes empty counts as
+ * {@link ComponentHealth.Status#DEGRADED} with the reason in its details ({@code error}).
  */
 public final class HealthMonitor {
 
@@ -49,6 +53,7 @@ public final class HealthMonitor {
     }
 
     private final List<Target> targets;
+    private final List<HealthComponent> components;
     private final HealthSettings settings;
     private final Scheduler scheduler;
     private final TopologyEvaluator evaluator;
@@ -76,7 +81,20 @@ public final class HealthMonitor {
      */
     public HealthMonitor(List<Target> targets, Optional<String> configuredWriter, HealthSettings settings, Scheduler scheduler,
                          Consumer<HealthSnapshot> onSnapshot, Predicate<String> breakerOpen) {
+        this(targets, List.of(), configuredWriter, settings, scheduler, onSnapshot, breakerOpen);
+    }
+
+    /**
+     * @param components checked once per round; names must be distinct
+     */
+    public HealthMonitor(List<Target> targets, List<HealthComponent> components, Optional<String> configuredWriter,
+                         HealthSettings settings, Scheduler scheduler, Consumer<HealthSnapshot> onSnapshot,
+                         Predicate<String> breakerOpen) {
         this.targets = List.copyOf(targets);
+        this.components = List.copyOf(components);
+        if (this.components.stream().map(HealthComponent::name).distinct().count() != this.components.size()) {
+            throw new IllegalArgumentException("health component names must be distinct");
+        }
         this.settings = Objects.requireNonNull(settings, "settings");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.onSnapshot = Objects.requireNonNull(onSnapshot, "onSnapshot");
@@ -165,10 +183,14 @@ public final class HealthMonitor {
 
     private Mono<Void> round() {
         Instant at = Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS));
-        return Flux.fromIterable(targets)
+        Mono<Map<String, ProbeResult>> probes = Flux.fromIterable(targets)
                 .flatMap(target -> probe(target).map(result -> Map.entry(target.name(), result)))
-                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
-                .doOnNext(results -> publish(at, results))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+        Mono<Map<String, ComponentHealth>> checks = Flux.fromIterable(components)
+                .flatMapSequential(component -> check(component).map(health -> Map.entry(component.name(), health)))
+                .collect(java.util.LinkedHashMap<String, ComponentHealth>::new, (map, entry) -> map.put(entry.getKey(), entry.getValue()));
+        return Mono.zip(probes, checks)
+                .doOnNext(both -> publish(at, both.getT1(), both.getT2()))
                 .onErrorResume(error -> {
                     log.warn("Health round failed: {}", error.toString());
                     return Mono.empty();
@@ -184,6 +206,14 @@ public final class HealthMonitor {
                 .switchIfEmpty(Mono.fromSupplier(() -> ProbeResult.failed(Duration.ofNanos(System.nanoTime() - started), "probe returned nothing")));
     }
 
+    private Mono<ComponentHealth> check(HealthComponent component) {
+        return Mono.defer(component::check)
+                .timeout(settings.probeTimeout(), scheduler)
+                .onErrorResume(error -> Mono.just(ComponentHealth.degraded(Map.of("error", error instanceof java.util.concurrent.TimeoutException
+                        ? "check timed out after " + settings.probeTimeout().toMillis() + " ms" : describe(error, settings)))))
+                .switchIfEmpty(Mono.fromSupplier(() -> ComponentHealth.degraded(Map.of("error", "check returned nothing"))));
+    }
+
     private static String describe(Throwable error, HealthSettings settings) {
         if (error instanceof java.util.concurrent.TimeoutException) {
             return "probe timed out after " + settings.probeTimeout().toMillis() + " ms";
@@ -192,13 +222,13 @@ public final class HealthMonitor {
         return error.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
-    private void publish(Instant at, Map<String, ProbeResult> results) {
+    private void publish(Instant at, Map<String, ProbeResult> results, Map<String, ComponentHealth> checked) {
         Map<String, PoolStatistics> pools = new HashMap<>();
         for (Target target : targets) {
             pools.put(target.name(), target.pool().get());
         }
         synchronized (lock) {
-            TopologyEvaluator.Outcome outcome = evaluator.evaluate(at, results, pools, previous);
+            TopologyEvaluator.Outcome outcome = evaluator.evaluate(at, results, pools, checked, previous);
             boolean first = current == null;
             previous = outcome.snapshot();
             current = outcome.snapshot();
@@ -221,7 +251,8 @@ public final class HealthMonitor {
     private static void logEvent(HealthEvent event) {
         if (event instanceof HealthEvent.EndpointDown || event instanceof HealthEvent.SplitBrain
                 || event instanceof HealthEvent.BreakerStateChanged b && "OPEN".equals(b.to())
-                || event instanceof HealthEvent.LagExceeded || event instanceof HealthEvent.PoolExhausted) {
+                || event instanceof HealthEvent.LagExceeded || event instanceof HealthEvent.PoolExhausted
+                || event instanceof HealthEvent.ComponentStatusChanged c && c.to() == ComponentHealth.Status.DEGRADED) {
             log.warn("{}", event);
         } else {
             log.info("{}", event);

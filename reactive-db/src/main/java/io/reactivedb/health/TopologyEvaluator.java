@@ -31,6 +31,8 @@ import java.util.function.Predicate;
  *       late).</li>
  *   <li>Reads may go to reachable servers in recovery within the lag limit, whatever their
  *       configured role, so a demoted old primary rejoins the read rotation.</li>
+ *   <li>A degraded {@link HealthComponent} makes a HEALTHY round DEGRADED; it never makes a round
+ *       UNHEALTHY.</li>
  * </ul>
  */
 final class TopologyEvaluator {
@@ -70,6 +72,12 @@ final class TopologyEvaluator {
      * consecutive failures, so rounds must be evaluated one at a time, in order.
      */
     Outcome evaluate(Instant at, Map<String, ProbeResult> probed, Map<String, PoolStatistics> pools, HealthSnapshot previous) {
+        return evaluate(at, probed, pools, Map.of(), previous);
+    }
+
+    /** As {@link #evaluate(Instant, Map, Map, HealthSnapshot)}, with the components' checks of the round. */
+    Outcome evaluate(Instant at, Map<String, ProbeResult> probed, Map<String, PoolStatistics> pools,
+                     Map<String, ComponentHealth> components, HealthSnapshot previous) {
         Map<String, ProbeResult> results = withToleratedFailures(probed);
         List<HealthEvent> events = new ArrayList<>();
         List<String> notInRecovery = new ArrayList<>();
@@ -98,7 +106,11 @@ final class TopologyEvaluator {
         }
 
         HealthStatus status = status(writer, splitBrain, byName.values(), breakerOpen);
-        HealthSnapshot snapshot = new HealthSnapshot(status, at, writer, splitBrain, List.copyOf(byName.values()));
+        if (status == HealthStatus.HEALTHY
+                && components.values().stream().anyMatch(c -> c.status() == ComponentHealth.Status.DEGRADED)) {
+            status = HealthStatus.DEGRADED;
+        }
+        HealthSnapshot snapshot = new HealthSnapshot(status, at, writer, splitBrain, List.copyOf(byName.values()), components);
 
         for (EndpointHealth now : byName.values()) {
             Optional<EndpointHealth> before = previous.endpoint(now.endpoint());
@@ -109,6 +121,15 @@ final class TopologyEvaluator {
         }
         if (splitBrain && !previous.splitBrain()) {
             events.add(new HealthEvent.SplitBrain(at, List.copyOf(notInRecovery), writer));
+        }
+        for (Map.Entry<String, ComponentHealth> component : components.entrySet()) {
+            // A component seen for the first time was UP as far as subscribers know.
+            ComponentHealth.Status before = previous.component(component.getKey()).map(ComponentHealth::status)
+                    .orElse(ComponentHealth.Status.UP);
+            if (before != component.getValue().status()) {
+                events.add(new HealthEvent.ComponentStatusChanged(at, component.getKey(), before, component.getValue().status(),
+                        component.getValue()));
+            }
         }
         if (status != previous.status()) {
             events.add(new HealthEvent.StatusChanged(at, previous.status(), status));

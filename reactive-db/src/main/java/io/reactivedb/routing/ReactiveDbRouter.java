@@ -25,6 +25,7 @@ import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.EndpointHealth;
+import io.reactivedb.health.HealthComponent;
 import io.reactivedb.health.HealthMonitor;
 import io.reactivedb.health.HealthSettings;
 import io.reactivedb.health.HealthSnapshot;
@@ -97,6 +98,7 @@ public final class ReactiveDbRouter {
     private final List<Endpoint> endpoints;
     private final ReplicaSelector selector;
     private final @Nullable HealthMonitor health;
+    private final List<HealthComponent> healthComponents;
     private final List<QueryListener> listeners;
     private final @Nullable RetrySettings retry;
     private final @Nullable EndpointBreakers breakers;
@@ -130,6 +132,7 @@ public final class ReactiveDbRouter {
         this.breakers = builder.breakerSettings == null ? null : EndpointBreakers.create(builder.breakerSettings, scheduler);
         this.queryTimeout = builder.queryTimeout;
         this.slowQueries = builder.slowQueries;
+        this.healthComponents = List.copyOf(builder.healthComponents);
         this.health = builder.healthSettings == null ? null : monitor(builder.healthSettings);
         if (breakers != null) {
             endpoints.forEach(endpoint -> breakers.breaker(endpoint.name()));
@@ -156,7 +159,7 @@ public final class ReactiveDbRouter {
                     new PostgresProbe(endpoint.name(), EndpointPool.connectionConfiguration(endpoint.settings(), probeSession)),
                     endpoint::poolStatistics));
         }
-        return new HealthMonitor(targets, Optional.of(primary.name()), healthSettings, scheduler, this::apply,
+        return new HealthMonitor(targets, healthComponents, Optional.of(primary.name()), healthSettings, scheduler, this::apply,
                 name -> breakers != null && !breakers.allowsCalls(name));
     }
 
@@ -657,6 +660,7 @@ public final class ReactiveDbRouter {
         private Scheduler scheduler = Schedulers.parallel();
         private @Nullable HealthSettings healthSettings = HealthSettings.defaults();
         private final List<QueryListener> listeners = new ArrayList<>();
+        private final List<HealthComponent> healthComponents = new ArrayList<>();
         private @Nullable RetrySettings retry = RetrySettings.defaults();
         private @Nullable BreakerSettings breakerSettings = BreakerSettings.defaults();
         private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
@@ -684,6 +688,22 @@ public final class ReactiveDbRouter {
          */
         public Builder healthMonitoring(boolean enabled) {
             this.healthSettings = enabled ? (healthSettings == null ? HealthSettings.defaults() : healthSettings) : null;
+            return this;
+        }
+
+        /**
+         * Adds a component checked in every health round (for example the backups' health); its
+         * state shows in {@link HealthSnapshot#components()}, and a degraded one makes the status
+         * DEGRADED. Ignored when health monitoring is off.
+         *
+         * @throws IllegalArgumentException when a component of that name was added already
+         */
+        public Builder healthComponent(HealthComponent component) {
+            Objects.requireNonNull(component, "component");
+            if (healthComponents.stream().anyMatch(c -> c.name().equals(component.name()))) {
+                throw new IllegalArgumentException("a health component named '" + component.name() + "' was added already");
+            }
+            healthComponents.add(component);
             return this;
         }
 
