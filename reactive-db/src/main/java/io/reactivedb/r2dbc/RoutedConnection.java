@@ -187,14 +187,19 @@ final class RoutedConnection implements Connection {
     }
 
     /**
-     * After a statement was cancelled part way, nothing is sent now: the ROLLBACK would wait behind
-     * the running statement (which can take as long as the statement timeout). {@link #close()},
-     * which follows, stops the statement on the server and discards the connection, or
-     * resynchronises it with a rollback: either way the transaction is rolled back.
+     * After a statement was cancelled part way (a transaction manager rolling back because its
+     * subscriber cancelled), the ROLLBACK would wait behind the running statement, which can take
+     * as long as the statement timeout: the statement is stopped on the server first (see
+     * {@link BorrowedConnection#rollbackAfterCancel()}).
      */
     @Override
     public Mono<Void> rollbackTransaction() {
-        return Mono.defer(() -> cancelled ? Mono.empty() : ifBound(Connection::rollbackTransaction));
+        return Mono.defer(() -> {
+            if (!cancelled) {
+                return ifBound(Connection::rollbackTransaction);
+            }
+            return bind(Target.WRITER).flatMap(connection -> connection.rollbackAfterCancel().doOnSuccess(done -> cancelled = false));
+        });
     }
 
     @Override

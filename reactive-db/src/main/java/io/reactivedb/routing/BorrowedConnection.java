@@ -123,6 +123,16 @@ public final class BorrowedConnection {
         }
     }
 
+    /**
+     * Rolls back after the borrower's work was cancelled part way through a statement, without
+     * waiting behind it: a statement running for 100 ms or more is stopped on the server first (and
+     * the connection will be discarded on release). Never fails: when the rollback cannot be done
+     * in time the connection is discarded on release, which ends the transaction on the server.
+     */
+    public Mono<Void> rollbackAfterCancel() {
+        return lease.rollbackAfterCancel();
+    }
+
     /** Makes the release discard the connection: for session state changed other than by {@link #statement}. */
     public void discardOnRelease() {
         lease.discardOnRelease();

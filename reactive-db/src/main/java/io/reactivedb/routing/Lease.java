@@ -222,6 +222,33 @@ final class Lease implements DbSession {
     }
 
     /**
+     * Rolls back the transaction of work that was cancelled mid-statement but goes on using the
+     * connection (a transaction manager rolling back after a cancel): a statement that has run for
+     * {@link #CANCEL_ON_SERVER_AFTER} or longer is first stopped on the server, or the ROLLBACK would
+     * wait behind it, and the connection is then discarded on release (a late cancel must not hit
+     * the next borrower). A rollback that fails or times out also discards the connection, whose
+     * closing ends the transaction on the server. Never fails.
+     */
+    Mono<Void> rollbackAfterCancel() {
+        return Mono.defer(() -> {
+            Mono<Void> stop = Mono.empty();
+            if (statementInFlight && System.nanoTime() - statementStartedNanos >= CANCEL_ON_SERVER_AFTER.toNanos()) {
+                sessionChanged = true;
+                stop = cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty());
+            }
+            return stop.then(attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel"))
+                    .doOnNext(inStep -> {
+                        if (inStep) {
+                            statementInFlight = false;
+                        } else {
+                            sessionChanged = true;
+                        }
+                    })
+                    .then();
+        });
+    }
+
+    /**
      * Asks the server to stop the statement running on this connection (PostgreSQL's cancel
      * request, sent over a connection of its own): cancelling a subscription alone does not, so
      * without it the server would keep working (r2dbc-postgresql#251).
