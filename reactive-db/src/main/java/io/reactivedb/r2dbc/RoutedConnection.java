@@ -54,6 +54,8 @@ final class RoutedConnection implements Connection {
     private volatile @Nullable BorrowedConnection borrowed;
     private volatile @Nullable IsolationLevel pendingIsolation;
     private volatile boolean cancelled;
+    /** A rollback after a cancel could not be done in time: the transaction ends when the connection is discarded on close. */
+    private volatile boolean abandoned;
     private volatile boolean wrote;
     private volatile @Nullable Throwable connectionFailure;
 
@@ -198,7 +200,10 @@ final class RoutedConnection implements Connection {
             if (!cancelled) {
                 return ifBound(Connection::rollbackTransaction);
             }
-            return bind(Target.WRITER).flatMap(connection -> connection.rollbackAfterCancel().doOnSuccess(done -> cancelled = false));
+            return bind(Target.WRITER).flatMap(connection -> connection.rollbackAfterCancel().doOnSuccess(done -> {
+                cancelled = false;
+                abandoned = !connection.connection().isAutoCommit();
+            }));
         });
     }
 
@@ -224,7 +229,9 @@ final class RoutedConnection implements Connection {
     @Override
     public Mono<Void> setAutoCommit(boolean autoCommit) {
         return Mono.defer(() -> {
-            if (!isBound() && autoCommit) {
+            if (autoCommit && (!isBound() || abandoned)) {
+                // Abandoned: turning auto-commit on would send a COMMIT that waits behind the
+                // stuck statement; closing discards the connection, which ends the transaction.
                 return Mono.empty();
             }
             // Auto-commit off opens a transaction with nothing saying it is read-only: the writer.

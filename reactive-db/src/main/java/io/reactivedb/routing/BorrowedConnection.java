@@ -125,8 +125,8 @@ public final class BorrowedConnection {
 
     /**
      * Rolls back after the borrower's work was cancelled part way through a statement, without
-     * waiting behind it: a statement running for 100 ms or more is stopped on the server first (and
-     * the connection will be discarded on release). Never fails: when the rollback cannot be done
+     * waiting behind it: a statement still in flight is stopped on the server first (and the
+     * connection will be discarded on release). Never fails: when the rollback cannot be done
      * in time the connection is discarded on release, which ends the transaction on the server.
      */
     public Mono<Void> rollbackAfterCancel() {

@@ -223,16 +223,17 @@ final class Lease implements DbSession {
 
     /**
      * Rolls back the transaction of work that was cancelled mid-statement but goes on using the
-     * connection (a transaction manager rolling back after a cancel): a statement that has run for
-     * {@link #CANCEL_ON_SERVER_AFTER} or longer is first stopped on the server, or the ROLLBACK would
-     * wait behind it, and the connection is then discarded on release (a late cancel must not hit
-     * the next borrower). A rollback that fails or times out also discards the connection, whose
-     * closing ends the transaction on the server. Never fails.
+     * connection (a transaction manager rolling back after a cancel): a statement still in flight is
+     * first stopped on the server, however briefly it has run (the ROLLBACK would otherwise wait
+     * behind it, and a cancel usually comes because the statement takes too long), and the
+     * connection is then discarded on release (a late cancel must not hit the next borrower). A
+     * rollback that fails or times out also discards the connection, whose closing ends the
+     * transaction on the server. Never fails.
      */
     Mono<Void> rollbackAfterCancel() {
         return Mono.defer(() -> {
             Mono<Void> stop = Mono.empty();
-            if (statementInFlight && System.nanoTime() - statementStartedNanos >= CANCEL_ON_SERVER_AFTER.toNanos()) {
+            if (statementInFlight) {
                 sessionChanged = true;
                 stop = cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty());
             }
