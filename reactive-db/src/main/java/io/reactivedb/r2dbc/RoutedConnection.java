@@ -106,7 +106,10 @@ final class RoutedConnection implements Connection {
                 .concatMap(setting -> setting.apply(connection.connection()))
                 .then(Mono.just(connection))
                 // The caller never gets this connection: release it here, close() finds the error.
-                .onErrorResume(error -> connection.releaseAfterError(error).then(Mono.error(error)));
+                .onErrorResume(error -> {
+                    borrowed = null;
+                    return connection.releaseAfterError(error).then(Mono.error(error));
+                });
     }
 
     boolean isBound() {
