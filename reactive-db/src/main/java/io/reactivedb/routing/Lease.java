@@ -111,8 +111,14 @@ final class Lease implements DbSession {
     }
 
     /** Its reply has fully arrived (complete or error; a cancel leaves it in flight). */
-    private void finished() {
+    void finished() {
         statementInFlight = false;
+    }
+
+    /** Marks a statement run on the raw connection (by a {@link BorrowedConnection}'s user) as sent. */
+    void statementStarted() {
+        statementStartedNanos = System.nanoTime();
+        statementInFlight = true;
     }
 
     /** The SQL text of the last statement this session created (never its parameters); for slow-query logs. */
@@ -137,6 +143,11 @@ final class Lease implements DbSession {
             }
         }
         return statement;
+    }
+
+    /** The pooled connection, for a {@link BorrowedConnection}'s user; released only through this lease. */
+    Connection connectionForBorrower() {
+        return connection;
     }
 
     /** Makes the release discard this connection instead of returning it. */
@@ -207,6 +218,34 @@ final class Lease implements DbSession {
                     : Mono.from(connection.rollbackTransaction());
             return attempt(resync, "resynchronise the connection after a cancel")
                     .flatMap(inStep -> inStep ? release() : discard());
+        });
+    }
+
+    /**
+     * Rolls back the transaction of work that was cancelled mid-statement but goes on using the
+     * connection (a transaction manager rolling back after a cancel): a statement still in flight is
+     * first stopped on the server, however briefly it has run (the ROLLBACK would otherwise wait
+     * behind it, and a cancel usually comes because the statement takes too long), and the
+     * connection is then discarded on release (a late cancel must not hit the next borrower). A
+     * rollback that fails or times out also discards the connection, whose closing ends the
+     * transaction on the server. Never fails.
+     */
+    Mono<Void> rollbackAfterCancel() {
+        return Mono.defer(() -> {
+            Mono<Void> stop = Mono.empty();
+            if (statementInFlight) {
+                sessionChanged = true;
+                stop = cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty());
+            }
+            return stop.then(attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel"))
+                    .doOnNext(inStep -> {
+                        if (inStep) {
+                            statementInFlight = false;
+                        } else {
+                            sessionChanged = true;
+                        }
+                    })
+                    .then();
         });
     }
 
