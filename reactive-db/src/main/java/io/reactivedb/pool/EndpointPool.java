@@ -133,8 +133,9 @@ public final class EndpointPool {
      * Maps {@code sslmode} to the driver. {@code disable} never sends the SSL request; {@code allow}
      * tries without TLS first and with TLS when the server refuses; {@code prefer} tries TLS and
      * accepts a server that answers {@code N}; {@code require} and above refuse such a server.
-     * {@code require} with a root certificate verifies the chain, as libpq does; {@code verify-full}
-     * checks the configured host name ({@link PeerNameVerifier}), never the reverse-resolved one.
+     * {@code require} with a root certificate verifies the chain, as libpq does; {@code verify-ca}
+     * verifies the chain but not the name; {@code verify-full} checks the configured host name
+     * ({@link PeerNameVerifier}), never the reverse-resolved one, and never falls back to plain.
      */
     static SSLMode driverMode(TlsSettings tls) {
         if (tls.mode() == io.reactivedb.config.SslMode.REQUIRE && tls.rootCert().isPresent()) {
@@ -147,7 +148,13 @@ public final class EndpointPool {
         SSLMode mode = driverMode(tls);
         builder.sslMode(mode);
         if (mode == SSLMode.VERIFY_FULL) {
+            // Two independent checks of the configured name: the JDK's (endpoint identification,
+            // during the handshake) and ours after it; either failing closes the connection.
             builder.sslHostnameVerifier(new PeerNameVerifier(host));
+            builder.sslContextBuilderCustomizer(context -> context.endpointIdentificationAlgorithm("HTTPS"));
+        } else if (mode == SSLMode.VERIFY_CA) {
+            // Netty 4.2 turns host name checking on by default; verify-ca checks the chain only, as in libpq.
+            builder.sslContextBuilderCustomizer(context -> context.endpointIdentificationAlgorithm(null));
         }
         tls.rootCert().ifPresent(path -> builder.sslRootCert(path.toString()));
         tls.cert().ifPresent(path -> builder.sslCert(path.toString()));
