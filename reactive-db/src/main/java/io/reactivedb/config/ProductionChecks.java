@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -21,7 +22,7 @@ final class ProductionChecks {
     static final String SETTING = "DB_PRODUCTION_MODE";
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-    private static final Set<PosixFilePermission> OTHERS_CAN_READ = Set.of(PosixFilePermission.GROUP_READ,
+    private static final Set<PosixFilePermission> GROUP_OR_OTHERS = Set.of(PosixFilePermission.GROUP_READ,
             PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
 
     private ProductionChecks() {
@@ -61,7 +62,7 @@ final class ProductionChecks {
         tls.key().ifPresent(ProductionChecks::checkPrivate);
     }
 
-    /** As libpq does for {@code sslkey}: a private key that others may read is refused. */
+    /** As libpq does for {@code sslkey}: a private key that group or others may read or write is refused. */
     private static void checkPrivate(Path key) {
         Set<PosixFilePermission> permissions;
         try {
@@ -73,9 +74,9 @@ final class ProductionChecks {
                     + e.getClass().getSimpleName() + ")");
         }
         for (PosixFilePermission permission : permissions) {
-            if (OTHERS_CAN_READ.contains(permission)) {
+            if (GROUP_OR_OTHERS.contains(permission)) {
                 throw refused("DB_SSLKEY", "the client key '" + key + "' is accessible to group or others ("
-                        + java.nio.file.attribute.PosixFilePermissions.toString(permissions) + "); make it rw------- (chmod 600)");
+                        + PosixFilePermissions.toString(permissions) + "); make it rw------- (chmod 600)");
             }
         }
     }
