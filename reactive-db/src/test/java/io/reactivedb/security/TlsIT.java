@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.PoolSettings;
+import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.SessionSettings;
 import io.reactivedb.config.SslMode;
 import io.reactivedb.config.TlsSettings;
@@ -14,8 +15,12 @@ import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevClusterTest;
 import io.reactivedb.devservices.DevTls;
 import io.reactivedb.error.DbConnectionException;
+import io.reactivedb.health.HealthSettings;
+import io.reactivedb.health.HealthStatus;
 import io.reactivedb.pool.Deadlines;
 import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.routing.ReactiveDbRouter;
+import io.reactivedb.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,6 +106,29 @@ class TlsIT {
         // Without the certificate the cert line of pg_hba.conf refuses the same user.
         EndpointSettings noCert = endpoint.toBuilder().tls(tls.verifyFull()).build();
         assertThatThrownBy(() -> query(noCert, "SELECT 1")).isInstanceOf(DbConnectionException.class).hasMessageContaining("28000");
+    }
+
+    @Test
+    void theRouterRunsOnTheTlsClusterInProductionModeWithProbesOverTls() {
+        ReactiveDbSettings settings = tlsCluster.settings().toBuilder().productionMode(true).build();
+        assertThat(settings.primary().tls().mode()).isEqualTo(SslMode.VERIFY_FULL);
+        ReactiveDbRouter router = ReactiveDbRouter.builder(settings)
+                .health(HealthSettings.builder().interval(Duration.ofSeconds(1)).probeTimeout(Duration.ofSeconds(1)).build()).build();
+        try {
+            assertThat(router.write(s -> s.query(SSL_IN_USE, row -> row.get(0, Boolean.class))).blockLast(WAIT)).isTrue();
+            Await.until("a healthy round of probes over TLS", WAIT, () -> router.health().current()
+                    .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+            // The probes log in as the health role, over TLS like the traffic.
+            // (A probe that outlasts its timeout drops its connection until the next round: poll.)
+            String probeOverTls = "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = '"
+                    + tlsCluster.healthUser() + "' AND s.ssl";
+            Await.until("the probe's TLS session", WAIT, () -> !"0".equals(tlsCluster.psql(tlsCluster.primary(), "postgres", probeOverTls)));
+            assertThat(tlsCluster.psql(tlsCluster.primary(), "postgres", "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s"
+                    + " USING (pid) WHERE a.usename IN ('" + tlsCluster.healthUser() + "', '" + tlsCluster.appUser() + "') AND NOT s.ssl"))
+                    .isEqualTo("0");
+        } finally {
+            router.shutdown().block(WAIT);
+        }
     }
 
     // ---- verify-ca ----
