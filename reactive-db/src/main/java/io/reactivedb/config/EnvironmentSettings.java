@@ -60,6 +60,9 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code DB_SSLROOTCERT}, {@code DB_SSLCERT}, {@code DB_SSLKEY}</td><td>paths of readable files</td><td>none</td></tr>
  *   <tr><td>{@code DB_REPLICA_SELECTION}</td><td>{@code weighted-round-robin} or {@code least-in-flight}</td><td>{@code weighted-round-robin}</td></tr>
  *   <tr><td>{@code DB_SHUTDOWN_TIMEOUT}</td><td>duration &gt; 0, plain number in seconds</td><td>30 s</td></tr>
+ *   <tr><td>{@code DB_HEALTH_USER}</td><td>role the health probes log in as</td><td>the endpoint's user</td></tr>
+ *   <tr><td>{@code DB_HEALTH_PASSWORD}, {@code DB_HEALTH_PASSWORD_FILE}</td><td>its password, verbatim or from a file re-read for every new connection</td><td>none</td></tr>
+ *   <tr><td>{@code DB_PRODUCTION_MODE}</td><td>{@code true}, {@code false}, {@code 1}, {@code 0}, {@code yes}, {@code no}: refuse insecure settings (see {@link ReactiveDbSettings})</td><td>{@code false}</td></tr>
  * </table>
  *
  * <p>Rules:
@@ -110,6 +113,10 @@ public final class EnvironmentSettings {
     public static final String DB_SSLKEY = "DB_SSLKEY";
     public static final String DB_REPLICA_SELECTION = "DB_REPLICA_SELECTION";
     public static final String DB_SHUTDOWN_TIMEOUT = "DB_SHUTDOWN_TIMEOUT";
+    public static final String DB_HEALTH_USER = "DB_HEALTH_USER";
+    public static final String DB_HEALTH_PASSWORD = "DB_HEALTH_PASSWORD";
+    public static final String DB_HEALTH_PASSWORD_FILE = "DB_HEALTH_PASSWORD_FILE";
+    public static final String DB_PRODUCTION_MODE = ProductionChecks.SETTING;
     /** The shape of the per-replica weight variables, {@code DB_READ_REPLICA_<n>_WEIGHT}. */
     public static final String DB_READ_REPLICA_WEIGHT = "DB_READ_REPLICA_<n>_WEIGHT";
 
@@ -119,6 +126,7 @@ public final class EnvironmentSettings {
             DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_POOL_MAX_IDLE, DB_POOL_VALIDATION_QUERY, DB_CONNECT_TIMEOUT,
             DB_STATEMENT_TIMEOUT, DB_IDLE_IN_TRANSACTION_TIMEOUT, DB_LOCK_TIMEOUT, DB_APPLICATION_NAME, DB_SSLMODE,
             DB_SSLROOTCERT, DB_SSLCERT, DB_SSLKEY, DB_REPLICA_SELECTION, DB_SHUTDOWN_TIMEOUT, DB_MAX_MESSAGE_SIZE,
+            DB_HEALTH_USER, DB_HEALTH_PASSWORD, DB_HEALTH_PASSWORD_FILE, DB_PRODUCTION_MODE,
             // Read by the router builder's fromEnvironment (resilience and health), listed so that
             // the typo check knows them.
             "DB_MAX_RETRIES", "DB_RETRY_DELAY", "DB_RETRY_BACKOFF", "DB_RETRY_MAX_DELAY", "DB_RETRY_MAX_TOTAL",
@@ -260,7 +268,31 @@ public final class EnvironmentSettings {
 
             get(DB_REPLICA_SELECTION).map(this::replicaSelection).ifPresent(settings::replicaSelection);
             positiveDuration(DB_SHUTDOWN_TIMEOUT, ChronoUnit.SECONDS).ifPresent(settings::shutdownTimeout);
+            probeCredentials().ifPresent(settings::probeCredentials);
+            get(DB_PRODUCTION_MODE).map(v -> parseBoolean(DB_PRODUCTION_MODE, v)).ifPresent(settings::productionMode);
             return settings;
+        }
+
+        // ---- health probe login ----
+
+        Optional<Credentials> probeCredentials() {
+            Optional<String> user = get(DB_HEALTH_USER);
+            String verbatim = env.get(DB_HEALTH_PASSWORD);
+            Optional<String> password = verbatim == null || verbatim.isEmpty() ? Optional.empty() : Optional.of(verbatim);
+            Optional<String> file = get(DB_HEALTH_PASSWORD_FILE);
+            if (password.isPresent() && file.isPresent()) {
+                throw new ConfigurationException(DB_HEALTH_PASSWORD_FILE, "must not be set together with DB_HEALTH_PASSWORD; set only one of them");
+            }
+            if (user.isEmpty()) {
+                if (password.isPresent() || file.isPresent()) {
+                    throw new ConfigurationException(password.isPresent() ? DB_HEALTH_PASSWORD : DB_HEALTH_PASSWORD_FILE,
+                            "is set but DB_HEALTH_USER is not");
+                }
+                return Optional.empty();
+            }
+            Secret secret = file.isPresent() ? passwordFile(DB_HEALTH_PASSWORD_FILE, file.get())
+                    : password.map(Secret::of).orElse(Secret.empty());
+            return Optional.of(new Credentials(user.get(), secret));
         }
 
         // ---- TLS ----
@@ -374,7 +406,7 @@ public final class EnvironmentSettings {
                 throw new ConfigurationException(DB_PASSWORD_FILE, "must not be set together with DB_PASSWORD; set only one of them");
             }
             if (file.isPresent()) {
-                return Optional.of(passwordFile(file.get()));
+                return Optional.of(passwordFile(DB_PASSWORD_FILE, file.get()));
             }
             return password.map(Secret::of);
         }
@@ -522,21 +554,38 @@ public final class EnvironmentSettings {
 
     // ---- password file ----
 
-    private static Secret passwordFile(String value) {
+    private static Secret passwordFile(String setting, String value) {
         Path path;
         try {
             path = Path.of(value);
         } catch (InvalidPathException e) {
-            throw new ConfigurationException(DB_PASSWORD_FILE, "must be the path of a readable file but was not a valid path");
+            throw new ConfigurationException(setting, "must be the path of a readable file but was not a valid path");
         }
-        if (readPasswordFile(path).isEmpty()) {
-            throw new ConfigurationException(DB_PASSWORD_FILE, "the file '" + path + "' is empty");
+        if (readPasswordFile(setting, path).isEmpty()) {
+            throw new ConfigurationException(setting, "the file '" + path + "' is empty");
         }
-        return Secret.ofSupplier(() -> readPasswordFile(path));
+        return Secret.ofSupplier(() -> readPasswordFile(setting, path));
+    }
+
+    /** {@code true}/{@code false}, {@code 1}/{@code 0}, {@code yes}/{@code no}, any case. */
+    static boolean parseBoolean(String setting, String value) {
+        switch (value.strip().toLowerCase(Locale.ROOT)) {
+            case "true": case "1": case "yes":
+                return true;
+            case "false": case "0": case "no":
+                return false;
+            default:
+                throw new ConfigurationException(setting, "must be true, false, 1, 0, yes or no but was '" + Durations.quote(value) + "'");
+        }
+    }
+
+    /** {@link #readPasswordFile(String, Path)} of {@code DB_PASSWORD_FILE}. */
+    static String readPasswordFile(Path path) {
+        return readPasswordFile(DB_PASSWORD_FILE, path);
     }
 
     /** Reads the whole file as UTF-8 without its trailing line breaks. Messages show the path, never the content. */
-    static String readPasswordFile(Path path) {
+    static String readPasswordFile(String setting, Path path) {
         String content;
         try {
             content = Files.readString(path, StandardCharsets.UTF_8);
@@ -544,8 +593,8 @@ public final class EnvironmentSettings {
             String message = "cannot read the password file '" + path + "' (" + e.getClass().getSimpleName() + ")";
             // File-system exceptions carry paths only; any other cause is dropped in case its message holds content.
             throw e instanceof FileSystemException
-                    ? new ConfigurationException(DB_PASSWORD_FILE, message, e)
-                    : new ConfigurationException(DB_PASSWORD_FILE, message);
+                    ? new ConfigurationException(setting, message, e)
+                    : new ConfigurationException(setting, message);
         }
         int end = content.length();
         while (end > 0 && (content.charAt(end - 1) == '\n' || content.charAt(end - 1) == '\r')) {

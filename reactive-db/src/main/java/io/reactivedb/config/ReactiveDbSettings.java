@@ -5,12 +5,20 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Everything a {@code ReactiveDbRouter} needs: one primary, any number of replicas, and the pool
  * and session settings every endpoint shares. Built once and immutable; {@link #toString()} never
  * shows a password. {@link EnvironmentSettings} builds it from environment variables.
+ *
+ * <p>In {@linkplain #productionMode() production mode} {@link Builder#build()} also refuses
+ * configurations that would expose credentials or data: anything weaker than {@code verify-full}
+ * toward a host that is not loopback, a login as the superuser {@code postgres}, a login without
+ * password or client certificate, a client key that others may read. Each refusal is a
+ * {@link ConfigurationException} naming the setting ({@code DB_SSLMODE}, {@code DB_USER},
+ * {@code DB_PASSWORD}, {@code DB_SSLKEY}, {@code DB_HEALTH_USER}, {@code DB_HEALTH_PASSWORD}).
  */
 public final class ReactiveDbSettings {
 
@@ -23,6 +31,8 @@ public final class ReactiveDbSettings {
     private final SessionSettings session;
     private final ReplicaSelection replicaSelection;
     private final Duration shutdownTimeout;
+    private final Optional<Credentials> probeCredentials;
+    private final boolean productionMode;
 
     private ReactiveDbSettings(Builder b) {
         this.primary = b.primary;
@@ -31,6 +41,8 @@ public final class ReactiveDbSettings {
         this.session = b.session;
         this.replicaSelection = b.replicaSelection;
         this.shutdownTimeout = b.shutdownTimeout;
+        this.probeCredentials = b.probeCredentials;
+        this.productionMode = b.productionMode;
     }
 
     public static Builder builder() {
@@ -39,7 +51,8 @@ public final class ReactiveDbSettings {
 
     public Builder toBuilder() {
         Builder b = new Builder().primary(primary).pool(pool).session(session).replicaSelection(replicaSelection)
-                .shutdownTimeout(shutdownTimeout);
+                .shutdownTimeout(shutdownTimeout).productionMode(productionMode);
+        probeCredentials.ifPresent(b::probeCredentials);
         replicas.forEach(b::addReplica);
         return b;
     }
@@ -51,11 +64,22 @@ public final class ReactiveDbSettings {
     public ReplicaSelection replicaSelection() { return replicaSelection; }
     public Duration shutdownTimeout() { return shutdownTimeout; }
 
+    /**
+     * Who the health probes log in as, on every endpoint (same host, port, database and TLS); empty
+     * (the default) means the endpoint's own user. A role with {@code pg_monitor} and no table
+     * privileges is enough for the probe.
+     */
+    public Optional<Credentials> probeCredentials() { return probeCredentials; }
+
+    /** Whether the production rules of the class description apply; default {@code false}. */
+    public boolean productionMode() { return productionMode; }
+
     @Override
     public String toString() {
         return "ReactiveDbSettings[primary=" + primary + ", replicas=" + replicas + ", pool=" + pool
                 + ", session=" + session + ", replicaSelection=" + replicaSelection
-                + ", shutdownTimeout=" + shutdownTimeout + "]";
+                + ", shutdownTimeout=" + shutdownTimeout + ", probeCredentials=" + probeCredentials.map(Credentials::toString).orElse("(endpoint's)")
+                + ", productionMode=" + productionMode + "]";
     }
 
     /** Builds {@link ReactiveDbSettings}; the primary is required. */
@@ -66,8 +90,22 @@ public final class ReactiveDbSettings {
         private SessionSettings session = SessionSettings.defaults();
         private ReplicaSelection replicaSelection = ReplicaSelection.WEIGHTED_ROUND_ROBIN;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Optional<Credentials> probeCredentials = Optional.empty();
+        private boolean productionMode;
 
         private Builder() {
+        }
+
+        /** The login of the health probes; see {@link ReactiveDbSettings#probeCredentials()}. */
+        public Builder probeCredentials(Credentials probeCredentials) {
+            this.probeCredentials = Optional.of(Objects.requireNonNull(probeCredentials, "probeCredentials"));
+            return this;
+        }
+
+        /** Turns the production rules on or off; default off. */
+        public Builder productionMode(boolean productionMode) {
+            this.productionMode = productionMode;
+            return this;
         }
 
         public Builder primary(EndpointSettings primary) {
@@ -125,7 +163,11 @@ public final class ReactiveDbSettings {
                     throw new ConfigurationException("DB_READ_REPLICA_URLS", "endpoint name '" + replica.name() + "' is used twice");
                 }
             }
-            return new ReactiveDbSettings(this);
+            ReactiveDbSettings settings = new ReactiveDbSettings(this);
+            if (productionMode) {
+                ProductionChecks.check(settings);
+            }
+            return settings;
         }
     }
 }

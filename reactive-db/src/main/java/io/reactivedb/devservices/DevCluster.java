@@ -1,9 +1,11 @@
 package io.reactivedb.devservices;
 
+import io.reactivedb.config.Credentials;
 import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.Secret;
+import io.reactivedb.config.TlsSettings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,10 +38,17 @@ import org.slf4j.LoggerFactory;
  * fails with a {@link DevServicesException} saying what was waited for. Do not call these methods
  * from a reactive (non-blocking) thread.
  *
- * <p>The application user ({@link #appUser()}, default {@code app}) owns the database
- * {@link #database()} (default {@code app}), may log in with {@link #appPassword()} and is a member
- * of {@code pg_monitor}. The superuser is {@code postgres} with {@link #superuserPassword()}. Both
- * passwords are random (24 URL-safe alphanumerics) and new for every cluster.
+ * <p>Roles follow least privilege (see {@link DevRoles}): the migration user
+ * ({@link #migrationUser()}, default {@code app_migrator}) owns the database {@link #database()}
+ * (default {@code app}) and its {@code public} schema; the application user ({@link #appUser()},
+ * default {@code app}) may read and write the migration user's tables and nothing more; the health
+ * user ({@link #healthUser()}, default {@code app_health}) may run the probe queries and read
+ * {@code pg_monitor} views. The superuser is {@code postgres} with {@link #superuserPassword()}.
+ * Every password is random (24 URL-safe alphanumerics) and new for every cluster.
+ *
+ * <p>Started with {@link DevClusterOptions#tls()}, the servers accept TLS connections only and
+ * {@link #tls()} holds the CA and a client certificate; {@link #settings()} then connects to
+ * {@value DevTls#SERVER_HOST_NAME} with {@code verify-full}.
  *
  * <p>{@link #close()} stops every server and deletes the cluster folder; a JVM shutdown hook does
  * the same if {@code close()} is never called. Folders left by a JVM that died without either are
@@ -78,13 +88,16 @@ public final class DevCluster implements AutoCloseable {
     private final List<DevNode> nodes;
     private final Secret superuserPassword;
     private final Secret appPassword;
+    private final Secret migrationPassword;
+    private final Secret healthPassword;
+    private final Optional<DevTls> tls;
     private final Thread shutdownHook;
     private final Set<DevNode> promoted = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
                        DevNode primary, List<DevNode> replicas, Secret superuserPassword, Secret appPassword,
-                       Thread shutdownHook) {
+                       Secret migrationPassword, Secret healthPassword, Optional<DevTls> tls, Thread shutdownHook) {
         this.options = options;
         this.control = control;
         this.serverVersion = serverVersion;
@@ -97,6 +110,9 @@ public final class DevCluster implements AutoCloseable {
         this.nodes = List.copyOf(all);
         this.superuserPassword = superuserPassword;
         this.appPassword = appPassword;
+        this.migrationPassword = migrationPassword;
+        this.healthPassword = healthPassword;
+        this.tls = tls;
         this.shutdownHook = shutdownHook;
     }
 
@@ -126,17 +142,23 @@ public final class DevCluster implements AutoCloseable {
         Secret appPassword = Secret.of(generatePassword());
         runner.addSecret(superuserPassword.reveal());
         runner.addSecret(appPassword.reveal());
+        Secret migrationPassword = Secret.of(generatePassword());
+        Secret healthPassword = Secret.of(generatePassword());
+        runner.addSecret(migrationPassword.reveal());
+        runner.addSecret(healthPassword.reveal());
 
         Thread hook = new Thread(() -> destroyQuietly(directory, control), "reactive-db-devservices-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            DevNode primary = startPrimary(options, control, directory, superuserPassword, appPassword, deadline);
+            Optional<DevTls> tls = options.tls() ? Optional.of(DevTls.create(directory)) : Optional.empty();
+            DevNode primary = startPrimary(options, control, directory, superuserPassword,
+                    DevRoles.clusterScript(options, appPassword, migrationPassword, healthPassword), tls, deadline);
             List<DevNode> replicas = new ArrayList<>();
             for (int i = 1; i <= options.replicas(); i++) {
                 replicas.add(startReplica(i, primary, control, directory, deadline));
             }
             DevCluster cluster = new DevCluster(options, control, version, directory, primary, replicas,
-                    superuserPassword, appPassword, hook);
+                    superuserPassword, appPassword, migrationPassword, healthPassword, tls, hook);
             cluster.awaitReplicasStreaming(deadline.remaining());
             LOG.info("Started dev cluster ({}) in {}: primary {}, replicas {}; data in {}", version,
                     Texts.seconds(startNanos), cluster.databaseUrl(primary),
@@ -171,6 +193,21 @@ public final class DevCluster implements AutoCloseable {
     /** The application user's generated password. */
     public Secret appPassword() { return appPassword; }
 
+    /** The migration user (owner of the schema); default {@value DevClusterOptions#DEFAULT_MIGRATION_USER}. */
+    public String migrationUser() { return options.migrationUser(); }
+
+    /** The migration user's generated password. */
+    public Secret migrationPassword() { return migrationPassword; }
+
+    /** The health user (probe queries, {@code pg_monitor}); default {@value DevClusterOptions#DEFAULT_HEALTH_USER}. */
+    public String healthUser() { return options.healthUser(); }
+
+    /** The health user's generated password. */
+    public Secret healthPassword() { return healthPassword; }
+
+    /** The TLS material of a cluster started with {@link DevClusterOptions#tls()}; empty otherwise. */
+    public Optional<DevTls> tls() { return tls; }
+
     /** The generated password of the superuser {@value #SUPERUSER}. */
     public Secret superuserPassword() { return superuserPassword; }
 
@@ -186,12 +223,21 @@ public final class DevCluster implements AutoCloseable {
     /**
      * Router settings for the application user: the primary as endpoint {@value #PRIMARY_ENDPOINT}
      * (role PRIMARY) and replica n as {@code replica-n} (role REPLICA, weight 1), all on
-     * {@value #HOST} and database {@link #database()}; pool and session settings are the defaults.
+     * {@value #HOST} (TLS clusters: {@value DevTls#SERVER_HOST_NAME} with {@code verify-full}) and
+     * database {@link #database()}; health probes log in as {@link #healthUser()}; pool and session
+     * settings are the defaults.
      */
     public ReactiveDbSettings settings() {
-        ReactiveDbSettings.Builder builder = ReactiveDbSettings.builder().primary(endpoint(primary, EndpointRole.PRIMARY));
+        ReactiveDbSettings.Builder builder = ReactiveDbSettings.builder().primary(endpoint(primary, EndpointRole.PRIMARY))
+                .probeCredentials(new Credentials(options.healthUser(), healthPassword));
         replicas.forEach(replica -> builder.addReplica(endpoint(replica, EndpointRole.REPLICA)));
         return builder.build();
+    }
+
+    /** As {@link #settings()}, for the migration user (DDL) and without replicas: what migrations run with. */
+    public ReactiveDbSettings migrationSettings() {
+        return ReactiveDbSettings.builder().primary(endpoint(primary, EndpointRole.PRIMARY).toBuilder()
+                .username(options.migrationUser()).password(migrationPassword).build()).build();
     }
 
     /**
@@ -201,9 +247,9 @@ public final class DevCluster implements AutoCloseable {
      */
     public EndpointSettings endpoint(DevNode node, EndpointRole role) {
         requireMember(node);
-        return EndpointSettings.builder().name(endpointName(node)).role(role).host(HOST).port(node.port())
-                .database(options.database()).username(options.appUser()).password(appPassword)
-                .weight(EndpointSettings.DEFAULT_WEIGHT).build();
+        return EndpointSettings.builder().name(endpointName(node)).role(role).host(tls.isPresent() ? DevTls.SERVER_HOST_NAME : HOST)
+                .port(node.port()).database(options.database()).username(options.appUser()).password(appPassword)
+                .weight(EndpointSettings.DEFAULT_WEIGHT).tls(tls.map(DevTls::verifyFull).orElse(TlsSettings.disabled())).build();
     }
 
     /**
@@ -214,8 +260,9 @@ public final class DevCluster implements AutoCloseable {
     public EndpointSettings superuserEndpoint(DevNode node) {
         requireMember(node);
         EndpointRole role = node.equals(primary) || promoted.contains(node) ? EndpointRole.PRIMARY : EndpointRole.REPLICA;
-        return EndpointSettings.builder().name(endpointName(node)).role(role).host(HOST).port(node.port())
-                .database(options.database()).username(SUPERUSER).password(superuserPassword).build();
+        return EndpointSettings.builder().name(endpointName(node)).role(role).host(tls.isPresent() ? DevTls.SERVER_HOST_NAME : HOST)
+                .port(node.port()).database(options.database()).username(SUPERUSER).password(superuserPassword)
+                .tls(tls.map(DevTls::verifyFull).orElse(TlsSettings.disabled())).build();
     }
 
     /** {@code postgresql://app@127.0.0.1:<port>/app}, without password: for logs. */
@@ -369,7 +416,8 @@ public final class DevCluster implements AutoCloseable {
     }
 
     private static DevNode startPrimary(DevClusterOptions options, PgControl control, Path directory,
-                                        Secret superuserPassword, Secret appPassword, Deadline deadline) {
+                                        Secret superuserPassword, String rolesScript, Optional<DevTls> tls,
+                                        Deadline deadline) {
         Path dataDir = directory.resolve(DevNode.nameOf(0));
         Path logFile = directory.resolve(DevNode.nameOf(0) + ".log");
         Path passwordFile = directory.resolve("superuser.pwfile");
@@ -388,22 +436,16 @@ public final class DevCluster implements AutoCloseable {
             }
         }
         appendLines(dataDir.resolve("postgresql.conf"), primaryConf(options));
-        writeLines(dataDir.resolve("pg_hba.conf"), List.of(
-                "# Written by reactive-db dev services. DEV ONLY: replication is trusted from loopback so that",
-                "# pg_basebackup -R does not write a replication password in clear into postgresql.auto.conf.",
-                "host replication " + REPLICATION_USER + " 127.0.0.1/32 trust",
-                "host all all 127.0.0.1/32 scram-sha-256"));
+        writeLines(dataDir.resolve("pg_hba.conf"), DevRoles.hba(tls.isPresent()));
+        tls.ifPresent(material -> {
+            material.installOn(dataDir, control.runner());
+            appendLines(dataDir.resolve("postgresql.conf"), DevTls.serverConf());
+        });
         int port = startOnFreePort(control, dataDir, logFile, deadline);
         DevNode primary = new DevNode(0, HOST, port, dataDir, logFile);
 
-        String user = quoteIdentifier(options.appUser());
-        String database = quoteIdentifier(options.database());
-        control.psqlScript(port, MAINTENANCE_DATABASE, String.join("\n",
-                "CREATE ROLE " + REPLICATION_USER + " WITH REPLICATION LOGIN;",
-                "CREATE ROLE " + user + " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '"
-                        + appPassword.reveal() + "';",
-                "GRANT pg_monitor TO " + user + ";",
-                "CREATE DATABASE " + database + " OWNER " + user + ";", ""), superuserPassword, deadline.remaining());
+        control.psqlScript(port, MAINTENANCE_DATABASE, rolesScript, superuserPassword, deadline.remaining());
+        control.psqlScript(port, options.database(), DevRoles.databaseScript(options), superuserPassword, deadline.remaining());
         control.psql(port, options.database(), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", superuserPassword,
                 deadline.remaining());
         return primary;
@@ -504,10 +546,6 @@ public final class DevCluster implements AutoCloseable {
             password.append(PASSWORD_ALPHABET.charAt(RANDOM.nextInt(PASSWORD_ALPHABET.length())));
         }
         return password.toString();
-    }
-
-    private static String quoteIdentifier(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
     static String endpointName(DevNode node) {

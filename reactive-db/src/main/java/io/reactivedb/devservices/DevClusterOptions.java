@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  *
  * <p>Defaults: {@value #DEFAULT_REPLICAS} replicas, binaries found by {@link PostgresBinaries},
  * data under {@value #DEFAULT_BASE_DIR} (relative to the working directory, made absolute),
- * database {@value #DEFAULT_DATABASE}, application user {@value #DEFAULT_APP_USER}, start timeout
- * 60 s, no extra {@code postgresql.conf} settings.
+ * database {@value #DEFAULT_DATABASE}, application user {@value #DEFAULT_APP_USER}, migration user
+ * {@value #DEFAULT_MIGRATION_USER}, health user {@value #DEFAULT_HEALTH_USER}, start timeout 60 s, no
+ * extra {@code postgresql.conf} settings, no TLS.
  */
 public final class DevClusterOptions {
 
@@ -33,8 +34,12 @@ public final class DevClusterOptions {
     public static final String DEFAULT_BASE_DIR = "target/reactive-db-devservices";
     /** Default database, owned by the application user. */
     public static final String DEFAULT_DATABASE = "app";
-    /** Default application user (LOGIN, not superuser). */
+    /** Default application user (LOGIN, not superuser, data manipulation only). */
     public static final String DEFAULT_APP_USER = "app";
+    /** Default migration user, owner of the database's {@code public} schema and of what migrations create. */
+    public static final String DEFAULT_MIGRATION_USER = "app_migrator";
+    /** Default health user: may connect and read monitoring views ({@code pg_monitor}), nothing else. */
+    public static final String DEFAULT_HEALTH_USER = "app_health";
     /** Default bound on the whole start, from binaries lookup to all replicas streaming: 60 s. */
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -54,6 +59,9 @@ public final class DevClusterOptions {
     private final String appUser;
     private final Duration startTimeout;
     private final Map<String, String> postgresqlConf;
+    private final String migrationUser;
+    private final String healthUser;
+    private final boolean tls;
 
     private DevClusterOptions(Builder b) {
         this.replicas = b.replicas;
@@ -63,6 +71,9 @@ public final class DevClusterOptions {
         this.appUser = b.appUser;
         this.startTimeout = b.startTimeout;
         this.postgresqlConf = Collections.unmodifiableMap(new LinkedHashMap<>(b.postgresqlConf));
+        this.migrationUser = b.migrationUser;
+        this.healthUser = b.healthUser;
+        this.tls = b.tls;
     }
 
     /** All defaults. */
@@ -76,7 +87,8 @@ public final class DevClusterOptions {
 
     public Builder toBuilder() {
         Builder b = new Builder().replicas(replicas).baseDir(baseDir).database(database).appUser(appUser)
-                .startTimeout(startTimeout).postgresqlConf(postgresqlConf);
+                .startTimeout(startTimeout).postgresqlConf(postgresqlConf).migrationUser(migrationUser).healthUser(healthUser)
+                .tls(tls);
         binDir.ifPresent(b::binDir);
         return b;
     }
@@ -102,11 +114,24 @@ public final class DevClusterOptions {
     /** Extra {@code postgresql.conf} settings in insertion order; default none. */
     public Map<String, String> postgresqlConf() { return postgresqlConf; }
 
+    /** Migration user (DDL); default {@value #DEFAULT_MIGRATION_USER}. */
+    public String migrationUser() { return migrationUser; }
+
+    /** Health user (probe queries); default {@value #DEFAULT_HEALTH_USER}. */
+    public String healthUser() { return healthUser; }
+
+    /**
+     * Whether the servers accept TLS connections only (see {@link DevCluster#tls()}); default
+     * {@code false}. Needs {@code org.bouncycastle:bcpkix-jdk18on} on the class path.
+     */
+    public boolean tls() { return tls; }
+
     @Override
     public String toString() {
         return "DevClusterOptions[replicas=" + replicas + ", binDir=" + binDir.map(Path::toString).orElse("(search)")
                 + ", baseDir=" + baseDir + ", database=" + database + ", appUser=" + appUser + ", startTimeout="
-                + startTimeout + ", postgresqlConf=" + postgresqlConf + "]";
+                + startTimeout + ", postgresqlConf=" + postgresqlConf + ", migrationUser=" + migrationUser + ", healthUser="
+                + healthUser + ", tls=" + tls + "]";
     }
 
     /** Builds {@link DevClusterOptions}; each setter checks its argument. */
@@ -118,6 +143,9 @@ public final class DevClusterOptions {
         private String appUser = DEFAULT_APP_USER;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private final Map<String, String> postgresqlConf = new LinkedHashMap<>();
+        private String migrationUser = DEFAULT_MIGRATION_USER;
+        private String healthUser = DEFAULT_HEALTH_USER;
+        private boolean tls;
 
         private Builder() {
         }
@@ -174,18 +202,40 @@ public final class DevClusterOptions {
 
         /** Application user: a lower-case identifier, not {@code postgres} or {@code replicator}. */
         public Builder appUser(String appUser) {
-            Objects.requireNonNull(appUser, "appUser");
-            if (!IDENTIFIER.matcher(appUser).matches() || appUser.startsWith("pg_")) {
-                throw new ConfigurationException("appUser",
-                        "must match [a-z_][a-z0-9_]* with at most 63 characters and not start with pg_ but was '"
-                                + appUser + "'");
-            }
-            if (RESERVED_ROLES.contains(appUser)) {
-                throw new ConfigurationException("appUser", "must not be a role the cluster uses itself but was '"
-                        + appUser + "'");
-            }
-            this.appUser = appUser;
+            this.appUser = role("appUser", appUser);
             return this;
+        }
+
+        /** Migration user: a lower-case identifier, not {@code postgres} or {@code replicator}. */
+        public Builder migrationUser(String migrationUser) {
+            this.migrationUser = role("migrationUser", migrationUser);
+            return this;
+        }
+
+        /** Health user: a lower-case identifier, not {@code postgres} or {@code replicator}. */
+        public Builder healthUser(String healthUser) {
+            this.healthUser = role("healthUser", healthUser);
+            return this;
+        }
+
+        /** Start the servers with TLS (a throwaway CA, {@code hostssl} only); default {@code false}. */
+        public Builder tls(boolean tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        private static String role(String option, String name) {
+            Objects.requireNonNull(name, option);
+            if (!IDENTIFIER.matcher(name).matches() || name.startsWith("pg_")) {
+                throw new ConfigurationException(option,
+                        "must match [a-z_][a-z0-9_]* with at most 63 characters and not start with pg_ but was '"
+                                + name + "'");
+            }
+            if (RESERVED_ROLES.contains(name) || name.equals(DevTls.CLIENT_CERT_USER)) {
+                throw new ConfigurationException(option, "must not be a role the cluster uses itself but was '"
+                        + name + "'");
+            }
+            return name;
         }
 
         /** Bound on the start and on each fault operation; must be > 0. */
@@ -234,6 +284,10 @@ public final class DevClusterOptions {
         }
 
         public DevClusterOptions build() {
+            if (appUser.equals(migrationUser) || appUser.equals(healthUser) || migrationUser.equals(healthUser)) {
+                throw new ConfigurationException("appUser", "the application, migration and health users must differ but were '"
+                        + appUser + "', '" + migrationUser + "' and '" + healthUser + "'");
+            }
             return new DevClusterOptions(this);
         }
     }

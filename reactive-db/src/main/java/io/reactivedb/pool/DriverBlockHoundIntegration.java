@@ -15,6 +15,12 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * and r2dbc-postgresql then leaves the half-authenticated socket open until the server's
  * {@code authentication_timeout}.
  *
+ * <p>With TLS, r2dbc-postgresql builds a new {@code SslContext} for every connection on the event
+ * loop ({@code SSLContext.init} draws from {@code SecureRandom}), and the handshake draws from it
+ * again. Those draws are the same non-waiting {@code /dev/urandom} reads, so reads inside
+ * {@code NativePRNG}'s buffer refill are allowed too. Certificate and key files are read when the
+ * connection configuration is built (pool creation), not on the event loop.
+ *
  * <p>Resilience4j 2.x records every call outcome of a circuit breaker in a sliding window guarded by
  * a {@code ReentrantLock} (held for a few field updates). When two event loops record at the same
  * instant, one parks for that moment, which BlockHound reports; the wait is bounded by the other
@@ -35,6 +41,7 @@ public final class DriverBlockHoundIntegration implements BlockHoundIntegration 
     @Override
     public void applyTo(BlockHound.Builder builder) {
         builder.allowBlockingCallsInside("com.ongres.scram.common.ScramFunctions", "nonce");
+        builder.allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes");
         for (String window : new String[] {"FixedSizeSlidingWindowMetrics", "SlidingTimeWindowMetrics"}) {
             builder.allowBlockingCallsInside("io.github.resilience4j.core.metrics." + window, "record");
             builder.allowBlockingCallsInside("io.github.resilience4j.core.metrics." + window, "getSnapshot");

@@ -131,12 +131,37 @@ public final class EndpointPool {
         if (!endpoint.password().isEmpty()) {
             builder.password(() -> endpoint.password().reveal());
         }
-        applyTls(builder, endpoint.tls());
+        applyTls(builder, endpoint.host(), endpoint.tls());
         return builder.build();
     }
 
-    private static void applyTls(PostgresqlConnectionConfiguration.Builder builder, TlsSettings tls) {
-        builder.sslMode(SSLMode.valueOf(tls.mode().name()));
+    /**
+     * Maps {@code sslmode} to the driver. {@code disable} never sends the SSL request; {@code allow}
+     * tries without TLS first and with TLS when the server refuses; {@code prefer} tries TLS and
+     * accepts a server that answers {@code N}; {@code require} and above refuse such a server.
+     * {@code require} with a root certificate verifies the chain, as libpq does; {@code verify-ca}
+     * verifies the chain but not the name; {@code verify-full} checks the configured host name
+     * ({@link PeerNameVerifier}), never the reverse-resolved one, and never falls back to plain.
+     */
+    static SSLMode driverMode(TlsSettings tls) {
+        if (tls.mode() == io.reactivedb.config.SslMode.REQUIRE && tls.rootCert().isPresent()) {
+            return SSLMode.VERIFY_CA;
+        }
+        return SSLMode.valueOf(tls.mode().name());
+    }
+
+    private static void applyTls(PostgresqlConnectionConfiguration.Builder builder, String host, TlsSettings tls) {
+        SSLMode mode = driverMode(tls);
+        builder.sslMode(mode);
+        if (mode == SSLMode.VERIFY_FULL) {
+            // Two independent checks of the configured name: the JDK's (endpoint identification,
+            // during the handshake) and ours after it; either failing closes the connection.
+            builder.sslHostnameVerifier(new PeerNameVerifier(host));
+            builder.sslContextBuilderCustomizer(context -> context.endpointIdentificationAlgorithm("HTTPS"));
+        } else if (mode == SSLMode.VERIFY_CA) {
+            // Netty 4.2 turns host name checking on by default; verify-ca checks the chain only, as in libpq.
+            builder.sslContextBuilderCustomizer(context -> context.endpointIdentificationAlgorithm(null));
+        }
         tls.rootCert().ifPresent(path -> builder.sslRootCert(path.toString()));
         tls.cert().ifPresent(path -> builder.sslCert(path.toString()));
         tls.key().ifPresent(path -> builder.sslKey(path.toString()));

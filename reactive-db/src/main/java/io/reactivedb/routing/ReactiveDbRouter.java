@@ -156,11 +156,18 @@ public final class ReactiveDbRouter {
         List<HealthMonitor.Target> targets = new ArrayList<>();
         for (Endpoint endpoint : endpoints) {
             targets.add(new HealthMonitor.Target(endpoint.name(), endpoint.role(),
-                    new PostgresProbe(endpoint.name(), EndpointPool.connectionConfiguration(endpoint.settings(), probeSession)),
+                    new PostgresProbe(endpoint.name(), EndpointPool.connectionConfiguration(probeLogin(endpoint.settings()), probeSession)),
                     endpoint::poolStatistics));
         }
         return new HealthMonitor(targets, healthComponents, Optional.of(primary.name()), healthSettings, scheduler, this::apply,
                 name -> breakers != null && !breakers.allowsCalls(name));
+    }
+
+    /** The endpoint as the probes reach it: its own login unless the settings give probe credentials. */
+    private EndpointSettings probeLogin(EndpointSettings endpoint) {
+        return settings.probeCredentials()
+                .map(login -> endpoint.toBuilder().username(login.username()).password(login.password()).build())
+                .orElse(endpoint);
     }
 
     /** Probes show up in {@code pg_stat_activity} as the application name plus {@code " health"}. */

@@ -47,10 +47,13 @@ class DevClusterIT {
 
             // users, database, extension
             assertThat(cluster.psql(primary, "app",
-                    "select rolsuper, pg_has_role('app', 'pg_monitor', 'member') from pg_roles where rolname = 'app'"))
+                    "select rolsuper, rolcreaterole, pg_has_role('app', 'pg_monitor', 'member') from pg_roles where rolname = 'app'"))
+                    .isEqualTo("f|f|f");
+            assertThat(cluster.psql(primary, "app",
+                    "select rolsuper, pg_has_role('app_health', 'pg_monitor', 'member') from pg_roles where rolname = 'app_health'"))
                     .isEqualTo("f|t");
             assertThat(cluster.psql(primary, "app", "select pg_get_userbyid(datdba) from pg_database where datname = 'app'"))
-                    .isEqualTo("app");
+                    .isEqualTo(cluster.migrationUser());
             assertThat(cluster.psql(primary, "app", "select count(*) from pg_extension where extname = 'pg_stat_statements'"))
                     .isEqualTo("1");
             assertThat(psqlAsAppUser(cluster, primary, "select current_user")).isEqualTo("app");

@@ -23,6 +23,24 @@ class DevClusterOptionsTest {
         assertThat(options.appUser()).isEqualTo("app");
         assertThat(options.startTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(options.postgresqlConf()).isEmpty();
+        assertThat(options.migrationUser()).isEqualTo("app_migrator");
+        assertThat(options.healthUser()).isEqualTo("app_health");
+        assertThat(options.tls()).isFalse();
+    }
+
+    @Test
+    void rolesMustDifferAndAvoidTheClustersOwn() {
+        DevClusterOptions options = DevClusterOptions.builder().appUser("orders").migrationUser("orders_ddl")
+                .healthUser("orders_probe").tls(true).build();
+        assertThat(options.toBuilder().build().migrationUser()).isEqualTo("orders_ddl");
+        assertThat(options.toBuilder().build().healthUser()).isEqualTo("orders_probe");
+        assertThat(options.toBuilder().build().tls()).isTrue();
+        assertThatThrownBy(() -> DevClusterOptions.builder().healthUser("app").build())
+                .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("appUser:");
+        assertThatThrownBy(() -> DevClusterOptions.builder().migrationUser("tls_client"))
+                .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("migrationUser:");
+        assertThatThrownBy(() -> DevClusterOptions.builder().healthUser("pg_monitor"))
+                .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("healthUser:");
     }
 
     @Test

@@ -198,7 +198,7 @@ class HealthIT {
     private long probeCalls() {
         String calls = cluster.psql(cluster.primary(), cluster.database(),
                 "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid"
-                        + " WHERE r.rolname = '" + cluster.appUser() + "' AND s.query LIKE '%reactive-db health probe%'");
+                        + " WHERE r.rolname = '" + cluster.healthUser() + "' AND s.query LIKE '%reactive-db health probe%'");
         return Long.parseLong(calls);
     }
 

@@ -66,7 +66,8 @@ class DatabaseConfiguration {
         // a configured one is validated (DB_VALIDATE_SCHEMA_ON_STARTUP) and migrated only with
         // DB_AUTO_MIGRATE. Pending change sets or changed checksums stop the start with their list.
         SchemaCheck check = embedded.cluster().isPresent() ? new SchemaCheck(true, true) : SchemaCheck.fromEnvironment();
-        check.run(MigrationRunner.create(settings));
+        // The embedded cluster's application role may only read and write; its migration role owns the schema.
+        check.run(MigrationRunner.create(embedded.cluster().map(DevCluster::migrationSettings).orElse(settings)));
         log.info("Routing with {}", settings);
         ReactiveDbRouter router = ReactiveDbRouter.builder(settings).fromEnvironment(System.getenv()).build();
         // Startup edge: wait for the primary's minimum connections so a bad configuration fails now.
