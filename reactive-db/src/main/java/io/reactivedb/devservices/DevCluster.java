@@ -234,6 +234,21 @@ public final class DevCluster implements AutoCloseable {
         return builder.build();
     }
 
+    /**
+     * As {@link #settings()}, every endpoint logging in as the health user ({@link #healthUser()},
+     * a member of {@code pg_monitor}, no table access): what operators' diagnostics run with, as they
+     * read other sessions' statements and the WAL receiver's state, which the application user
+     * may not see.
+     */
+    public ReactiveDbSettings monitoringSettings() {
+        ReactiveDbSettings app = settings();
+        ReactiveDbSettings.Builder builder = app.toBuilder().primary(app.primary().toBuilder()
+                .username(options.healthUser()).password(healthPassword).build());
+        return builder.replicas(app.replicas().stream()
+                .map(replica -> replica.toBuilder().username(options.healthUser()).password(healthPassword).build())
+                .toList()).build();
+    }
+
     /** As {@link #settings()}, for the migration user (DDL) and without replicas: what migrations run with. */
     public ReactiveDbSettings migrationSettings() {
         return ReactiveDbSettings.builder().primary(endpoint(primary, EndpointRole.PRIMARY).toBuilder()

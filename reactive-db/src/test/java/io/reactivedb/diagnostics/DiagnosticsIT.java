@@ -38,6 +38,7 @@ class DiagnosticsIT {
     private static final int SEQ_SCANS = 12;
 
     private static ReactiveDbRouter router;
+    private static ReactiveDbRouter monitor;
     private static Diagnostics diagnostics;
 
     private final DevCluster cluster;
@@ -63,7 +64,10 @@ class DiagnosticsIT {
                 "ANALYZE diag_seq; ANALYZE diag_bloat;",
                 "GRANT ALL ON diag_seq, diag_pk, diag_bloat, diag_lock, diag_top_marker, diag_repl TO " + app + ";"));
         router = ReactiveDbRouter.builder(cluster.settings()).healthMonitoring(false).build();
-        diagnostics = Diagnostics.of(router, DiagnosticsSettings.builder().limit(1000).seqScanMinRows(1000).build(),
+        // Diagnostics read other sessions' statements and the WAL receiver's state: they run as the
+        // monitoring role (pg_monitor), the workload as the application role.
+        monitor = ReactiveDbRouter.builder(cluster.monitoringSettings()).healthMonitoring(false).build();
+        diagnostics = Diagnostics.of(monitor, DiagnosticsSettings.builder().limit(1000).seqScanMinRows(1000).build(),
                 PoolAdviceSettings.builder().serverCores(2).build(), Schedulers.parallel());
     }
 
@@ -71,6 +75,9 @@ class DiagnosticsIT {
     static void tearDown() {
         if (router != null) {
             router.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+        if (monitor != null) {
+            monitor.shutdown(Duration.ofSeconds(5)).block(WAIT);
         }
     }
 
@@ -348,7 +355,7 @@ class DiagnosticsIT {
 
     @Test
     void poolAdviceReadsEachServersConnectionLimit() {
-        router.read(s -> s.query("SELECT 1", row -> row.get(0))).blockLast(WAIT);
+        monitor.read(s -> s.query("SELECT 1", row -> row.get(0))).blockLast(WAIT);
         List<PoolAdvice> advice = diagnostics.poolAdvice(Duration.ofMillis(300)).block(WAIT);
         assertThat(advice).extracting(PoolAdvice::endpoint).containsExactly("primary", "replica-1", "replica-2");
         for (PoolAdvice endpoint : advice) {
