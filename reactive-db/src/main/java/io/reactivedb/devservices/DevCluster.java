@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,13 +79,13 @@ public final class DevCluster implements AutoCloseable {
     private final List<DevNode> nodes;
     private final Secret superuserPassword;
     private final Secret appPassword;
-    private final Thread shutdownHook;
+    private final @Nullable Thread shutdownHook;
     private final Set<DevNode> promoted = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
                        DevNode primary, List<DevNode> replicas, Secret superuserPassword, Secret appPassword,
-                       Thread shutdownHook) {
+                       @Nullable Thread shutdownHook) {
         this.options = options;
         this.control = control;
         this.serverVersion = serverVersion;
@@ -127,8 +128,10 @@ public final class DevCluster implements AutoCloseable {
         runner.addSecret(superuserPassword.reveal());
         runner.addSecret(appPassword.reveal());
 
-        Thread hook = new Thread(() -> destroyQuietly(directory, control), "reactive-db-devservices-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        Thread hook = options.shutdownHook() ? new Thread(() -> destroyQuietly(directory, control), "reactive-db-devservices-shutdown") : null;
+        if (hook != null) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
         try {
             DevNode primary = startPrimary(options, control, directory, superuserPassword, appPassword, deadline);
             List<DevNode> replicas = new ArrayList<>();
@@ -528,7 +531,10 @@ public final class DevCluster implements AutoCloseable {
         }
     }
 
-    private static void removeHook(Thread hook) {
+    private static void removeHook(@Nullable Thread hook) {
+        if (hook == null) {
+            return;
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {

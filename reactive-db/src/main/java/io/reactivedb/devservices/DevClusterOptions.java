@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * <p>Defaults: {@value #DEFAULT_REPLICAS} replicas, binaries found by {@link PostgresBinaries},
  * data under {@value #DEFAULT_BASE_DIR} (relative to the working directory, made absolute),
  * database {@value #DEFAULT_DATABASE}, application user {@value #DEFAULT_APP_USER}, start timeout
- * 60 s, no extra {@code postgresql.conf} settings.
+ * 60 s, no extra {@code postgresql.conf} settings, a JVM shutdown hook that stops the cluster.
  */
 public final class DevClusterOptions {
 
@@ -54,8 +54,10 @@ public final class DevClusterOptions {
     private final String appUser;
     private final Duration startTimeout;
     private final Map<String, String> postgresqlConf;
+    private final boolean shutdownHook;
 
     private DevClusterOptions(Builder b) {
+        this.shutdownHook = b.shutdownHook;
         this.replicas = b.replicas;
         this.binDir = b.binDir;
         this.baseDir = b.baseDir;
@@ -76,7 +78,7 @@ public final class DevClusterOptions {
 
     public Builder toBuilder() {
         Builder b = new Builder().replicas(replicas).baseDir(baseDir).database(database).appUser(appUser)
-                .startTimeout(startTimeout).postgresqlConf(postgresqlConf);
+                .startTimeout(startTimeout).postgresqlConf(postgresqlConf).shutdownHook(shutdownHook);
         binDir.ifPresent(b::binDir);
         return b;
     }
@@ -102,11 +104,14 @@ public final class DevClusterOptions {
     /** Extra {@code postgresql.conf} settings in insertion order; default none. */
     public Map<String, String> postgresqlConf() { return postgresqlConf; }
 
+    /** Whether the cluster registers a JVM shutdown hook that stops it; default true. */
+    public boolean shutdownHook() { return shutdownHook; }
+
     @Override
     public String toString() {
         return "DevClusterOptions[replicas=" + replicas + ", binDir=" + binDir.map(Path::toString).orElse("(search)")
                 + ", baseDir=" + baseDir + ", database=" + database + ", appUser=" + appUser + ", startTimeout="
-                + startTimeout + ", postgresqlConf=" + postgresqlConf + "]";
+                + startTimeout + ", postgresqlConf=" + postgresqlConf + ", shutdownHook=" + shutdownHook + "]";
     }
 
     /** Builds {@link DevClusterOptions}; each setter checks its argument. */
@@ -118,6 +123,7 @@ public final class DevClusterOptions {
         private String appUser = DEFAULT_APP_USER;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private final Map<String, String> postgresqlConf = new LinkedHashMap<>();
+        private boolean shutdownHook = true;
 
         private Builder() {
         }
@@ -230,6 +236,17 @@ public final class DevClusterOptions {
             Objects.requireNonNull(settings, "postgresqlConf");
             postgresqlConf.clear();
             settings.forEach(this::postgresqlConf);
+            return this;
+        }
+
+        /**
+         * Whether {@link DevCluster#start} registers a JVM shutdown hook that stops the cluster;
+         * default true. An owner that closes the cluster itself in order (a Spring context, after
+         * the router has drained) turns it off: JVM hooks run concurrently, so the hook could stop
+         * the servers while work is still draining.
+         */
+        public Builder shutdownHook(boolean shutdownHook) {
+            this.shutdownHook = shutdownHook;
             return this;
         }
 

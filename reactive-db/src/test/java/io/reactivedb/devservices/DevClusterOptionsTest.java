@@ -23,6 +23,16 @@ class DevClusterOptionsTest {
         assertThat(options.appUser()).isEqualTo("app");
         assertThat(options.startTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(options.postgresqlConf()).isEmpty();
+        assertThat(options.shutdownHook()).isTrue();
+    }
+
+    @Test
+    void theShutdownHookCanBeLeftToTheOwner() {
+        DevClusterOptions options = DevClusterOptions.builder().shutdownHook(false).build();
+
+        assertThat(options.shutdownHook()).isFalse();
+        assertThat(options.toBuilder().build().shutdownHook()).isFalse();
+        assertThat(options.toString()).contains("shutdownHook=false");
     }
 
     @Test
