@@ -565,7 +565,13 @@ public final class ReactiveDbRouter {
         if (!accepting) {
             return Mono.error(new DbUnavailableException("the router is shut down and takes no new work", null));
         }
-        EndpointPool old = endpoint.replacePool(EndpointPool.create(endpoint.settings(), settings.pool(), settings.session(), deadlines));
+        // Building a pool reads files (the driver's and Netty's set-up): off the caller's thread.
+        return Mono.fromCallable(() -> EndpointPool.create(endpoint.settings(), settings.pool(), settings.session(), deadlines))
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMap(fresh -> drainAndClose(endpoint, endpoint.replacePool(fresh)));
+    }
+
+    private Mono<Void> drainAndClose(Endpoint endpoint, EndpointPool old) {
         Duration deadline = settings.shutdownTimeout();
         log.info("[{}] reconnecting: new work goes to a fresh pool; draining the old one ({})", endpoint.name(), old.statistics().describe());
         Mono<Void> drained = Flux.interval(Duration.ZERO, IDLE_POLL, scheduler)
