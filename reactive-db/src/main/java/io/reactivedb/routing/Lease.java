@@ -111,8 +111,14 @@ final class Lease implements DbSession {
     }
 
     /** Its reply has fully arrived (complete or error; a cancel leaves it in flight). */
-    private void finished() {
+    void finished() {
         statementInFlight = false;
+    }
+
+    /** Marks a statement run on the raw connection (by a {@link BorrowedConnection}'s user) as sent. */
+    void statementStarted() {
+        statementStartedNanos = System.nanoTime();
+        statementInFlight = true;
     }
 
     /** The SQL text of the last statement this session created (never its parameters); for slow-query logs. */
@@ -137,6 +143,11 @@ final class Lease implements DbSession {
             }
         }
         return statement;
+    }
+
+    /** The pooled connection, for a {@link BorrowedConnection}'s user; released only through this lease. */
+    Connection connectionForBorrower() {
+        return connection;
     }
 
     /** Makes the release discard this connection instead of returning it. */

@@ -230,6 +230,61 @@ public final class ReactiveDbRouter {
         return run(options.readOnly() ? ReadConsistency.eventual() : null, false, options, work);
     }
 
+    // --- Borrowing, for integrations that run the unit of work themselves (io.reactivedb.r2dbc) ---
+
+    /**
+     * Borrows a connection from where a read at {@code consistency} would run now (a replica chosen
+     * by the configured selection, else the writable primary), for an integration that manages the
+     * unit of work itself. The same endpoint choice, breaker, pool, acquire deadline and error
+     * translation as {@link #read}; a {@link ConsistencySession} in the subscriber's context steers
+     * {@link ReadConsistency#readYourWrites()}. No retry: a failed borrow reaches the caller.
+     *
+     * @return emits the loan; the caller must release it exactly once (see {@link BorrowedConnection})
+     */
+    public Mono<BorrowedConnection> borrowForRead(ReadConsistency consistency) {
+        Objects.requireNonNull(consistency, "consistency");
+        return borrow(consistency);
+    }
+
+    /** {@link #borrowForRead} for writes: a connection of the writable primary, as {@link #write} uses. */
+    public Mono<BorrowedConnection> borrowForWrite() {
+        return borrow(null);
+    }
+
+    private Mono<BorrowedConnection> borrow(@Nullable ReadConsistency consistency) {
+        return Mono.deferContextual(context -> {
+            if (!accepting) {
+                return Mono.error(new DbUnavailableException("the router is shut down and takes no new work", null));
+            }
+            boolean writes = consistency == null;
+            Endpoint endpoint = writes ? writer : readEndpoint(consistency, ConsistencySession.from(context), null);
+            if (endpoint == null) {
+                return Mono.error(new DbUnavailableException(writes || consistency.level() == ReadConsistency.Level.STRONG
+                        ? "no writable primary: every server is down or in recovery"
+                        : "no endpoint can serve a " + consistency + " read", null));
+            }
+            Mono<io.r2dbc.spi.Connection> acquire = endpoint.pool().acquire();
+            if (breakers != null) {
+                // The breaker sees the acquire: refuses it while open, counts a refused connection.
+                acquire = Mono.fromDirect(acquire.flux().transformDeferred(breakers.operator(endpoint.name())));
+            }
+            AtomicInteger inFlight = endpoint.inFlightCounter();
+            inFlight.incrementAndGet();
+            boolean[] lent = new boolean[1];
+            return acquire
+                    .map(connection -> {
+                        lent[0] = true;
+                        return new BorrowedConnection(new Lease(endpoint, connection, scheduler, cleanupTimeout), writes, inFlight,
+                                this::onWriteToReadOnlyServer);
+                    })
+                    .doFinally(signal -> {
+                        if (!lent[0]) {
+                            inFlight.decrementAndGet();
+                        }
+                    });
+        });
+    }
+
     /**
      * One unit of work with the operator stack, innermost first: timeout (cancelling on the server)
      * → timing, slow-query log and listeners → the endpoint's circuit breaker; around it all, retry

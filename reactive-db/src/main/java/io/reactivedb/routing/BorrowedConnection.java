@@ -1,0 +1,179 @@
+package io.reactivedb.routing;
+
+import io.r2dbc.spi.Batch;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Statement;
+import io.reactivedb.error.ErrorTranslator;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * A pooled connection lent by {@link ReactiveDbRouter#borrowForRead} or
+ * {@link ReactiveDbRouter#borrowForWrite} to an integration that runs the unit of work itself (such
+ * as {@code io.reactivedb.r2dbc.RouterConnectionFactory} under Spring's transaction manager),
+ * instead of through {@link ReactiveDbRouter#read}/{@link ReactiveDbRouter#write}.
+ *
+ * <p>The endpoint was chosen, the breaker consulted and the connection acquired (with the pool's
+ * acquire deadline) exactly as for the router's own units, and it counts as in flight on its
+ * endpoint until released, so {@link ReactiveDbRouter#shutdown} waits for it. The borrower must end
+ * the loan with exactly one of {@link #release()}, {@link #releaseAfterError(Throwable)} or
+ * {@link #releaseAfterCancel()} (later calls do nothing), and must never close
+ * {@link #connection()} itself: the release applies the router's hygiene (an open transaction is
+ * rolled back, a changed session or a broken connection is discarded, a cancelled statement is
+ * stopped on the server or the connection resynchronised).
+ *
+ * <p>Not retried, not bounded by the router's query timeout and not reported to query listeners:
+ * the borrower owns the unit of work. Thread-safe.
+ */
+public final class BorrowedConnection {
+
+    private static final Logger log = LoggerFactory.getLogger(BorrowedConnection.class);
+    private static final String READ_ONLY_TRANSACTION = "25006";
+
+    private final Lease lease;
+    private final boolean forWrites;
+    private final AtomicInteger inFlight;
+    private final Consumer<Lease> onWriteToReadOnlyServer;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, Consumer<Lease> onWriteToReadOnlyServer) {
+        this.lease = lease;
+        this.forWrites = forWrites;
+        this.inFlight = inFlight;
+        this.onWriteToReadOnlyServer = onWriteToReadOnlyServer;
+    }
+
+    /** The name of the endpoint the connection belongs to, for example {@code replica-1}. */
+    public String endpoint() {
+        return lease.endpoint();
+    }
+
+    /** Whether it was borrowed for writes (from the writable primary). */
+    public boolean isForWrites() {
+        return forWrites;
+    }
+
+    /**
+     * The pooled connection, for transaction control and anything {@link #statement} does not
+     * cover. Never close it: end the loan with a release method.
+     */
+    public Connection connection() {
+        return lease.connectionForBorrower();
+    }
+
+    /**
+     * A statement on the connection. Statements that change session state are noticed here (see
+     * {@link DbSession}) and make the release discard the connection.
+     */
+    public Statement statement(String sql) {
+        return lease.statement(sql);
+    }
+
+    /** A batch on the connection; its statements are checked for session changes as {@link #statement}'s are. */
+    public Batch batch() {
+        Batch batch = lease.connectionForBorrower().createBatch();
+        return new Batch() {
+            @Override
+            public Batch add(String sql) {
+                Objects.requireNonNull(sql, "sql");
+                if (SessionStateGuard.changesSessionState(sql)) {
+                    lease.discardOnRelease();
+                }
+                batch.add(sql);
+                return this;
+            }
+
+            @Override
+            public Publisher<? extends Result> execute() {
+                return batch.execute();
+            }
+        };
+    }
+
+    /**
+     * Tells the release hygiene that a statement was sent and its reply is on its way: a cancel
+     * before {@link #statementFinished()} may then send PostgreSQL's cancel request.
+     */
+    public void statementStarted() {
+        lease.statementStarted();
+    }
+
+    /** The reply of the statement last started has fully arrived. */
+    public void statementFinished() {
+        lease.finished();
+    }
+
+    /**
+     * A statement failed. Its reply has arrived; a write rejected as read-only ({@code 25006}) by
+     * the server taken for the primary discards the connection and re-checks the topology at once,
+     * as the router's own writes do.
+     */
+    public void statementFailed(Throwable error) {
+        Objects.requireNonNull(error, "error");
+        lease.finished();
+        if (forWrites && READ_ONLY_TRANSACTION.equals(ErrorTranslator.sqlStateOf(error))) {
+            onWriteToReadOnlyServer.accept(lease);
+        }
+    }
+
+    /** Makes the release discard the connection: for session state changed other than by {@link #statement}. */
+    public void discardOnRelease() {
+        lease.discardOnRelease();
+    }
+
+    /**
+     * Moves {@code session} to the primary's current WAL position, for read-your-writes after what
+     * was written on this connection; call with no transaction open. When the position cannot be
+     * read the session is marked so that its read-your-writes reads go to the primary. Never fails.
+     */
+    public Mono<Void> recordWritePosition(ConsistencySession session) {
+        Objects.requireNonNull(session, "session");
+        return lease.walInsertPosition()
+                .doOnNext(session::advance)
+                .onErrorResume(error -> {
+                    log.debug("[{}] could not read the WAL position after a write: {}", lease.endpoint(), error.toString());
+                    session.markUncertain();
+                    return Mono.empty();
+                })
+                .then();
+    }
+
+    /** The work completed: roll back a transaction left open, discard a changed session, give the connection back. */
+    public Mono<Void> release() {
+        return once(lease::release);
+    }
+
+    /** The work failed with {@code error}: a broken connection is discarded, anything else cleaned and given back. */
+    public Mono<Void> releaseAfterError(Throwable error) {
+        Objects.requireNonNull(error, "error");
+        return once(() -> lease.releaseAfterError(error));
+    }
+
+    /** The work was cancelled: a long statement is cancelled on the server and the connection discarded, else resynchronised. */
+    public Mono<Void> releaseAfterCancel() {
+        return once(lease::releaseAfterCancel);
+    }
+
+    private Mono<Void> once(java.util.function.Supplier<Mono<Void>> release) {
+        return Mono.defer(() -> released.compareAndSet(false, true)
+                ? release.get().doFinally(signal -> inFlight.decrementAndGet())
+                : Mono.empty());
+    }
+
+    /** Whether the loan has ended. */
+    public boolean isReleased() {
+        return released.get();
+    }
+
+    @Override
+    public String toString() {
+        return "BorrowedConnection[" + lease.endpoint() + (forWrites ? ", writes" : ", reads") + (released.get() ? ", released" : "") + "]";
+    }
+}

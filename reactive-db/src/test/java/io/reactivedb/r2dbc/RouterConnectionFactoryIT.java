@@ -1,0 +1,367 @@
+package io.reactivedb.r2dbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactivedb.config.ReactiveDbSettings;
+import io.reactivedb.config.SessionSettings;
+import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.devservices.DevClusterTest;
+import io.reactivedb.devservices.DevNode;
+import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ReactiveDbRouter;
+import io.reactivedb.routing.ReadConsistency;
+import io.reactivedb.testing.Await;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.annotation.Id;
+import org.springframework.data.r2dbc.config.AbstractR2dbcConfiguration;
+import org.springframework.data.r2dbc.core.R2dbcEntityTemplate;
+import org.springframework.data.r2dbc.repository.Query;
+import org.springframework.data.r2dbc.repository.config.EnableR2dbcRepositories;
+import org.springframework.data.r2dbc.repository.support.R2dbcRepositoryFactory;
+import org.springframework.data.relational.core.mapping.Table;
+import org.springframework.data.repository.reactive.ReactiveCrudRepository;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.springframework.transaction.support.DefaultTransactionDefinition;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/**
+ * {@link RouterConnectionFactory} under Spring's {@code R2dbcTransactionManager}, {@code DatabaseClient}
+ * and Spring Data R2DBC, against the dev cluster. Where a unit ran is read from the server itself:
+ * {@code pg_is_in_recovery()} and {@code inet_server_port()}.
+ */
+@DevClusterTest
+class RouterConnectionFactoryIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String WHERE_AM_I = "SELECT pg_is_in_recovery() AS recovery, inet_server_port() AS port";
+
+    private final DevCluster cluster;
+    private ReactiveDbRouter router;
+    private RouterConnectionFactory factory;
+    private DatabaseClient client;
+    private String applicationName;
+
+    RouterConnectionFactoryIT(DevCluster cluster) {
+        this.cluster = cluster;
+    }
+
+    @BeforeAll
+    static void schema(DevCluster cluster) {
+        cluster.psql(cluster.primary(), cluster.database(),
+                "CREATE TABLE IF NOT EXISTS r2dbc_it_note (id bigserial PRIMARY KEY, text text NOT NULL);"
+                        + "GRANT ALL ON r2dbc_it_note TO " + cluster.appUser() + ";"
+                        + "GRANT USAGE ON SEQUENCE r2dbc_it_note_id_seq TO " + cluster.appUser());
+    }
+
+    @BeforeEach
+    void router() {
+        applicationName = "r2dbc-it-" + UUID.randomUUID().toString().substring(0, 8);
+        ReactiveDbSettings settings = cluster.settings().toBuilder()
+                .session(SessionSettings.builder().applicationName(applicationName).build())
+                .build();
+        // Rotation as configured: replicas take reads (the health monitor has its own tests).
+        router = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        factory = RouterConnectionFactory.of(router);
+        client = DatabaseClient.create(factory);
+    }
+
+    @AfterEach
+    void closeRouter() {
+        router.shutdown(Duration.ofSeconds(5)).block(WAIT);
+    }
+
+    record Server(boolean inRecovery, int port) {
+    }
+
+    private Mono<Server> whereAmI() {
+        return client.sql(WHERE_AM_I)
+                .map(row -> new Server(row.get("recovery", Boolean.class), row.get("port", Integer.class)))
+                .one();
+    }
+
+    private TransactionalOperator transactional(boolean readOnly) {
+        DefaultTransactionDefinition definition = new DefaultTransactionDefinition();
+        definition.setReadOnly(readOnly);
+        return TransactionalOperator.create(new R2dbcTransactionManager(factory), definition);
+    }
+
+    private Integer[] replicaPorts() {
+        return cluster.replicas().stream().map(DevNode::port).toArray(Integer[]::new);
+    }
+
+    @Test
+    void readOnlyTransactionsLandOnReplicasAndOthersOnThePrimary() {
+        List<Server> reads = Flux.range(0, 6)
+                .concatMap(i -> transactional(true).transactional(whereAmI()))
+                .collectList().block(WAIT);
+        assertThat(reads).allMatch(Server::inRecovery);
+        assertThat(reads).extracting(Server::port).containsOnly(replicaPorts());
+
+        Server write = transactional(false).transactional(whereAmI()).block(WAIT);
+        assertThat(write).isEqualTo(new Server(false, cluster.primary().port()));
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void databaseClientWithoutATransactionGoesToThePrimaryUnlessTheContextAsksForAReplicaRead() {
+        assertThat(whereAmI().block(WAIT)).isEqualTo(new Server(false, cluster.primary().port()));
+
+        Server eventual = whereAmI().contextWrite(RouterConnectionFactory.withConsistency(ReadConsistency.eventual())).block(WAIT);
+        assertThat(eventual.inRecovery()).isTrue();
+        assertThat(eventual.port()).isIn((Object[]) replicaPorts());
+
+        Server strong = whereAmI().contextWrite(RouterConnectionFactory.withConsistency(ReadConsistency.strong())).block(WAIT);
+        assertThat(strong).isEqualTo(new Server(false, cluster.primary().port()));
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void theConsistencyInTheContextSteersReadOnlyTransactions() {
+        Server strong = transactional(true).transactional(whereAmI())
+                .contextWrite(RouterConnectionFactory.withConsistency(ReadConsistency.strong()))
+                .block(WAIT);
+        assertThat(strong).isEqualTo(new Server(false, cluster.primary().port()));
+
+        Server bounded = transactional(true).transactional(whereAmI())
+                .contextWrite(RouterConnectionFactory.withConsistency(ReadConsistency.boundedStaleness(Duration.ofSeconds(1))))
+                .block(WAIT);
+        // Without health monitoring no lag was measured, so no replica is known to be within a bound.
+        assertThat(bounded.port()).isEqualTo(cluster.primary().port());
+    }
+
+    @Test
+    void anErrorInsideATransactionRollsItBack() {
+        String text = "rolled-back-" + UUID.randomUUID();
+        Mono<Long> insertThenFail = client.sql("INSERT INTO r2dbc_it_note (text) VALUES (:text)").bind("text", text)
+                .fetch().rowsUpdated()
+                .then(Mono.error(new IllegalStateException("business rule broken")));
+        StepVerifier.create(transactional(false).transactional(insertThenFail))
+                .expectErrorMessage("business rule broken")
+                .verify(WAIT);
+        assertThat(countOnPrimary(text)).isZero();
+
+        String kept = "committed-" + UUID.randomUUID();
+        transactional(false).transactional(client.sql("INSERT INTO r2dbc_it_note (text) VALUES (:text)").bind("text", kept)
+                .fetch().rowsUpdated()).block(WAIT);
+        assertThat(countOnPrimary(kept)).isEqualTo(1);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void aWriteInAReadOnlyTransactionIsRefusedByTheServer() {
+        StepVerifier.create(transactional(true).transactional(
+                        client.sql("INSERT INTO r2dbc_it_note (text) VALUES ('never')").fetch().rowsUpdated()))
+                .expectErrorSatisfies(error -> assertThat(error).hasStackTraceContaining("25006"))
+                .verify(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void connectionsGoBackAfterCompleteAndError() {
+        transactional(false).transactional(whereAmI()).block(WAIT);
+        transactional(true).transactional(whereAmI()).block(WAIT);
+        whereAmI().block(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+        // a statement error inside a transaction, and one outside
+        StepVerifier.create(transactional(false).transactional(client.sql("SELECT no_such_column FROM r2dbc_it_note").fetch().all()))
+                .expectError().verify(WAIT);
+        StepVerifier.create(client.sql("SELECT 1/0").fetch().all()).expectError().verify(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void aCancelledLongStatementIsStoppedOnTheServerAndItsConnectionGoesBack() {
+        StepVerifier.create(transactional(false).transactional(client.sql("SELECT pg_sleep(30)").fetch().all())
+                        .timeout(Duration.ofSeconds(1)))
+                .expectError(TimeoutException.class)
+                .verify(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+        Await.until("the cancelled pg_sleep stopped on the server", WAIT, () -> "0".equals(cluster.psql(cluster.primary(), "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "' AND query LIKE '%pg_sleep(30)%'"
+                        + " AND state = 'active'")));
+        assertThat(whereAmI().block(WAIT).port()).isEqualTo(cluster.primary().port());
+    }
+
+    @Test
+    void aQueryCancelledAfterItsFirstRowGivesItsConnectionBackInStep() {
+        // The rest of the reply is still on its way when the caller has what it wanted.
+        assertThat(client.sql("SELECT g FROM generate_series(1, 100000) g").map(row -> row.get(0, Integer.class)).first().block(WAIT))
+                .isEqualTo(1);
+        assertThat(transactional(false).transactional(
+                        client.sql("SELECT g FROM generate_series(1, 100000) g").map(row -> row.get(0, Integer.class)).first())
+                .block(WAIT)).isEqualTo(1);
+        assertPoolsIdleAndNoOpenTransactions();
+        assertThat(Flux.range(0, 20).concatMap(i -> whereAmI()).map(Server::port).collectList().block(WAIT))
+                .containsOnly(cluster.primary().port());
+    }
+
+    @Test
+    void aTransactionCancelledWhileItWaitsForItsConnectionGivesItBack() {
+        for (int i = 0; i < 20; i++) {
+            transactional(i % 2 == 0).transactional(whereAmI()).subscribe().dispose();
+        }
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    void aWriteAdvancesTheConsistencySessionAndAReadYourWritesTransactionSeesIt() {
+        ConsistencySession session = ConsistencySession.start(null);
+        String text = "ryw-" + UUID.randomUUID();
+        transactional(false).transactional(client.sql("INSERT INTO r2dbc_it_note (text) VALUES (:text)").bind("text", text)
+                        .fetch().rowsUpdated())
+                .contextWrite(session::into)
+                .block(WAIT);
+        assertThat(session.token()).isPresent();
+
+        // A read-only transaction with a session reads its writes: without health monitoring no
+        // replica is known to have replayed the token, so it runs on the primary and sees the row.
+        Long seen = transactional(true).transactional(client.sql("SELECT count(*) FROM r2dbc_it_note WHERE text = :text")
+                        .bind("text", text).map(row -> row.get(0, Long.class)).one())
+                .contextWrite(session::into)
+                .block(WAIT);
+        assertThat(seen).isEqualTo(1L);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    // --- Spring Data R2DBC ---
+
+    @Table("r2dbc_it_note")
+    record Note(@Id Long id, String text) {
+    }
+
+    interface NoteRepository extends ReactiveCrudRepository<Note, Long> {
+        @Query("SELECT inet_server_port()")
+        Mono<Integer> serverPort();
+
+        @Query("SELECT count(*) FROM r2dbc_it_note WHERE text = :text")
+        Mono<Long> countByText(String text);
+    }
+
+    @Test
+    void springDataRepositoryRunsReadOnlyTransactionsOnReplicasAndWritesOnThePrimary() {
+        NoteRepository notes = new R2dbcRepositoryFactory(new R2dbcEntityTemplate(factory)).getRepository(NoteRepository.class);
+        String text = "repository-" + UUID.randomUUID();
+
+        record Written(Note note, int port) {
+        }
+        Written written = transactional(false).transactional(notes.save(new Note(null, text))
+                        .flatMap(note -> notes.serverPort().map(port -> new Written(note, port))))
+                .block(WAIT);
+        assertThat(written.note().id()).isNotNull();
+        assertThat(written.port()).isEqualTo(cluster.primary().port());
+
+        assertThat(transactional(true).transactional(notes.serverPort()).block(WAIT)).isIn((Object[]) replicaPorts());
+        // The replica shows the row once replication has carried it there.
+        Await.until("the note replicated", WAIT, () -> transactional(true).transactional(notes.findById(written.note().id()))
+                .map(Note::text).blockOptional(WAIT).isPresent());
+        assertThat(transactional(true).transactional(notes.countByText(text)).block(WAIT)).isEqualTo(1L);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    /** {@code @Transactional} through a small Spring context with annotation-driven transactions. */
+    @Configuration
+    @EnableTransactionManagement
+    @EnableR2dbcRepositories(considerNestedRepositories = true, basePackageClasses = RouterConnectionFactoryIT.class,
+            includeFilters = @org.springframework.context.annotation.ComponentScan.Filter(
+                    type = org.springframework.context.annotation.FilterType.ASSIGNABLE_TYPE, classes = NoteRepository.class))
+    static class SpringConfig extends AbstractR2dbcConfiguration {
+
+        @Autowired
+        RouterConnectionFactory routerConnectionFactory;
+
+        @Override
+        public io.r2dbc.spi.ConnectionFactory connectionFactory() {
+            return routerConnectionFactory;
+        }
+
+        @Bean
+        ReactiveTransactionManager transactionManager() {
+            return new R2dbcTransactionManager(routerConnectionFactory);
+        }
+
+        @Bean
+        NoteService noteService(NoteRepository notes) {
+            return new NoteService(notes);
+        }
+    }
+
+    static class NoteService {
+        private final NoteRepository notes;
+
+        NoteService(NoteRepository notes) {
+            this.notes = notes;
+        }
+
+        @Transactional(readOnly = true)
+        public Mono<Integer> portOfAReadOnlyTransaction() {
+            return notes.serverPort();
+        }
+
+        @Transactional
+        public Mono<Integer> portOfATransaction() {
+            return notes.serverPort();
+        }
+
+        @Transactional
+        public Mono<Note> saveThenFail(String text) {
+            return notes.save(new Note(null, text)).then(Mono.error(new IllegalStateException("refused after the insert")));
+        }
+    }
+
+    @Test
+    void transactionalAnnotationsRouteReadOnlyToReplicasAndRollBackOnError() {
+        try (AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext()) {
+            context.registerBean(RouterConnectionFactory.class, () -> factory);
+            context.register(SpringConfig.class);
+            context.refresh();
+            NoteService service = context.getBean(NoteService.class);
+
+            assertThat(service.portOfAReadOnlyTransaction().block(WAIT)).isIn((Object[]) replicaPorts());
+            assertThat(service.portOfATransaction().block(WAIT)).isEqualTo(cluster.primary().port());
+
+            String text = "annotated-" + UUID.randomUUID();
+            StepVerifier.create(service.saveThenFail(text)).expectErrorMessage("refused after the insert").verify(WAIT);
+            assertThat(countOnPrimary(text)).isZero();
+        }
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    private int countOnPrimary(String text) {
+        return Integer.parseInt(cluster.psql(cluster.primary(), cluster.database(),
+                "SELECT count(*) FROM r2dbc_it_note WHERE text = '" + text + "'"));
+    }
+
+    /** The pools' view and the servers': nothing borrowed, nothing in flight, no session of this test left in a transaction. */
+    private void assertPoolsIdleAndNoOpenTransactions() {
+        try {
+            Await.until("every connection back in its pool", WAIT, () -> router.endpoints().stream()
+                    .allMatch(e -> e.poolStatistics().acquired() == 0 && e.inFlight() == 0));
+        } catch (AssertionError stuck) {
+            throw new AssertionError(stuck.getMessage() + "; " + router.endpoints().stream()
+                    .map(e -> e.name() + ": " + e.poolStatistics().describe() + ", in flight " + e.inFlight()).toList(), stuck);
+        }
+        for (DevNode node : cluster.nodes()) {
+            String open = cluster.psql(node, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+                    + applicationName + "' AND state LIKE 'idle in transaction%'");
+            assertThat(open).as("sessions idle in transaction on %s", node.name()).isEqualTo("0");
+        }
+    }
+}
