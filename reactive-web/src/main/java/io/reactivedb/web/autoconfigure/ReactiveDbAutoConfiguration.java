@@ -11,6 +11,8 @@ import io.reactivedb.devservices.DevNode;
 import io.reactivedb.metrics.ReactiveDbMetrics;
 import io.reactivedb.migrations.MigrationRunner;
 import io.reactivedb.migrations.SchemaCheck;
+import io.r2dbc.spi.ConnectionFactory;
+import io.reactivedb.r2dbc.RouterConnectionFactory;
 import io.reactivedb.resilience.SlowQueryLog;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.web.health.ReactiveDbHealthIndicator;
@@ -42,7 +44,7 @@ import reactor.core.scheduler.Schedulers;
  * the application's {@link MeterRegistry}. On shutdown the router drains after the web server
  * ({@link RouterLifecycle}), and only then is the embedded cluster stopped.
  */
-@AutoConfiguration(afterName = {
+@AutoConfiguration(beforeName = "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration", afterName = {
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
@@ -137,6 +139,22 @@ public class ReactiveDbAutoConfiguration {
     @ConditionalOnMissingBean(name = "reactiveDbWebScheduler")
     Scheduler reactiveDbWebScheduler() {
         return Schedulers.parallel();
+    }
+
+    /**
+     * Spring Data R2DBC, {@code DatabaseClient} and {@code R2dbcTransactionManager} over the router:
+     * read-only transactions go to replicas, everything else to the primary. Spring Boot's own
+     * R2DBC auto-configuration backs off and builds its transaction manager and template on it.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.r2dbc.core.DatabaseClient")
+    static class R2dbcConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(ConnectionFactory.class)
+        RouterConnectionFactory reactiveDbConnectionFactory(ReactiveDbRouter router) {
+            return RouterConnectionFactory.of(router);
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
