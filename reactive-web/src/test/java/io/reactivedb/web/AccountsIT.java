@@ -120,9 +120,13 @@ class AccountsIT extends WebIT {
         client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("from", 1, "to", 1, "amount", 5)).exchange()
                 .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("to");
+        // A known source and an unknown target: the debit is rolled back with the rest.
+        EntityExchangeResult<Account> known = create(owner(), 50);
         client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(Map.of("from", 987654321, "to", 987654322, "amount", 5)).exchange()
-                .expectStatus().isNotFound();
+                .bodyValue(Map.of("from", known.getResponseBody().id(), "to", 987654322, "amount", 5)).exchange()
+                .expectStatus().isNotFound()
+                .expectBody().jsonPath("$.detail").isEqualTo("account 987654322 does not exist");
+        assertThat(balance(known.getResponseBody().id(), known.getResponseHeaders().getFirst(TOKEN))).isEqualTo(50);
         client.get().uri("/api/accounts?limit=0").accept(MediaType.APPLICATION_NDJSON).exchange()
                 .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("limit");
         client.get().uri("/api/accounts/1").header(TOKEN, "not-a-token").exchange().expectStatus().isBadRequest();
