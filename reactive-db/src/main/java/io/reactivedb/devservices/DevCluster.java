@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,13 +92,13 @@ public final class DevCluster implements AutoCloseable {
     private final Secret migrationPassword;
     private final Secret healthPassword;
     private final Optional<DevTls> tls;
-    private final Thread shutdownHook;
+    private final @Nullable Thread shutdownHook;
     private final Set<DevNode> promoted = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
                        DevNode primary, List<DevNode> replicas, Secret superuserPassword, Secret appPassword,
-                       Secret migrationPassword, Secret healthPassword, Optional<DevTls> tls, Thread shutdownHook) {
+                       Secret migrationPassword, Secret healthPassword, Optional<DevTls> tls, @Nullable Thread shutdownHook) {
         this.options = options;
         this.control = control;
         this.serverVersion = serverVersion;
@@ -147,8 +148,10 @@ public final class DevCluster implements AutoCloseable {
         runner.addSecret(migrationPassword.reveal());
         runner.addSecret(healthPassword.reveal());
 
-        Thread hook = new Thread(() -> destroyQuietly(directory, control), "reactive-db-devservices-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        Thread hook = options.shutdownHook() ? new Thread(() -> destroyQuietly(directory, control), "reactive-db-devservices-shutdown") : null;
+        if (hook != null) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
         try {
             Optional<DevTls> tls = options.tls() ? Optional.of(DevTls.create(directory)) : Optional.empty();
             DevNode primary = startPrimary(options, control, directory, superuserPassword,
@@ -581,7 +584,10 @@ public final class DevCluster implements AutoCloseable {
         }
     }
 
-    private static void removeHook(Thread hook) {
+    private static void removeHook(@Nullable Thread hook) {
+        if (hook == null) {
+            return;
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {

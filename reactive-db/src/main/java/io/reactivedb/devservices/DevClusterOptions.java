@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * data under {@value #DEFAULT_BASE_DIR} (relative to the working directory, made absolute),
  * database {@value #DEFAULT_DATABASE}, application user {@value #DEFAULT_APP_USER}, migration user
  * {@value #DEFAULT_MIGRATION_USER}, health user {@value #DEFAULT_HEALTH_USER}, start timeout 60 s, no
- * extra {@code postgresql.conf} settings, no TLS.
+ * extra {@code postgresql.conf} settings, no TLS, a JVM shutdown hook that stops the cluster.
  */
 public final class DevClusterOptions {
 
@@ -62,8 +62,10 @@ public final class DevClusterOptions {
     private final String migrationUser;
     private final String healthUser;
     private final boolean tls;
+    private final boolean shutdownHook;
 
     private DevClusterOptions(Builder b) {
+        this.shutdownHook = b.shutdownHook;
         this.replicas = b.replicas;
         this.binDir = b.binDir;
         this.baseDir = b.baseDir;
@@ -88,7 +90,7 @@ public final class DevClusterOptions {
     public Builder toBuilder() {
         Builder b = new Builder().replicas(replicas).baseDir(baseDir).database(database).appUser(appUser)
                 .startTimeout(startTimeout).postgresqlConf(postgresqlConf).migrationUser(migrationUser).healthUser(healthUser)
-                .tls(tls);
+                .tls(tls).shutdownHook(shutdownHook);
         binDir.ifPresent(b::binDir);
         return b;
     }
@@ -126,12 +128,15 @@ public final class DevClusterOptions {
      */
     public boolean tls() { return tls; }
 
+    /** Whether the cluster registers a JVM shutdown hook that stops it; default true. */
+    public boolean shutdownHook() { return shutdownHook; }
+
     @Override
     public String toString() {
         return "DevClusterOptions[replicas=" + replicas + ", binDir=" + binDir.map(Path::toString).orElse("(search)")
                 + ", baseDir=" + baseDir + ", database=" + database + ", appUser=" + appUser + ", startTimeout="
                 + startTimeout + ", postgresqlConf=" + postgresqlConf + ", migrationUser=" + migrationUser + ", healthUser="
-                + healthUser + ", tls=" + tls + "]";
+                + healthUser + ", tls=" + tls + ", shutdownHook=" + shutdownHook + "]";
     }
 
     /** Builds {@link DevClusterOptions}; each setter checks its argument. */
@@ -146,6 +151,7 @@ public final class DevClusterOptions {
         private String migrationUser = DEFAULT_MIGRATION_USER;
         private String healthUser = DEFAULT_HEALTH_USER;
         private boolean tls;
+        private boolean shutdownHook = true;
 
         private Builder() {
         }
@@ -280,6 +286,17 @@ public final class DevClusterOptions {
             Objects.requireNonNull(settings, "postgresqlConf");
             postgresqlConf.clear();
             settings.forEach(this::postgresqlConf);
+            return this;
+        }
+
+        /**
+         * Whether {@link DevCluster#start} registers a JVM shutdown hook that stops the cluster;
+         * default true. An owner that closes the cluster itself in order (a Spring context, after
+         * the router has drained) turns it off: JVM hooks run concurrently, so the hook could stop
+         * the servers while work is still draining.
+         */
+        public Builder shutdownHook(boolean shutdownHook) {
+            this.shutdownHook = shutdownHook;
             return this;
         }
 

@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
 public final class Endpoint {
 
     private final EndpointSettings settings;
-    private final EndpointPool pool;
+    private volatile EndpointPool pool;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean inRotation;
     private volatile @Nullable EndpointHealth health;
@@ -78,6 +78,13 @@ public final class Endpoint {
 
     EndpointPool pool() {
         return pool;
+    }
+
+    /** Puts {@code next} in place for new work and returns the pool it replaces. */
+    EndpointPool replacePool(EndpointPool next) {
+        EndpointPool previous = pool;
+        pool = next;
+        return previous;
     }
 
     AtomicInteger inFlightCounter() {

@@ -587,6 +587,99 @@ public final class ReactiveDbRouter {
         return Mono.when(primaryWarm, replicaWarm);
     }
 
+    /** The fixed statement of {@link #probe(String)}. */
+    public static final String PROBE_SQL = "SELECT 1 /* reactive-db probe */";
+
+    /**
+     * Runs the fixed probe {@value #PROBE_SQL} on the named endpoint over one of its pooled
+     * connections, whatever its role, health or breaker state (a diagnostic: no routing, no retry),
+     * bounded by the query timeout. Emits the statement's round trip, the wait for a connection
+     * excluded. Fails with {@link IllegalArgumentException} for an unknown name, else with a
+     * translated {@link ReactiveDbException}.
+     */
+    public Mono<Duration> probe(String endpointName) {
+        Objects.requireNonNull(endpointName, "endpointName");
+        return Mono.defer(() -> {
+            Endpoint endpoint = endpoint(endpointName).orElse(null);
+            if (endpoint == null) {
+                return Mono.error(new IllegalArgumentException("no endpoint named '" + endpointName + "'"));
+            }
+            if (!accepting) {
+                return Mono.error(new DbUnavailableException("the router is shut down and takes no new work", null));
+            }
+            return Mono.usingWhen(
+                            endpoint.pool().acquire().map(connection -> new Lease(endpoint, connection, scheduler, cleanupTimeout)),
+                            lease -> Mono.defer(() -> {
+                                long started = System.nanoTime();
+                                return lease.query(PROBE_SQL, row -> Boolean.TRUE).then(Mono.fromSupplier(() -> Duration.ofNanos(System.nanoTime() - started)));
+                            }),
+                            Lease::release,
+                            (lease, error) -> lease.releaseAfterError(error),
+                            Lease::releaseAfterCancel)
+                    .onErrorMap(ReactiveDbRouter::isCleanupWrapper, Throwable::getCause)
+                    .onErrorMap(error -> !(error instanceof ReactiveDbException) && isDriverFailure(error),
+                            error -> ErrorTranslator.translate(error, endpoint.name(), Phase.EXECUTE, false))
+                    .timeout(queryTimeout, scheduler)
+                    .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, queryTimeout, null, false, error));
+        });
+    }
+
+    /**
+     * Drains and rebuilds the pool of the named endpoint: new work gets connections from a fresh
+     * pool at once, while the old pool keeps serving the work that holds or waits for its
+     * connections and closes once they have come back (waiting at most
+     * {@link ReactiveDbSettings#shutdownTimeout()}). Completes when the old pool is closed and the
+     * new one has opened its minimum of connections; fails with that warm-up's error when the
+     * server cannot be reached (the new pool then connects on demand). The pool's statistics,
+     * acquire timeouts included, start again from zero. Fails with
+     * {@link IllegalArgumentException} for an unknown name and {@link DbUnavailableException}
+     * after {@link #shutdown}.
+     */
+    public Mono<Void> reconnect(String endpointName) {
+        Objects.requireNonNull(endpointName, "endpointName");
+        return Mono.defer(() -> {
+            Endpoint endpoint = endpoint(endpointName).orElse(null);
+            if (endpoint == null) {
+                return Mono.error(new IllegalArgumentException("no endpoint named '" + endpointName + "'"));
+            }
+            return reconnect(endpoint);
+        });
+    }
+
+    /** {@link #reconnect(String)} of every endpoint, all at once. */
+    public Mono<Void> reconnectAll() {
+        return Mono.defer(() -> Flux.fromIterable(endpoints).flatMapDelayError(this::reconnect, endpoints.size(), 1).then());
+    }
+
+    private Mono<Void> reconnect(Endpoint endpoint) {
+        if (!accepting) {
+            return Mono.error(new DbUnavailableException("the router is shut down and takes no new work", null));
+        }
+        // Building a pool reads files (the driver's and Netty's set-up): off the caller's thread.
+        return Mono.fromCallable(() -> EndpointPool.create(endpoint.settings(), settings.pool(), settings.session(), deadlines))
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMap(fresh -> drainAndClose(endpoint, endpoint.replacePool(fresh)));
+    }
+
+    private Mono<Void> drainAndClose(Endpoint endpoint, EndpointPool old) {
+        Duration deadline = settings.shutdownTimeout();
+        log.info("[{}] reconnecting: new work goes to a fresh pool; draining the old one ({})", endpoint.name(), old.statistics().describe());
+        Mono<Void> drained = Flux.interval(Duration.ZERO, IDLE_POLL, scheduler)
+                .filter(tick -> old.statistics().acquired() == 0 && old.statistics().pending() == 0)
+                .next()
+                .then()
+                .timeout(deadline, Mono.<Void>fromRunnable(() -> log.warn("[{}] the old pool still lends connections after {}; closing it anyway",
+                        endpoint.name(), deadline)), scheduler);
+        return drained
+                .then(old.close().onErrorResume(error -> {
+                    log.warn("[{}] closing the old pool failed: {}", endpoint.name(), error.toString());
+                    return Mono.empty();
+                }))
+                .then(endpoint.pool().warmUp())
+                .doOnSuccess(opened -> log.info("[{}] reconnected", endpoint.name()))
+                .then();
+    }
+
     /** {@link #shutdown(Duration)} with {@link ReactiveDbSettings#shutdownTimeout()}. */
     public Mono<Void> shutdown() {
         return shutdown(settings.shutdownTimeout());

@@ -26,6 +26,7 @@ class DevClusterOptionsTest {
         assertThat(options.migrationUser()).isEqualTo("app_migrator");
         assertThat(options.healthUser()).isEqualTo("app_health");
         assertThat(options.tls()).isFalse();
+        assertThat(options.shutdownHook()).isTrue();
     }
 
     @Test
@@ -41,6 +42,15 @@ class DevClusterOptionsTest {
                 .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("migrationUser:");
         assertThatThrownBy(() -> DevClusterOptions.builder().healthUser("pg_monitor"))
                 .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("healthUser:");
+    }
+
+    @Test
+    void theShutdownHookCanBeLeftToTheOwner() {
+        DevClusterOptions options = DevClusterOptions.builder().shutdownHook(false).build();
+
+        assertThat(options.shutdownHook()).isFalse();
+        assertThat(options.toBuilder().build().shutdownHook()).isFalse();
+        assertThat(options.toString()).contains("shutdownHook=false");
     }
 
     @Test

@@ -1,14 +1,12 @@
 package io.reactivedb.web;
 
-import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.routing.ReactiveDbRouter;
-import java.util.List;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 
-/** A first look at the router over HTTP. The full health and admin API comes with the web issue. */
+/** {@code GET /api/database/ping}: which server answered a read and which a write (public, for a first look). */
 @RestController
 @RequestMapping("/api/database")
 class DatabaseController {
@@ -19,20 +17,10 @@ class DatabaseController {
         this.router = router;
     }
 
-    record EndpointView(String name, String role, boolean inRotation, int inFlight, PoolStatistics pool) {
-    }
-
     record Where(String endpoint, int serverPort, boolean inRecovery) {
     }
 
     record Ping(Where read, Where write) {
-    }
-
-    @GetMapping("/endpoints")
-    List<EndpointView> endpoints() {
-        return router.endpoints().stream()
-                .map(e -> new EndpointView(e.name(), e.role().name(), e.isInRotation(), e.inFlight(), e.poolStatistics()))
-                .toList();
     }
 
     /** Runs one read and one write and says which server answered each. */

@@ -1,14 +1,19 @@
-package io.reactivedb.web;
+package io.reactivedb.web.autoconfigure;
 
 import io.reactivedb.routing.ReactiveDbRouter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
  * Shuts the router down gracefully when Spring stops: after the web server has stopped taking
  * requests (a lower phase stops later), in-flight work finishes within the router's shutdown
- * timeout and then the pools close.
+ * timeout and then the pools close. Beans (the embedded database among them) are destroyed only
+ * after every lifecycle phase has stopped.
  */
 final class RouterLifecycle implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(RouterLifecycle.class);
 
     private final ReactiveDbRouter router;
     private volatile boolean running;
@@ -27,7 +32,7 @@ final class RouterLifecycle implements SmartLifecycle {
         router.shutdown().doFinally(signal -> {
             running = false;
             callback.run();
-        }).subscribe(done -> { }, error -> { });
+        }).subscribe(done -> { }, error -> log.warn("Router shutdown failed: {}", error.toString()));
     }
 
     @Override

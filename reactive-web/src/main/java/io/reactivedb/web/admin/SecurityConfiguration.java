@@ -1,0 +1,169 @@
+package io.reactivedb.web.admin;
+
+import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.web.autoconfigure.ReactiveDbAutoConfiguration.ResolvedDatabase;
+import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
+import io.reactivedb.web.autoconfigure.ReactiveDbProperties.ReadAccess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.core.userdetails.ReactiveUserDetailsService;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetails;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.authentication.HttpBasicServerAuthenticationEntryPoint;
+import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.web.cors.CorsConfiguration;
+import org.springframework.web.cors.reactive.CorsConfigurationSource;
+import org.springframework.web.cors.reactive.UrlBasedCorsConfigurationSource;
+import reactor.core.publisher.Mono;
+
+/**
+ * The admin surface's security: HTTP Basic against one admin user from configuration, stateless
+ * (no session, no CSRF token: nothing rides on cookies), CORS closed unless origins are listed.
+ *
+ * <ul>
+ *   <li>Admin operations ({@code /api/database/reconnect}, {@code /test}) exist only with
+ *       {@code reactive-db.admin.enabled=true}, and then need the admin user.</li>
+ *   <li>Read-only diagnostics ({@code /api/database/info}, {@code slow-queries}, {@code endpoints},
+ *       {@code /actuator/prometheus}): {@code reactive-db.web.read-endpoints}, default authenticated.</li>
+ *   <li>Health ({@code /health/database}, its stream, {@code /actuator/health}) is public; details
+ *       need authentication unless configured otherwise.</li>
+ *   <li>The demo API is public.</li>
+ * </ul>
+ *
+ * <p>In production mode the admin user needs a configured password; otherwise an unset one is
+ * generated and written to {@code reactive-db.admin.password-file} (owner-only), never logged.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableWebFluxSecurity
+public class SecurityConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
+    static final String ADMIN_ROLE = "ADMIN";
+    private static final int GENERATED_PASSWORD_LENGTH = 24;
+    private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+    @Bean
+    SecurityWebFilterChain reactiveDbSecurity(ServerHttpSecurity http, ReactiveDbProperties properties, AdminAudit audit) {
+        ReadAccess read = properties.getWeb().getReadEndpoints();
+        boolean admin = properties.getAdmin().isEnabled();
+        String[] readOnly = AdminPaths.READ_ONLY.toArray(String[]::new);
+        String[] operations = AdminPaths.OPERATIONS.toArray(String[]::new);
+        HttpBasicServerAuthenticationEntryPoint basic = new HttpBasicServerAuthenticationEntryPoint();
+        basic.setRealm("reactive-db");
+        return http
+                .csrf(ServerHttpSecurity.CsrfSpec::disable)
+                .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
+                .logout(ServerHttpSecurity.LogoutSpec::disable)
+                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
+                .cors(cors -> cors.configurationSource(cors(properties.getWeb().getCorsAllowedOrigins())))
+                .httpBasic(basicSpec -> basicSpec.authenticationEntryPoint((exchange, denied) -> {
+                    String path = exchange.getRequest().getPath().value();
+                    if (AdminPaths.OPERATIONS.contains(path)) {
+                        audit.record(exchange, "anonymous", operationOf(path), "-", "refused: " + HttpStatus.UNAUTHORIZED.value());
+                    }
+                    return basic.commence(exchange, denied);
+                }))
+                .authorizeExchange(rules -> {
+                    if (admin) {
+                        rules.pathMatchers(operations).hasRole(ADMIN_ROLE);
+                    } else {
+                        // Off: no handler is mapped, so these answer 404 like any unknown path.
+                        rules.pathMatchers(operations).permitAll();
+                    }
+                    switch (read) {
+                        case PUBLIC -> rules.pathMatchers(readOnly).permitAll();
+                        case AUTHENTICATED -> rules.pathMatchers(readOnly).hasRole(ADMIN_ROLE);
+                        case OFF -> rules.pathMatchers(readOnly).denyAll();
+                    }
+                    rules.pathMatchers("/actuator/health", "/actuator/health/**").permitAll();
+                    rules.pathMatchers("/actuator/**").hasRole(ADMIN_ROLE);
+                    rules.anyExchange().permitAll();
+                })
+                .build();
+    }
+
+    static String operationOf(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    private static CorsConfigurationSource cors(List<String> allowedOrigins) {
+        UrlBasedCorsConfigurationSource source = new UrlBasedCorsConfigurationSource();
+        if (allowedOrigins.isEmpty()) {
+            // Closed: no origin is allowed, so browsers refuse cross-origin calls and preflights get 403.
+            CorsConfiguration closed = new CorsConfiguration();
+            closed.setAllowedOrigins(List.of());
+            source.registerCorsConfiguration("/**", closed);
+            return source;
+        }
+        CorsConfiguration open = new CorsConfiguration();
+        open.setAllowedOrigins(allowedOrigins);
+        open.setAllowedMethods(List.of("GET", "POST"));
+        open.setAllowedHeaders(List.of("Content-Type", "Authorization", "X-Consistency-Token"));
+        open.setExposedHeaders(List.of("X-Consistency-Token", "Location", "Retry-After"));
+        source.registerCorsConfiguration("/**", open);
+        return source;
+    }
+
+    /**
+     * The admin user, or no user at all when the admin surface is off. Replaces Spring Boot's
+     * default user, whose generated password would be logged.
+     */
+    @Bean
+    ReactiveUserDetailsService reactiveDbUsers(ReactiveDbProperties properties, ResolvedDatabase database) {
+        ReactiveDbProperties.Admin admin = properties.getAdmin();
+        if (!admin.isEnabled()) {
+            return username -> Mono.empty();
+        }
+        if (admin.getUsername() == null || admin.getUsername().isBlank()) {
+            throw new ConfigurationException("reactive-db.admin.username", "must not be blank");
+        }
+        String password = admin.getPassword();
+        if (password == null || password.isEmpty()) {
+            if (database.production()) {
+                throw new ConfigurationException("reactive-db.admin.password",
+                        "is required in production mode when reactive-db.admin.enabled is true (no default password)");
+            }
+            password = generatePassword(Path.of(admin.getPasswordFile()));
+        }
+        PasswordEncoder encoder = PasswordEncoderFactories.createDelegatingPasswordEncoder();
+        String encoded = password.startsWith("{") && password.indexOf('}') > 1 ? password : encoder.encode(password);
+        UserDetails user = User.withUsername(admin.getUsername()).password(encoded).roles(ADMIN_ROLE).build();
+        String name = user.getUsername();
+        return username -> name.equals(username) ? Mono.just(User.withUserDetails(user).build()) : Mono.empty();
+    }
+
+    private static String generatePassword(Path file) {
+        SecureRandom random = new SecureRandom();
+        StringBuilder password = new StringBuilder(GENERATED_PASSWORD_LENGTH);
+        for (int i = 0; i < GENERATED_PASSWORD_LENGTH; i++) {
+            password.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+        }
+        try {
+            Path absolute = file.toAbsolutePath();
+            Files.createDirectories(absolute.getParent());
+            Files.deleteIfExists(absolute);
+            Files.createFile(absolute, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(absolute, password + "\n", StandardCharsets.UTF_8);
+            log.info("Admin surface on outside production mode without reactive-db.admin.password: generated a password in {}", absolute);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the generated admin password to " + file.toAbsolutePath(), e);
+        }
+        return password.toString();
+    }
+}

@@ -1,0 +1,170 @@
+package io.reactivedb.web.autoconfigure;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.EnvironmentSettings;
+import io.reactivedb.config.ReactiveDbSettings;
+import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.devservices.DevClusterOptions;
+import io.reactivedb.devservices.DevNode;
+import io.reactivedb.metrics.ReactiveDbMetrics;
+import io.reactivedb.migrations.MigrationRunner;
+import io.reactivedb.migrations.SchemaCheck;
+import io.r2dbc.spi.ConnectionFactory;
+import io.reactivedb.r2dbc.RouterConnectionFactory;
+import io.reactivedb.resilience.SlowQueryLog;
+import io.reactivedb.routing.ReactiveDbRouter;
+import io.reactivedb.web.health.ReactiveDbHealthIndicator;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Builds the {@link ReactiveDbRouter} from the {@code reactive-db.*} properties and the
+ * environment names the library reads ({@code DATABASE_URL}, {@code DB_READ_REPLICA_URLS}, …;
+ * a set property wins). With neither a URL nor a host configured, starts the dev-services cluster
+ * (a primary and streaming replicas from the local PostgreSQL binaries) and routes to it: the
+ * embedded default. Invalid settings stop the start with the library's
+ * {@link ConfigurationException}, naming the setting and never its value.
+ *
+ * <p>At startup the schema is checked ({@code reactive-db.schema.*}; the embedded database is
+ * migrated), the primary's minimum connections are opened, and the library's meters are bound to
+ * the application's {@link MeterRegistry}. On shutdown the router drains after the web server
+ * ({@link RouterLifecycle}), and only then is the embedded cluster stopped.
+ */
+@AutoConfiguration(beforeName = "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration", afterName = {
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@EnableConfigurationProperties(ReactiveDbProperties.class)
+public class ReactiveDbAutoConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(ReactiveDbAutoConfiguration.class);
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The settings in force, with where they came from; the web layer shows them redacted. */
+    public record ResolvedDatabase(ReactiveDbSettings settings, boolean embedded, boolean production) {
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    EmbeddedDatabase reactiveDbEmbeddedDatabase(ReactiveDbProperties properties) {
+        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
+        if (environment.hasDatabase()) {
+            return new EmbeddedDatabase(Optional.empty());
+        }
+        if (!properties.getDevServices().isEnabled()) {
+            throw new ConfigurationException("reactive-db.url (DATABASE_URL)",
+                    "no database configured and reactive-db.dev-services.enabled is false; set DATABASE_URL or DB_HOST");
+        }
+        int replicas = properties.getDevServices().getReplicas();
+        log.info("No database configured (reactive-db.url/DATABASE_URL, reactive-db.host/DB_HOST): starting the dev-services"
+                + " PostgreSQL cluster, primary + {} replica(s), the embedded default", replicas);
+        DevCluster cluster = DevCluster.start(DevClusterOptions.builder().replicas(replicas).shutdownHook(false).build());
+        for (DevNode node : cluster.nodes()) {
+            log.info("Dev-services {} at {}", node.name(), cluster.databaseUrl(node));
+        }
+        return new EmbeddedDatabase(Optional.of(cluster));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ResolvedDatabase reactiveDbResolvedDatabase(ReactiveDbProperties properties, EmbeddedDatabase embedded) {
+        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
+        ReactiveDbSettings settings = embedded.cluster().map(cluster -> environment.parse(() -> EnvironmentSettings.parseToBuilder(environment.values())
+                        .primary(cluster.settings().primary()).replicas(cluster.settings().replicas()).build()))
+                .orElseGet(() -> environment.parse(() -> EnvironmentSettings.parse(environment.values())));
+        boolean production = properties.getProduction() != null ? properties.getProduction() : !embedded.isEmbedded();
+        return new ResolvedDatabase(settings, embedded.isEmbedded(), production);
+    }
+
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean
+    ReactiveDbRouter reactiveDbRouter(ReactiveDbProperties properties, ResolvedDatabase resolved, ObjectProvider<MeterRegistry> registries) {
+        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
+        ReactiveDbSettings settings = resolved.settings();
+        // Startup edge, before any traffic (Liquibase is JDBC): the embedded database is migrated;
+        // a configured one is validated and migrated only when asked to. Pending change sets or
+        // changed checksums stop the start with their list.
+        SchemaCheck check = resolved.embedded() ? new SchemaCheck(true, true) : environment.parse(() -> SchemaCheck.fromEnvironment(environment.values()));
+        check.run(MigrationRunner.create(settings));
+        log.info("Routing with {}", settings);
+        ReactiveDbRouter.Builder builder = environment.parse(() -> ReactiveDbRouter.builder(settings).fromEnvironment(environment.values()));
+        MeterRegistry registry = registries.getIfAvailable(SimpleMeterRegistry::new);
+        ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
+        Duration slowThreshold = environment.parse(() -> SlowQueryLog.fromEnvironment(environment.values())).threshold();
+        ReactiveDbRouter router = builder.queryListener(metrics).queryListener(new SlowQueryCounter(registry, slowThreshold)).build();
+        metrics.bindTo(router);
+        try {
+            // Startup edge: wait for the primary's minimum connections so a bad configuration fails now.
+            router.warmUp().block(STARTUP_TIMEOUT);
+        } catch (RuntimeException e) {
+            router.shutdown(Duration.ofSeconds(1)).subscribe(done -> { }, error -> { });
+            throw e;
+        }
+        return router;
+    }
+
+    @Bean
+    RouterLifecycle reactiveDbRouterLifecycle(ReactiveDbRouter router) {
+        return new RouterLifecycle(router);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    QueryStatistics reactiveDbQueryStatistics(ObjectProvider<MeterRegistry> registries, ReactiveDbRouter router) {
+        return new QueryStatistics(registries.getIfAvailable(SimpleMeterRegistry::new));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    MigrationStatusCache reactiveDbMigrationStatus(ResolvedDatabase resolved, ReactiveDbProperties properties) {
+        return new MigrationStatusCache(MigrationRunner.create(resolved.settings()), properties.getSchema().getStatusCacheTime(), Schedulers.parallel());
+    }
+
+    /** Time for the web layer (stream heartbeats, rate limits); tests replace it with virtual time. */
+    @Bean(name = "reactiveDbWebScheduler")
+    @ConditionalOnMissingBean(name = "reactiveDbWebScheduler")
+    Scheduler reactiveDbWebScheduler() {
+        return Schedulers.parallel();
+    }
+
+    /**
+     * Spring Data R2DBC, {@code DatabaseClient} and {@code R2dbcTransactionManager} over the router:
+     * read-only transactions go to replicas, everything else to the primary. Spring Boot's own
+     * R2DBC auto-configuration backs off and builds its transaction manager and template on it.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.r2dbc.core.DatabaseClient")
+    static class R2dbcConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(ConnectionFactory.class)
+        RouterConnectionFactory reactiveDbConnectionFactory(ReactiveDbRouter router) {
+            return RouterConnectionFactory.of(router);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(ReactiveHealthIndicator.class)
+    static class HealthIndicatorConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "reactiveDbHealthIndicator")
+        ReactiveDbHealthIndicator reactiveDbHealthIndicator(ReactiveDbRouter router) {
+            return new ReactiveDbHealthIndicator(router, Duration.ofSeconds(5));
+        }
+    }
+}

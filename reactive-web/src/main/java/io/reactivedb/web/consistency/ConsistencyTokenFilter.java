@@ -1,0 +1,73 @@
+package io.reactivedb.web.consistency;
+
+import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConsistencyToken;
+import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
+import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
+import org.springframework.core.Ordered;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Read-your-writes across requests. For every {@code /api/} request, a {@link ConsistencySession}
+ * rides in the Reactor Context, started from the request's consistency header when it has one;
+ * after the handler's writes, the response carries the session's token (the primary's WAL
+ * position after the last write) in the same header. A client that sends it back with its next
+ * request reads from a replica that has replayed that far, or from the primary.
+ *
+ * <p>The header is set just before the response is committed, so a handler must finish its
+ * writes before it starts its body (any {@code Mono} handler does).
+ */
+@Component
+public class ConsistencyTokenFilter implements WebFilter, Ordered {
+
+    private final String header;
+
+    public ConsistencyTokenFilter(ReactiveDbProperties properties) {
+        this.header = properties.getWeb().getConsistencyHeader();
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        if (!exchange.getRequest().getPath().value().startsWith("/api/")) {
+            return chain.filter(exchange);
+        }
+        String text = exchange.getRequest().getHeaders().getFirst(header);
+        @Nullable ConsistencyToken token = null;
+        if (text != null && !text.isBlank()) {
+            try {
+                token = ConsistencyToken.parse(text);
+            } catch (IllegalArgumentException e) {
+                return badToken(exchange);
+            }
+        }
+        ConsistencySession session = ConsistencySession.start(token);
+        exchange.getResponse().beforeCommit(() -> {
+            session.token().ifPresent(current -> exchange.getResponse().getHeaders().set(header, current.toString()));
+            return Mono.empty();
+        });
+        return chain.filter(exchange).contextWrite(session::into);
+    }
+
+    private Mono<Void> badToken(ServerWebExchange exchange) {
+        exchange.getResponse().setStatusCode(HttpStatus.BAD_REQUEST);
+        exchange.getResponse().getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        String body = "{\"type\":\"https://reactive-db.io/problems/invalid-request\",\"title\":\"Invalid request\",\"status\":400,"
+                + "\"detail\":\"header " + header + " is not a consistency token (expected a WAL position such as 0/16B3748)\"}";
+        DataBuffer buffer = exchange.getResponse().bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8));
+        return exchange.getResponse().writeWith(Mono.just(buffer));
+    }
+
+    @Override
+    public int getOrder() {
+        // After Spring Security (-100), so refused requests never start a session.
+        return 0;
+    }
+}

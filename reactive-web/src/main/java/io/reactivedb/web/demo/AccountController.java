@@ -1,0 +1,69 @@
+package io.reactivedb.web.demo;
+
+import io.reactivedb.web.ApiProblems.BadRequest;
+import io.reactivedb.web.ApiProblems.NotFound;
+import java.net.URI;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** The demo service: accounts and transfers over the router's own API ({@link AccountStore}). */
+@RestController
+@RequestMapping("/api")
+class AccountController {
+
+    static final int MAX_LIMIT = 100_000;
+    static final int DEFAULT_LIMIT = 100;
+
+    private final AccountStore store;
+
+    AccountController(AccountStore store) {
+        this.store = store;
+    }
+
+    @PostMapping("/accounts")
+    Mono<ResponseEntity<Account>> create(@RequestBody Requests.NewAccount body) {
+        Requests.NewAccount request = body.checked();
+        return store.create(request.owner(), request.balance())
+                .map(account -> ResponseEntity.created(URI.create("/api/accounts/" + account.id())).body(account));
+    }
+
+    @GetMapping("/accounts/{id}")
+    Mono<Account> find(@PathVariable long id) {
+        if (id <= 0) {
+            throw new BadRequest("id", "id must be a positive number");
+        }
+        return store.find(id).switchIfEmpty(Mono.error(() -> new NotFound("account " + id + " does not exist")));
+    }
+
+    /** Streams as NDJSON, one account per line, as fast as the client reads. */
+    @GetMapping(path = "/accounts", produces = MediaType.APPLICATION_NDJSON_VALUE)
+    Flux<Account> list(@RequestParam(required = false) @Nullable String owner,
+                       @RequestParam(defaultValue = "0") long minBalance,
+                       @RequestParam(defaultValue = "0") long afterId,
+                       @RequestParam(defaultValue = "" + DEFAULT_LIMIT) int limit) {
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new BadRequest("limit", "limit must be between 1 and " + MAX_LIMIT);
+        }
+        if (minBalance < 0 || afterId < 0) {
+            throw new BadRequest(minBalance < 0 ? "minBalance" : "afterId", "must be >= 0");
+        }
+        return store.list(owner, minBalance, afterId, limit);
+    }
+
+    @PostMapping("/transfers")
+    Mono<ResponseEntity<Transfer>> transfer(@RequestBody Requests.NewTransfer body) {
+        Requests.NewTransfer request = body.checked();
+        return store.transfer(request.id(), request.from(), request.to(), request.amount())
+                .map(transfer -> ResponseEntity.created(URI.create("/api/transfers/" + transfer.id())).body(transfer));
+    }
+}

@@ -1,0 +1,99 @@
+package io.reactivedb.web.demo;
+
+import io.r2dbc.spi.Row;
+import io.reactivedb.routing.DbOperation;
+import io.reactivedb.routing.DbSession;
+import io.reactivedb.routing.Isolation;
+import io.reactivedb.routing.ReactiveDbRouter;
+import io.reactivedb.routing.ReadConsistency;
+import io.reactivedb.routing.TransactionOptions;
+import io.reactivedb.web.ApiProblems.NotFound;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Repository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Accounts and transfers on the router's own API. Reads are read-your-writes: with a consistency
+ * token in the context (from the request header), only replicas that have replayed the caller's
+ * last write serve them, else the primary; without one, any replica in rotation.
+ */
+@Repository
+public class AccountStore {
+
+    /** A listing may stream for this long; it is bounded by its row limit too. */
+    static final Duration LIST_TIMEOUT = Duration.ofMinutes(5);
+
+    private static final String COLUMNS = "id, owner, balance, created_at";
+
+    private final ReactiveDbRouter router;
+
+    public AccountStore(ReactiveDbRouter router) {
+        this.router = router;
+    }
+
+    public Mono<Account> create(String owner, long balance) {
+        return router.write(session -> session.query("INSERT INTO account (owner, balance) VALUES ($1, $2) RETURNING " + COLUMNS,
+                        AccountStore::account, owner, balance))
+                .single()
+                .contextWrite(DbOperation.named("account.create"));
+    }
+
+    public Mono<Account> find(long id) {
+        return router.read(ReadConsistency.readYourWrites(),
+                        session -> session.query("SELECT " + COLUMNS + " FROM account WHERE id = $1", AccountStore::account, id))
+                .singleOrEmpty()
+                .contextWrite(DbOperation.named("account.find"));
+    }
+
+    /**
+     * Accounts with an id above {@code afterId}, in id order, at most {@code limit}, streamed as
+     * the subscriber asks for them (the driver reads from the socket only as fast as the HTTP
+     * response is written).
+     */
+    public Flux<Account> list(@Nullable String owner, long minBalance, long afterId, int limit) {
+        return router.read(ReadConsistency.readYourWrites(), session -> session.query(
+                        "SELECT " + COLUMNS + " FROM account WHERE id > $1 AND balance >= $2 AND ($3::text IS NULL OR owner = $3)"
+                                + " ORDER BY id LIMIT $4",
+                        AccountStore::account, afterId, minBalance, owner == null ? DbSession.nullOf(String.class) : owner, limit))
+                .contextWrite(DbOperation.named("account.list"))
+                .contextWrite(DbOperation.timeout(LIST_TIMEOUT));
+    }
+
+    /**
+     * Moves {@code amount} in one SERIALIZABLE transaction on the primary: debit, credit, record.
+     * A serialization failure or deadlock retries the whole transaction (the router's retry); an
+     * unknown account or a balance that would go negative rolls everything back.
+     */
+    public Mono<Transfer> transfer(@Nullable UUID id, long from, long to, long amount) {
+        return router.inTransaction(TransactionOptions.of(Isolation.SERIALIZABLE), session ->
+                        debit(session, from, amount)
+                                .then(credit(session, to, amount))
+                                .then(session.query("INSERT INTO transfer (id, source_account, target_account, amount)"
+                                                + " VALUES (COALESCE($1, gen_random_uuid()), $2, $3, $4) RETURNING id, created_at",
+                                        row -> new Transfer(row.get(0, UUID.class), from, to, amount, row.get(1, OffsetDateTime.class).toInstant()),
+                                        id == null ? DbSession.nullOf(UUID.class) : id, from, to, amount).single()))
+                .single()
+                .contextWrite(DbOperation.named("transfer"));
+    }
+
+    private static Mono<Long> debit(DbSession session, long account, long amount) {
+        return session.query("UPDATE account SET balance = balance - $1 WHERE id = $2 RETURNING balance", row -> row.get(0, Long.class), amount, account)
+                .singleOrEmpty()
+                .switchIfEmpty(Mono.error(() -> new NotFound("account " + account + " does not exist")));
+    }
+
+    private static Mono<Long> credit(DbSession session, long account, long amount) {
+        return session.query("UPDATE account SET balance = balance + $1 WHERE id = $2 RETURNING balance", row -> row.get(0, Long.class), amount, account)
+                .singleOrEmpty()
+                .switchIfEmpty(Mono.error(() -> new NotFound("account " + account + " does not exist")));
+    }
+
+    static Account account(Row row) {
+        return new Account(row.get("id", Long.class), row.get("owner", String.class), row.get("balance", Long.class),
+                row.get("created_at", OffsetDateTime.class).toInstant());
+    }
+}

@@ -1,0 +1,52 @@
+package io.reactivedb.web.demo;
+
+import io.reactivedb.web.ApiProblems.BadRequest;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+
+/** Request bodies of the demo API, checked field by field (400 naming the field). */
+final class Requests {
+
+    static final int MAX_OWNER_LENGTH = 200;
+
+    private Requests() {
+    }
+
+    /** {@code POST /api/accounts}: an owner and an opening balance in cents. */
+    record NewAccount(@Nullable String owner, @Nullable Long balance) {
+        NewAccount checked() {
+            if (owner == null || owner.isBlank()) {
+                throw new BadRequest("owner", "owner is required");
+            }
+            if (owner.length() > MAX_OWNER_LENGTH) {
+                throw new BadRequest("owner", "owner must be at most " + MAX_OWNER_LENGTH + " characters");
+            }
+            if (owner.indexOf('\0') >= 0) {
+                throw new BadRequest("owner", "owner must not contain NUL");
+            }
+            if (balance == null || balance < 0) {
+                throw new BadRequest("balance", "balance is required and must be >= 0 (cents)");
+            }
+            return this;
+        }
+    }
+
+    /** {@code POST /api/transfers}: an optional client-chosen id (a retry with the same id cannot apply twice). */
+    record NewTransfer(@Nullable UUID id, @Nullable Long from, @Nullable Long to, @Nullable Long amount) {
+        NewTransfer checked() {
+            if (from == null || from <= 0) {
+                throw new BadRequest("from", "from is required and must be a positive account id");
+            }
+            if (to == null || to <= 0) {
+                throw new BadRequest("to", "to is required and must be a positive account id");
+            }
+            if (from.equals(to)) {
+                throw new BadRequest("to", "to must differ from from");
+            }
+            if (amount == null || amount <= 0) {
+                throw new BadRequest("amount", "amount is required and must be > 0 (cents)");
+            }
+            return this;
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.reactivedb.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactivedb.devservices.DevNode;
+import io.reactivedb.web.demo.Account;
+import io.reactivedb.web.demo.Transfer;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
+import reactor.test.StepVerifier;
+
+/** The demo service: accounts, transfers, problem details, read-your-writes through the header. */
+class AccountsIT extends WebIT {
+
+    private static final String TOKEN = "X-Consistency-Token";
+
+    private EntityExchangeResult<Account> create(String owner, long balance) {
+        return client.post().uri("/api/accounts").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("owner", owner, "balance", balance)).exchange()
+                .expectStatus().isCreated()
+                .expectHeader().exists(TOKEN)
+                .expectBody(Account.class).returnResult();
+    }
+
+    private static String owner() {
+        return "owner-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    }
+
+    @Test
+    void aWritesTokenMakesTheNextReadSeeItWhileReplicasArePaused() {
+        List<DevNode> replicas = cluster().replicas();
+        replicas.forEach(replica -> cluster().pauseReplay(replica));
+        try {
+            EntityExchangeResult<Account> created = create(owner(), 500);
+            Account account = created.getResponseBody();
+            String token = created.getResponseHeaders().getFirst(TOKEN);
+            assertThat(account).isNotNull();
+            assertThat(token).matches("[0-9A-F]+/[0-9A-F]+");
+
+            // Without the token the read goes to a replica, which has not replayed the insert.
+            client.get().uri("/api/accounts/" + account.id()).exchange().expectStatus().isNotFound();
+            // With it, only a server that has the write may answer.
+            client.get().uri("/api/accounts/" + account.id()).header(TOKEN, token).exchange()
+                    .expectStatus().isOk()
+                    .expectHeader().valueEquals(TOKEN, token)
+                    .expectBody(Account.class).isEqualTo(account);
+        } finally {
+            replicas.forEach(replica -> cluster().resumeReplay(replica));
+        }
+    }
+
+    @Test
+    void aTransferMovesMoneyInOneTransaction() {
+        Account from = create(owner(), 1_000).getResponseBody();
+        Account to = create(owner(), 0).getResponseBody();
+        EntityExchangeResult<Transfer> result = client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("from", from.id(), "to", to.id(), "amount", 250)).exchange()
+                .expectStatus().isCreated()
+                .expectBody(Transfer.class).returnResult();
+        String token = result.getResponseHeaders().getFirst(TOKEN);
+        assertThat(result.getResponseBody().amount()).isEqualTo(250);
+        assertThat(balance(from.id(), token)).isEqualTo(750);
+        assertThat(balance(to.id(), token)).isEqualTo(250);
+    }
+
+    @Test
+    void anOverdraftIs409AndWritesNothing() {
+        Account from = create(owner(), 100).getResponseBody();
+        EntityExchangeResult<Account> created = create(owner(), 0);
+        Account to = created.getResponseBody();
+        String token = created.getResponseHeaders().getFirst(TOKEN);
+        String failedToken = client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("from", from.id(), "to", to.id(), "amount", 101)).exchange()
+                .expectStatus().isEqualTo(409)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status").isEqualTo(409)
+                .jsonPath("$.constraint").isEqualTo("account_balance_non_negative")
+                .returnResult().getResponseHeaders().getFirst(TOKEN);
+        assertThat(failedToken).as("nothing was written, so no new position").isNull();
+        assertThat(balance(from.id(), token)).isEqualTo(100);
+        assertThat(balance(to.id(), token)).isZero();
+    }
+
+    @Test
+    void aRepeatedTransferIdIs409AndAppliesOnce() {
+        Account from = create(owner(), 100).getResponseBody();
+        Account to = create(owner(), 0).getResponseBody();
+        UUID id = new UUID(ThreadLocalRandom.current().nextLong(), ThreadLocalRandom.current().nextLong());
+        Map<String, Object> body = Map.of("id", id.toString(), "from", from.id(), "to", to.id(), "amount", 10);
+        client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange().expectStatus().isCreated();
+        client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange()
+                .expectStatus().isEqualTo(409)
+                .expectBody().jsonPath("$.constraint").isEqualTo("transfer_pkey");
+        // The first transfer only, read at least as fresh as a later write.
+        String token = create(owner(), 0).getResponseHeaders().getFirst(TOKEN);
+        assertThat(balance(from.id(), token)).isEqualTo(90);
+    }
+
+    @Test
+    void unknownIdsAre404AndBadRequestsAre400WithProblemDetails() {
+        client.get().uri("/api/accounts/987654321").exchange()
+                .expectStatus().isNotFound()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody().jsonPath("$.title").isEqualTo("Not found").jsonPath("$.status").isEqualTo(404);
+        client.get().uri("/api/accounts/not-a-number").exchange()
+                .expectStatus().isBadRequest()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
+        client.post().uri("/api/accounts").contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("balance", 5)).exchange()
+                .expectStatus().isBadRequest()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody().jsonPath("$.field").isEqualTo("owner").jsonPath("$.type").isEqualTo("https://reactive-db.io/problems/invalid-request");
+        client.post().uri("/api/accounts").contentType(MediaType.APPLICATION_JSON).bodyValue("{not json").exchange()
+                .expectStatus().isBadRequest();
+        client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("from", 1, "to", 1, "amount", 5)).exchange()
+                .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("to");
+        // A known source and an unknown target: the debit is rolled back with the rest.
+        EntityExchangeResult<Account> known = create(owner(), 50);
+        client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("from", known.getResponseBody().id(), "to", 987654322, "amount", 5)).exchange()
+                .expectStatus().isNotFound()
+                .expectBody().jsonPath("$.detail").isEqualTo("account 987654322 does not exist");
+        assertThat(balance(known.getResponseBody().id(), known.getResponseHeaders().getFirst(TOKEN))).isEqualTo(50);
+        client.get().uri("/api/accounts?limit=0").accept(MediaType.APPLICATION_NDJSON).exchange()
+                .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("limit");
+        client.get().uri("/api/accounts/1").header(TOKEN, "not-a-token").exchange().expectStatus().isBadRequest();
+    }
+
+    @Test
+    void listingStreamsNdjsonInIdOrder() {
+        String owner = owner();
+        String token = null;
+        for (int i = 0; i < 5; i++) {
+            token = create(owner, i * 10).getResponseHeaders().getFirst(TOKEN);
+        }
+        var body = client.get().uri("/api/accounts?owner=" + owner + "&minBalance=10&limit=3").header(TOKEN, token)
+                .accept(MediaType.APPLICATION_NDJSON).exchange()
+                .expectStatus().isOk()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_NDJSON)
+                .returnResult(Account.class).getResponseBody();
+        // One element at a time: the stream honours the subscriber's demand.
+        StepVerifier.create(body, 1)
+                .assertNext(a -> assertThat(a.balance()).isEqualTo(10))
+                .thenRequest(1)
+                .assertNext(a -> assertThat(a.balance()).isEqualTo(20))
+                .thenRequest(5)
+                .assertNext(a -> assertThat(a.owner()).isEqualTo(owner))
+                .expectComplete()
+                .verify(WAIT);
+    }
+
+    private long balance(long id, String token) {
+        Account account = client.get().uri("/api/accounts/" + id).headers(h -> {
+                    if (token != null) {
+                        h.set(TOKEN, token);
+                    }
+                }).exchange().expectStatus().isOk()
+                .expectBody(Account.class).returnResult().getResponseBody();
+        return account.balance();
+    }
+}

@@ -1,0 +1,98 @@
+package io.reactivedb.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.devservices.DevCluster;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.assertj.core.api.InstanceOfAssertFactories;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/**
+ * The application on a configured database (the shared cluster, given through
+ * {@code reactive-db.*} properties: no dev-services start), with the admin surface off, in
+ * production mode; and the startup checks that refuse bad settings.
+ */
+class ConfiguredDatabaseIT extends WebIT {
+
+    private List<String> properties(String... extra) {
+        DevCluster cluster = cluster();
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--reactive-db.url=" + cluster.databaseUrl(cluster.primary()),
+                "--reactive-db.password=" + cluster.appPassword().reveal(),
+                "--reactive-db.read-replica-urls=" + cluster.replicas().stream().map(cluster::databaseUrl).collect(Collectors.joining(",")),
+                "--reactive-db.session.application-name=configured-it",
+                "--reactive-db.pool.min=0"));
+        args.addAll(List.of(extra));
+        return args;
+    }
+
+    private ConfigurableApplicationContext start(List<String> args) {
+        return new SpringApplicationBuilder(ReactiveDbApplication.class).run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void aConfiguredDatabaseIsUsedAsIsAndTheAdminSurfaceIsOffUnlessEnabled() {
+        try (ConfigurableApplicationContext context = start(properties())) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            WebTestClient web = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(WAIT).build();
+
+            web.get().uri("/api/database/ping").exchange().expectStatus().isOk()
+                    .expectBody().jsonPath("$.write.serverPort").isEqualTo(cluster().primary().port());
+            // Off: the admin operations do not exist.
+            web.post().uri("/api/database/test?endpoint=primary").exchange().expectStatus().isNotFound();
+            web.post().uri("/api/database/reconnect").exchange().expectStatus().isNotFound();
+            // Read-only diagnostics need a user, and there is none.
+            web.get().uri("/api/database/info").exchange().expectStatus().isUnauthorized();
+            web.get().uri("/api/database/info").headers(WebIT::admin).exchange().expectStatus().isUnauthorized();
+            web.get().uri("/health/database").exchange().expectStatus().isOk()
+                    .expectBody(String.class).value(body -> assertThat(body).isEqualTo("{\"status\":\"HEALTHY\"}"));
+            assertThat(context.getBean(io.reactivedb.web.autoconfigure.EmbeddedDatabase.class).isEmbedded()).isFalse();
+            assertThat(context.getBean(io.reactivedb.web.autoconfigure.ReactiveDbAutoConfiguration.ResolvedDatabase.class).production()).isTrue();
+        }
+    }
+
+    @Test
+    void productionModeRefusesAnAdminUserWithoutAPassword() {
+        assertThatThrownBy(() -> start(properties("--reactive-db.admin.enabled=true")).close())
+                .satisfies(error -> assertThat(rootCause(error)).isInstanceOf(ConfigurationException.class)
+                        .hasMessageContaining("reactive-db.admin.password")
+                        .hasMessageContaining("production mode"))
+                .satisfies(error -> assertThat(messages(error)).doesNotContain(cluster().appPassword().reveal()));
+    }
+
+    @Test
+    void anInvalidPropertyStopsTheStartNamingIt() {
+        assertThatThrownBy(() -> start(properties("--reactive-db.pool.size=0")).close())
+                .satisfies(error -> assertThat(rootCause(error)).asInstanceOf(InstanceOfAssertFactories.type(ConfigurationException.class))
+                        .extracting(ConfigurationException::setting).isEqualTo("reactive-db.pool.size (DB_POOL_SIZE)"))
+                .satisfies(error -> assertThat(messages(error)).doesNotContain(cluster().appPassword().reveal()));
+    }
+
+    /** The outermost ConfigurationException in the chain (Spring wraps it in bean creation errors). */
+    private static Throwable rootCause(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ConfigurationException) {
+                return t;
+            }
+        }
+        return error;
+    }
+
+    private static String messages(Throwable error) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            all.append(t).append('\n');
+        }
+        return all.toString();
+    }
+}

@@ -1,0 +1,154 @@
+package io.reactivedb.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reactivedb.devservices.DevNode;
+import io.reactivedb.health.HealthStatus;
+import io.reactivedb.routing.ReactiveDbRouter;
+import io.reactivedb.testing.Await;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+
+/** {@code /health/database}, its stream, Actuator health groups and the Prometheus scrape. */
+class HealthEndpointsIT extends WebIT {
+
+    @Autowired
+    ReactiveDbRouter router;
+
+    @Test
+    void anonymousCallersSeeTheStatusOnly() {
+        String body = client.get().uri("/health/database").exchange()
+                .expectStatus().isOk()
+                .expectBody(String.class).returnResult().getResponseBody();
+        assertThat(body).contains("\"status\":\"HEALTHY\"").doesNotContain("endpoints", "replica-1", "queries", "migrations");
+    }
+
+    @Test
+    void authenticatedCallersSeeEveryEndpointTheQueryCountersAndTheMigrationStatus() {
+        // Some traffic first, so the counters have something to count.
+        for (int i = 0; i < 5; i++) {
+            client.get().uri("/api/database/ping").exchange().expectStatus().isOk();
+        }
+        client.get().uri("/health/database").headers(WebIT::admin).exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.status").isEqualTo("HEALTHY")
+                .jsonPath("$.writer").isEqualTo("primary")
+                .jsonPath("$.endpoints.length()").isEqualTo(3)
+                .jsonPath("$.endpoints[0].name").isEqualTo("primary")
+                .jsonPath("$.endpoints[0].observedRole").isEqualTo("primary")
+                .jsonPath("$.endpoints[0].serverVersion").value(v -> assertThat((String) v).isNotBlank())
+                .jsonPath("$.endpoints[0].latencyMillis").value(v -> assertThat(((Number) v).doubleValue()).isPositive())
+                .jsonPath("$.endpoints[0].breaker").isEqualTo("CLOSED")
+                .jsonPath("$.endpoints[0].pool.max").isEqualTo(10)
+                .jsonPath("$.endpoints[1].observedRole").isEqualTo("replica")
+                .jsonPath("$.endpoints[1].lagBytes").exists()
+                .jsonPath("$.endpoints[1].lagMillis").exists()
+                .jsonPath("$.queries.total").value(v -> assertThat(((Number) v).longValue()).isGreaterThanOrEqualTo(10))
+                .jsonPath("$.queries.failed").exists()
+                .jsonPath("$.queries.slow").exists()
+                .jsonPath("$.queries.meanMillis").value(v -> assertThat(((Number) v).doubleValue()).isPositive())
+                .jsonPath("$.queries.p99Millis").value(v -> assertThat(((Number) v).doubleValue()).isPositive())
+                .jsonPath("$.migrations.upToDate").isEqualTo(true)
+                .jsonPath("$.migrations.currentVersion").isNotEmpty();
+    }
+
+    @Test
+    void actuatorHealthAndItsReadinessGroupIncludeTheRouter() {
+        client.get().uri("/actuator/health").exchange().expectStatus().isOk().expectBody().jsonPath("$.status").isEqualTo("UP");
+        client.get().uri("/actuator/health/liveness").exchange().expectStatus().isOk().expectBody().jsonPath("$.status").isEqualTo("UP");
+        client.get().uri("/actuator/health/readiness").headers(WebIT::admin).exchange().expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.status").isEqualTo("UP")
+                .jsonPath("$.components.reactiveDb.status").isEqualTo("UP")
+                .jsonPath("$.components.reactiveDb.details.status").isEqualTo("HEALTHY")
+                .jsonPath("$.components.reactiveDb.details.writer").isEqualTo("primary");
+    }
+
+    @Test
+    void prometheusShowsTheLibraryMetersToTheAdminOnly() {
+        client.get().uri("/api/database/ping").exchange().expectStatus().isOk();
+        client.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
+        String scrape = client.get().uri("/actuator/prometheus").headers(WebIT::admin).exchange()
+                .expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
+        assertThat(scrape).contains("reactivedb_query_seconds_count{", "reactivedb_pool_max", "reactivedb_endpoint_up",
+                "reactivedb_health_status", "reactivedb_breaker_open", "reactivedb_replica_lag_bytes", "reactivedb_query_slow_total");
+        assertThat(scrape).contains("endpoint=\"replica-1\"");
+    }
+
+    @Test
+    void noHealthOrMetricsOutputContainsAPassword() {
+        List<String> bodies = List.of(
+                body("/health/database", true), body("/health/database", false), body("/actuator/health", true),
+                body("/actuator/health/readiness", true), body("/actuator/prometheus", true), body("/api/database/info", true),
+                body("/api/database/endpoints", true), body("/api/database/slow-queries", true));
+        for (String body : bodies) {
+            assertThat(body).isNotBlank();
+            for (String secret : secrets()) {
+                assertThat(body).doesNotContain(secret);
+            }
+        }
+    }
+
+    private String body(String path, boolean admin) {
+        return client.get().uri(path).headers(h -> {
+                    if (admin) {
+                        admin(h);
+                    }
+                }).exchange().expectStatus().is2xxSuccessful()
+                .expectBody(String.class).returnResult().getResponseBody();
+    }
+
+    /**
+     * The stream: the snapshot first, then the replica's outage as an event. The replica is started
+     * again before the test ends (the cluster is shared).
+     */
+    @Test
+    void theStreamDeliversTheSnapshotThenAReplicaDownEvent() {
+        Flux<ServerSentEvent<String>> stream = client.get().uri("/health/database/stream").headers(WebIT::admin)
+                .accept(MediaType.TEXT_EVENT_STREAM).exchange()
+                .expectStatus().isOk()
+                .expectHeader().contentTypeCompatibleWith(MediaType.TEXT_EVENT_STREAM)
+                .returnResult(new ParameterizedTypeReference<ServerSentEvent<String>>() { })
+                .getResponseBody();
+        List<ServerSentEvent<String>> received = new CopyOnWriteArrayList<>();
+        Disposable subscription = stream.subscribe(received::add);
+        DevNode replica = cluster().replicas().get(1);
+        try {
+            Await.until("the first event", WAIT, () -> !received.isEmpty());
+            assertThat(received.get(0).event()).isEqualTo("snapshot");
+            assertThat(received.get(0).data()).contains("\"status\":\"HEALTHY\"", "\"name\":\"replica-2\"");
+
+            cluster().stop(replica);
+            Await.until("an endpoint-down event of replica-2", WAIT, () -> received.stream()
+                    .anyMatch(e -> "endpoint-down".equals(e.event()) && e.data() != null && e.data().contains("\"endpoint\":\"replica-2\"")));
+            Await.until("a status-changed event", WAIT, () -> received.stream().anyMatch(e -> "status-changed".equals(e.event())));
+        } finally {
+            cluster().start(replica);
+            cluster().awaitReplicasStreaming(WAIT);
+            Await.until("the router to see every server healthy again", WAIT, () -> router.health().current()
+                    .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+            Await.until("an endpoint-up event of replica-2", WAIT, () -> received.stream()
+                    .anyMatch(e -> "endpoint-up".equals(e.event()) && e.data() != null && e.data().contains("\"endpoint\":\"replica-2\"")));
+            subscription.dispose();
+        }
+    }
+
+    @Test
+    void anonymousStreamsCarryTheStatusOnly() {
+        List<ServerSentEvent<String>> first = client.get().uri("/health/database/stream").accept(MediaType.TEXT_EVENT_STREAM).exchange()
+                .expectStatus().isOk()
+                .returnResult(new ParameterizedTypeReference<ServerSentEvent<String>>() { })
+                .getResponseBody().take(1).collectList().block(WAIT);
+        assertThat(first).hasSize(1);
+        assertThat(first.get(0).event()).isEqualTo("snapshot");
+        assertThat(first.get(0).data()).isEqualTo("{\"status\":\"HEALTHY\"}");
+    }
+}

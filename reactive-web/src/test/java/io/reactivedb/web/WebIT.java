@@ -1,0 +1,75 @@
+package io.reactivedb.web;
+
+import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.web.autoconfigure.EmbeddedDatabase;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.http.HttpHeaders;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/**
+ * The one Spring context every web IT shares (same annotations, so Spring's test context cache
+ * keeps a single application and a single dev-services cluster for the run): the demo on its
+ * embedded default, admin surface on with a known password, fast health probes, and the web
+ * layer's clock on virtual time (rate limits refill only when a test advances it).
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "reactive-db.admin.enabled=true",
+        "reactive-db.admin.password=" + WebIT.ADMIN_PASSWORD,
+        "reactive-db.admin.rate-limit-requests=" + WebIT.ADMIN_RATE_LIMIT,
+        "reactive-db.health.interval=1s",
+        "reactive-db.health.timeout=900ms",
+        "reactive-db.slow-query-threshold=200ms",
+})
+@Import(WebIT.VirtualClock.class)
+abstract class WebIT {
+
+    static final String ADMIN = "admin";
+    static final String ADMIN_PASSWORD = "Adm1n-Canary-Zq7Wx";
+    static final int ADMIN_RATE_LIMIT = 40;
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TestConfiguration(proxyBeanMethods = false)
+    static class VirtualClock {
+        @Bean(name = "reactiveDbWebScheduler")
+        VirtualTimeScheduler reactiveDbWebScheduler() {
+            return VirtualTimeScheduler.create();
+        }
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    EmbeddedDatabase embedded;
+
+    @Autowired
+    VirtualTimeScheduler clock;
+
+    WebTestClient client;
+
+    @BeforeEach
+    void client() {
+        client = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(WAIT).build();
+    }
+
+    DevCluster cluster() {
+        return embedded.cluster().orElseThrow();
+    }
+
+    static void admin(HttpHeaders headers) {
+        headers.setBasicAuth(ADMIN, ADMIN_PASSWORD);
+    }
+
+    /** Every password of the run: the database's (application user and superuser) and the admin's. */
+    String[] secrets() {
+        return new String[] {cluster().appPassword().reveal(), cluster().superuserPassword().reveal(), ADMIN_PASSWORD};
+    }
+}
