@@ -72,7 +72,7 @@ public final class MigrationCli {
         }
         MigrationRunner runner;
         try {
-            ReactiveDbSettings settings = EnvironmentSettings.parse(env);
+            ReactiveDbSettings settings = EnvironmentSettings.migrationSettings(env, EnvironmentSettings.parse(env));
             runner = MigrationRunner.create(settings).withListener(new MigrationListener() {
                 @Override
                 public void applied(ChangeSetRef changeSet, Duration took) {

@@ -62,6 +62,8 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code DB_SHUTDOWN_TIMEOUT}</td><td>duration &gt; 0, plain number in seconds</td><td>30 s</td></tr>
  *   <tr><td>{@code DB_HEALTH_USER}</td><td>role the health probes log in as</td><td>the endpoint's user</td></tr>
  *   <tr><td>{@code DB_HEALTH_PASSWORD}, {@code DB_HEALTH_PASSWORD_FILE}</td><td>its password, verbatim or from a file re-read for every new connection</td><td>none</td></tr>
+ *   <tr><td>{@code DB_MIGRATION_USER}</td><td>role migrations log in as (DDL), see {@link #migrationSettings(Map, ReactiveDbSettings)}</td><td>the primary's user</td></tr>
+ *   <tr><td>{@code DB_MIGRATION_PASSWORD}, {@code DB_MIGRATION_PASSWORD_FILE}</td><td>its password, verbatim or from a file</td><td>none</td></tr>
  *   <tr><td>{@code DB_PRODUCTION_MODE}</td><td>{@code true}, {@code false}, {@code 1}, {@code 0}, {@code yes}, {@code no}: refuse insecure settings (see {@link ReactiveDbSettings})</td><td>{@code false}</td></tr>
  * </table>
  *
@@ -116,6 +118,9 @@ public final class EnvironmentSettings {
     public static final String DB_HEALTH_USER = "DB_HEALTH_USER";
     public static final String DB_HEALTH_PASSWORD = "DB_HEALTH_PASSWORD";
     public static final String DB_HEALTH_PASSWORD_FILE = "DB_HEALTH_PASSWORD_FILE";
+    public static final String DB_MIGRATION_USER = "DB_MIGRATION_USER";
+    public static final String DB_MIGRATION_PASSWORD = "DB_MIGRATION_PASSWORD";
+    public static final String DB_MIGRATION_PASSWORD_FILE = "DB_MIGRATION_PASSWORD_FILE";
     public static final String DB_PRODUCTION_MODE = ProductionChecks.SETTING;
     /** The shape of the per-replica weight variables, {@code DB_READ_REPLICA_<n>_WEIGHT}. */
     public static final String DB_READ_REPLICA_WEIGHT = "DB_READ_REPLICA_<n>_WEIGHT";
@@ -126,7 +131,8 @@ public final class EnvironmentSettings {
             DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_POOL_MAX_IDLE, DB_POOL_VALIDATION_QUERY, DB_CONNECT_TIMEOUT,
             DB_STATEMENT_TIMEOUT, DB_IDLE_IN_TRANSACTION_TIMEOUT, DB_LOCK_TIMEOUT, DB_APPLICATION_NAME, DB_SSLMODE,
             DB_SSLROOTCERT, DB_SSLCERT, DB_SSLKEY, DB_REPLICA_SELECTION, DB_SHUTDOWN_TIMEOUT, DB_MAX_MESSAGE_SIZE,
-            DB_HEALTH_USER, DB_HEALTH_PASSWORD, DB_HEALTH_PASSWORD_FILE, DB_PRODUCTION_MODE,
+            DB_HEALTH_USER, DB_HEALTH_PASSWORD, DB_HEALTH_PASSWORD_FILE, DB_MIGRATION_USER, DB_MIGRATION_PASSWORD,
+            DB_MIGRATION_PASSWORD_FILE, DB_PRODUCTION_MODE,
             // Read by the router builder's fromEnvironment (resilience and health), listed so that
             // the typo check knows them.
             "DB_MAX_RETRIES", "DB_RETRY_DELAY", "DB_RETRY_BACKOFF", "DB_RETRY_MAX_DELAY", "DB_RETRY_MAX_TOTAL",
@@ -158,6 +164,23 @@ public final class EnvironmentSettings {
      */
     public static ReactiveDbSettings parse(Map<String, String> env) {
         return parseToBuilder(env).build();
+    }
+
+    /**
+     * The settings schema migrations run with: {@code settings}' primary only, logging in as
+     * {@code DB_MIGRATION_USER} with {@code DB_MIGRATION_PASSWORD} or {@code DB_MIGRATION_PASSWORD_FILE}
+     * when that is set (a role that may run DDL, which the application's role should not), else
+     * with the primary's own login.
+     *
+     * @throws ConfigurationException naming the invalid variable
+     */
+    public static ReactiveDbSettings migrationSettings(Map<String, String> env, ReactiveDbSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        Optional<Credentials> login = new Parse(Objects.requireNonNull(env, "env"))
+                .credentials(DB_MIGRATION_USER, DB_MIGRATION_PASSWORD, DB_MIGRATION_PASSWORD_FILE);
+        EndpointSettings primary = login.map(credentials -> settings.primary().toBuilder()
+                .username(credentials.username()).password(credentials.password()).build()).orElse(settings.primary());
+        return settings.toBuilder().primary(primary).replicas(List.of()).build();
     }
 
     /**
@@ -276,21 +299,25 @@ public final class EnvironmentSettings {
         // ---- health probe login ----
 
         Optional<Credentials> probeCredentials() {
-            Optional<String> user = get(DB_HEALTH_USER);
-            String verbatim = env.get(DB_HEALTH_PASSWORD);
+            return credentials(DB_HEALTH_USER, DB_HEALTH_PASSWORD, DB_HEALTH_PASSWORD_FILE);
+        }
+
+        /** A second login (health probes, migrations): a user and its password, verbatim or from a file. */
+        Optional<Credentials> credentials(String userName, String passwordName, String fileName) {
+            Optional<String> user = get(userName);
+            String verbatim = env.get(passwordName);
             Optional<String> password = verbatim == null || verbatim.isEmpty() ? Optional.empty() : Optional.of(verbatim);
-            Optional<String> file = get(DB_HEALTH_PASSWORD_FILE);
+            Optional<String> file = get(fileName);
             if (password.isPresent() && file.isPresent()) {
-                throw new ConfigurationException(DB_HEALTH_PASSWORD_FILE, "must not be set together with DB_HEALTH_PASSWORD; set only one of them");
+                throw new ConfigurationException(fileName, "must not be set together with " + passwordName + "; set only one of them");
             }
             if (user.isEmpty()) {
                 if (password.isPresent() || file.isPresent()) {
-                    throw new ConfigurationException(password.isPresent() ? DB_HEALTH_PASSWORD : DB_HEALTH_PASSWORD_FILE,
-                            "is set but DB_HEALTH_USER is not");
+                    throw new ConfigurationException(password.isPresent() ? passwordName : fileName, "is set but " + userName + " is not");
                 }
                 return Optional.empty();
             }
-            Secret secret = file.isPresent() ? passwordFile(DB_HEALTH_PASSWORD_FILE, file.get())
+            Secret secret = file.isPresent() ? passwordFile(fileName, file.get())
                     : password.map(Secret::of).orElse(Secret.empty());
             return Optional.of(new Credentials(user.get(), secret));
         }

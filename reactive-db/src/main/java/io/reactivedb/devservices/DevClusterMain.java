@@ -35,7 +35,9 @@ import java.util.stream.Collectors;
  *
  * <p>Once every server streams, it writes {@code FILE} (mode 0600, {@code KEY=value} lines):
  * {@code DATABASE_URL}, {@code DB_READ_REPLICA_URLS}, {@code DB_PASSWORD} (the cluster's throwaway
- * application password), {@code DB_AUTO_MIGRATE=true}, and {@code DEV_CLUSTER_CONTROL_PORT} and
+ * application password), the health and migration roles' logins ({@code DB_HEALTH_USER},
+ * {@code DB_HEALTH_PASSWORD}, {@code DB_MIGRATION_USER}, {@code DB_MIGRATION_PASSWORD}),
+ * {@code DB_AUTO_MIGRATE=true}, and {@code DEV_CLUSTER_CONTROL_PORT} and
  * {@code DEV_CLUSTER_CONTROL_TOKEN} for the control socket. It then runs until its standard input
  * closes, it is sent {@code shutdown}, or the JVM is stopped; the cluster is stopped and removed.
  *
@@ -138,6 +140,10 @@ public final class DevClusterMain {
         env.put("DATABASE_URL", cluster.databaseUrl(cluster.primary()));
         env.put("DB_READ_REPLICA_URLS", cluster.replicas().stream().map(cluster::databaseUrl).collect(Collectors.joining(",")));
         env.put("DB_PASSWORD", cluster.appPassword().reveal());
+        env.put("DB_HEALTH_USER", cluster.healthUser());
+        env.put("DB_HEALTH_PASSWORD", cluster.healthPassword().reveal());
+        env.put("DB_MIGRATION_USER", cluster.migrationUser());
+        env.put("DB_MIGRATION_PASSWORD", cluster.migrationPassword().reveal());
         env.put("DB_AUTO_MIGRATE", "true");
         env.put("DEV_CLUSTER_CONTROL_PORT", Integer.toString(controlPort));
         env.put("DEV_CLUSTER_CONTROL_TOKEN", token);

@@ -40,6 +40,41 @@ class EnvironmentSettingsTest {
     }
 
     @Test
+    void migrationsLogInAsTheMigrationRoleOnThePrimaryOnly() {
+        Map<String, String> env = env("DATABASE_URL", URL, "DB_READ_REPLICA_URLS", "postgresql://app@replica.example.com/orders",
+                "DB_MIGRATION_USER", "orders_ddl", "DB_MIGRATION_PASSWORD", "ddl-secret");
+        ReactiveDbSettings settings = EnvironmentSettings.parse(env);
+
+        ReactiveDbSettings migration = EnvironmentSettings.migrationSettings(env, settings);
+
+        assertThat(migration.replicas()).isEmpty();
+        assertThat(migration.primary().host()).isEqualTo("db.example.com");
+        assertThat(migration.primary().database()).isEqualTo("orders");
+        assertThat(migration.primary().username()).isEqualTo("orders_ddl");
+        assertThat(migration.primary().password().reveal()).isEqualTo("ddl-secret");
+        assertThat(migration.toString()).doesNotContain("ddl-secret");
+        assertThat(EnvironmentSettings.likelyTypos(env.keySet())).isEmpty();
+    }
+
+    @Test
+    void withoutAMigrationRoleMigrationsUseThePrimarysLogin() {
+        Map<String, String> env = env("DATABASE_URL", URL);
+        ReactiveDbSettings migration = EnvironmentSettings.migrationSettings(env, EnvironmentSettings.parse(env));
+        assertThat(migration.primary().username()).isEqualTo("app");
+        assertThat(migration.primary().password().reveal()).isEqualTo(PASSWORD);
+    }
+
+    @Test
+    void aMigrationPasswordWithoutItsUserIsRefusedByName() {
+        Map<String, String> env = env("DATABASE_URL", URL, "DB_MIGRATION_PASSWORD", "ddl-secret");
+        assertThatThrownBy(() -> EnvironmentSettings.migrationSettings(env, EnvironmentSettings.parse(env)))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("DB_MIGRATION_PASSWORD")
+                .hasMessageContaining("DB_MIGRATION_USER")
+                .hasMessageNotContaining("ddl-secret");
+    }
+
+    @Test
     void databaseUrlAndDefaults() {
         ReactiveDbSettings settings = EnvironmentSettings.parse(env("DATABASE_URL", URL, "PATH", "/usr/bin"));
         EndpointSettings primary = settings.primary();

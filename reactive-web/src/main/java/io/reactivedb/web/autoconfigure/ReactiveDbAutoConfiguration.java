@@ -54,8 +54,12 @@ public class ReactiveDbAutoConfiguration {
     private static final Logger log = LoggerFactory.getLogger(ReactiveDbAutoConfiguration.class);
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
-    /** The settings in force, with where they came from; the web layer shows them redacted. */
-    public record ResolvedDatabase(ReactiveDbSettings settings, boolean embedded, boolean production) {
+    /**
+     * The settings in force, with where they came from; the web layer shows them redacted.
+     * {@code migrationSettings}: the primary with the login schema changes run as
+     * ({@code DB_MIGRATION_USER}, the embedded cluster's migration role).
+     */
+    public record ResolvedDatabase(ReactiveDbSettings settings, ReactiveDbSettings migrationSettings, boolean embedded, boolean production) {
     }
 
     @Bean
@@ -83,11 +87,16 @@ public class ReactiveDbAutoConfiguration {
     @ConditionalOnMissingBean
     ResolvedDatabase reactiveDbResolvedDatabase(ReactiveDbProperties properties, EmbeddedDatabase embedded) {
         DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
+        // The embedded cluster's roles: the application's for traffic, the health role for probes,
+        // the migration role (DDL) for the schema check; a configured database names its own.
         ReactiveDbSettings settings = embedded.cluster().map(cluster -> environment.parse(() -> EnvironmentSettings.parseToBuilder(environment.values())
-                        .primary(cluster.settings().primary()).replicas(cluster.settings().replicas()).build()))
+                        .primary(cluster.settings().primary()).replicas(cluster.settings().replicas())
+                        .probeCredentials(cluster.settings().probeCredentials().orElseThrow()).build()))
                 .orElseGet(() -> environment.parse(() -> EnvironmentSettings.parse(environment.values())));
+        ReactiveDbSettings migrations = embedded.cluster().map(DevCluster::migrationSettings)
+                .orElseGet(() -> environment.parse(() -> EnvironmentSettings.migrationSettings(environment.values(), settings)));
         boolean production = properties.getProduction() != null ? properties.getProduction() : !embedded.isEmbedded();
-        return new ResolvedDatabase(settings, embedded.isEmbedded(), production);
+        return new ResolvedDatabase(settings, migrations, embedded.isEmbedded(), production);
     }
 
     @Bean(destroyMethod = "")
@@ -99,7 +108,7 @@ public class ReactiveDbAutoConfiguration {
         // a configured one is validated and migrated only when asked to. Pending change sets or
         // changed checksums stop the start with their list.
         SchemaCheck check = resolved.embedded() ? new SchemaCheck(true, true) : environment.parse(() -> SchemaCheck.fromEnvironment(environment.values()));
-        check.run(MigrationRunner.create(settings));
+        check.run(MigrationRunner.create(resolved.migrationSettings()));
         log.info("Routing with {}", settings);
         ReactiveDbRouter.Builder builder = environment.parse(() -> ReactiveDbRouter.builder(settings).fromEnvironment(environment.values()));
         MeterRegistry registry = registries.getIfAvailable(SimpleMeterRegistry::new);
