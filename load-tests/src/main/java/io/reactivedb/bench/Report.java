@@ -66,10 +66,11 @@ final class Report {
             double ops = s.median(Measurement::opsPerSecond);
             double base = rawBaseline(s).map(b -> b.median(Measurement::opsPerSecond)).orElse(Double.NaN);
             double baseP99 = rawBaseline(s).map(b -> b.median(Measurement::p99Micros)).orElse(Double.NaN);
-            out.append(String.format(Locale.ROOT, "%-40s %9.0f ops/s (%.0f..%.0f)  p50 %6.0f us  p99 %6.0f us  cpu %6.1f us/op"
+            out.append(String.format(Locale.ROOT, "%-40s %9.0f ops/s (%.0f..%.0f)  p50 %6.0f us  p99 %6.0f us  cpu %6.1f us/op  alloc %6.0f B/op"
                             + "  ops x raw %s  p99 x raw %s  ops x pgbench %s  errors %d%n",
                     s.contender().label(), ops, s.min(), s.max(), s.median(Measurement::p50Micros), s.median(Measurement::p99Micros),
-                    s.median(Measurement::cpuMicrosPerOp), ratio(ops, base), ratio(s.median(Measurement::p99Micros), baseP99),
+                    s.median(Measurement::cpuMicrosPerOp), s.median(Measurement::bytesPerOp), ratio(ops, base),
+                    ratio(s.median(Measurement::p99Micros), baseP99),
                     s.contender().kind() == Kind.READ ? ratio(ops, pgbench) : "–",
                     s.rounds().stream().mapToLong(Measurement::errors).sum()));
         }
@@ -129,17 +130,19 @@ final class Report {
                 .append(options.concurrency()).append(" in flight, pool ").append(options.poolSize()).append(", ")
                 .append(options.warmup().toSeconds()).append(" s warm-up per client, ").append(options.rounds()).append(options.rounds() == 1 ? " round of " : " rounds of ")
                 .append(options.round().toSeconds()).append(" s, client order reversed every other round. Medians over rounds.\n\n");
-        md.append("| client | ops/s (min..max) | p50 ms | p99 ms | client CPU µs/op | ops × raw | p99 × raw | ops × pgbench |\n");
-        md.append("|---|---|---|---|---|---|---|---|\n");
+        md.append("| client | ops/s (min..max) | p50 ms | p99 ms | client CPU µs/op | alloc B/op | ops × raw | p99 × raw | ops × pgbench |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
         double pgbench = ops("pgbench");
         for (Series s : series) {
             double ops = s.median(Measurement::opsPerSecond);
             double base = rawBaseline(s).map(b -> b.median(Measurement::opsPerSecond)).orElse(Double.NaN);
             double baseP99 = rawBaseline(s).map(b -> b.median(Measurement::p99Micros)).orElse(Double.NaN);
             String note = s.contender().load().note();
-            md.append(String.format(Locale.ROOT, "| %s%s | %,.0f (%,.0f..%,.0f) | %.2f | %.2f | %.1f | %s | %s | %s |%n",
+            double bytes = s.median(Measurement::bytesPerOp);
+            md.append(String.format(Locale.ROOT, "| %s%s | %,.0f (%,.0f..%,.0f) | %.2f | %.2f | %.1f | %s | %s | %s | %s |%n",
                     s.contender().label(), note.isEmpty() ? "" : " (" + note + ")", ops, s.min(), s.max(),
                     s.median(Measurement::p50Micros) / 1e3, s.median(Measurement::p99Micros) / 1e3, s.median(Measurement::cpuMicrosPerOp),
+                    Double.isNaN(bytes) || s.contender().key().equals("hikari") ? "–" : String.format(Locale.ROOT, "%,.0f", bytes),
                     ratio(ops, base), ratio(s.median(Measurement::p99Micros), baseP99),
                     s.contender().kind() == Kind.READ ? ratio(ops, pgbench) : "–"));
         }

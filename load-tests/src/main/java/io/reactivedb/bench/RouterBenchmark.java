@@ -221,8 +221,8 @@ public final class RouterBenchmark {
                 for (Contender contender : order) {
                     Measurement m = measure(contender, options.round(), options);
                     byKey.computeIfAbsent(contender.key(), k -> new ArrayList<>()).add(m);
-                    System.out.printf(Locale.ROOT, "round %d  %-34s %10.0f ops/s  p50 %7.0f us  p99 %7.0f us  cpu %6.1f us/op  errors %d%n",
-                            round + 1, contender.label(), m.opsPerSecond(), m.p50Micros(), m.p99Micros(), m.cpuMicrosPerOp(), m.errors());
+                    System.out.printf(Locale.ROOT, "round %d  %-34s %10.0f ops/s  p50 %7.0f us  p99 %7.0f us  cpu %6.1f us/op  alloc %6.0f B/op  errors %d%n",
+                            round + 1, contender.label(), m.opsPerSecond(), m.p50Micros(), m.p99Micros(), m.cpuMicrosPerOp(), m.bytesPerOp(), m.errors());
                 }
             }
             List<Series> series = new ArrayList<>();
@@ -241,10 +241,12 @@ public final class RouterBenchmark {
         System.gc();
         Recorder recorder = new Recorder();
         long cpuBefore = processCpuNanos();
+        long allocatedBefore = allocatedBytes();
         long start = System.nanoTime();
         load.run(start + duration.toNanos(), concurrency, recorder);
         long elapsed = System.nanoTime() - start;
         long cpu = processCpuNanos() - cpuBefore;
+        long allocated = allocatedBytes() - allocatedBefore;
         if (load.externalCpuNanos() >= 0) {
             cpu = load.externalCpuNanos();
         }
@@ -253,13 +255,30 @@ public final class RouterBenchmark {
         }
         long ops = recorder.ops();
         double opsPerSecond = Double.isNaN(load.ownOpsPerSecond()) ? ops / (elapsed / 1e9) : load.ownOpsPerSecond();
+        double bytesPerOp = load.externalCpuNanos() >= 0 || ops == 0 ? Double.NaN : (double) allocated / ops;
         return new Measurement(ops, recorder.errors(), opsPerSecond, recorder.latencies.valueAt(0.50) / 1e3,
-                recorder.latencies.valueAt(0.99) / 1e3, ops == 0 ? 0 : cpu / 1e3 / ops);
+                recorder.latencies.valueAt(0.99) / 1e3, ops == 0 ? 0 : cpu / 1e3 / ops, bytesPerOp);
     }
 
     static long processCpuNanos() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             return os.getProcessCpuTime();
+        }
+        return 0;
+    }
+
+    /**
+     * Bytes allocated so far by the threads alive now (HotSpot's per-thread counters). Threads that
+     * ended inside a window are missed, so a client that starts threads per window (the JDBC
+     * client) reads low; the event loops and schedulers of the reactive clients live for the whole run.
+     */
+    static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads && threads.isThreadAllocatedMemoryEnabled()) {
+            long total = 0;
+            for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                total += Math.max(bytes, 0);
+            }
+            return total;
         }
         return 0;
     }
