@@ -61,7 +61,9 @@ class DriverPipeliningIT {
         Vertx vertx = Vertx.vertx();
         try (FaultProxy proxy = FaultProxy.start(DevCluster.HOST, cluster.primary().port())) {
             PgConnectOptions connect = new PgConnectOptions().setHost(DevCluster.HOST).setPort(proxy.port())
-                    .setDatabase(cluster.database()).setUser(cluster.appUser()).setPassword(cluster.appPassword().reveal());
+                    .setDatabase(cluster.database()).setUser(cluster.appUser()).setPassword(cluster.appPassword().reveal())
+                    // Without the cache, each execution first waits for its own Parse/Describe reply.
+                    .setCachePreparedStatements(true);
             SqlClient client = PgBuilder.client().with(new PoolOptions().setMaxSize(1)).connectingTo(connect).using(vertx).build();
             // Prepares the statement on the one connection while replies still come back.
             client.preparedQuery(BUMP).execute(Tuple.of(1)).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
