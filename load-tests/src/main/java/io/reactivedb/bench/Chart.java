@@ -15,7 +15,7 @@ final class Chart {
 
     private static final int LABEL_WIDTH = 300;
     private static final int PANEL_WIDTH = 330;
-    private static final int GAP = 40;
+    private static final int GAP = 70;
     private static final int ROW_HEIGHT = 24;
     private static final int TOP = 64;
 
@@ -35,8 +35,8 @@ final class Chart {
         svg.append(text(10, 38, escape(subtitle), "fill=\"#555\""));
         int leftX = LABEL_WIDTH;
         int rightX = LABEL_WIDTH + PANEL_WIDTH + GAP;
-        svg.append(text(leftX, TOP - 8, "throughput, ops/s (median; whisker: min..max of rounds)", "font-weight=\"bold\""));
-        svg.append(text(rightX, TOP - 8, "p99 latency, ms (median of rounds)", "font-weight=\"bold\""));
+        svg.append(text(leftX, TOP - 8, "throughput, ops/s (median; line: min..max of rounds)", "font-weight=\"bold\""));
+        svg.append(text(rightX, TOP - 8, "p99 latency, ms (median)", "font-weight=\"bold\""));
         for (int i = 0; i < rows.size(); i++) {
             Row row = rows.get(i);
             int y = TOP + i * ROW_HEIGHT;

@@ -147,6 +147,8 @@ final class Report {
                     s.contender().kind() == Kind.READ ? ratio(ops, pgbench) : "–"));
         }
         md.append('\n');
+        md.append(ratioTable());
+        md.append('\n');
         md.append("Updates are compared with raw r2dbc-pool updates; reads with raw reads.");
         for (String note : notes) {
             md.append(' ').append(note).append('.');
@@ -155,6 +157,30 @@ final class Report {
         String perRound = perRound("router-full", "raw") + perRound("router", "raw") + perRound("router-write", "raw-update");
         if (!perRound.isEmpty()) {
             md.append("```\n").append(perRound).append(goals()).append("```\n");
+        }
+        return md.toString();
+    }
+
+    /**
+     * Every median as a ratio to raw r2dbc-pool (same kind of operation) and to pgbench: throughput,
+     * p50, p99 and client CPU per operation. Above 1 is better for throughput, worse for the others.
+     */
+    String ratioTable() {
+        StringBuilder md = new StringBuilder();
+        md.append("| client | ops × raw | ops × pgbench | p50 × raw | p50 × pgbench | p99 × raw | p99 × pgbench | CPU/op × raw | CPU/op × pgbench |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
+        Optional<Series> pgbench = find("pgbench");
+        for (Series s : series) {
+            Optional<Series> raw = rawBaseline(s);
+            Optional<Series> limit = s.contender().kind() == Kind.READ ? pgbench : Optional.empty();
+            md.append("| ").append(s.contender().label());
+            for (java.util.function.ToDoubleFunction<Measurement> figure : List.<java.util.function.ToDoubleFunction<Measurement>>of(
+                    Measurement::opsPerSecond, Measurement::p50Micros, Measurement::p99Micros, Measurement::cpuMicrosPerOp)) {
+                double value = s.median(figure);
+                md.append(" | ").append(ratio(value, raw.map(b -> b.median(figure)).orElse(Double.NaN)));
+                md.append(" | ").append(ratio(value, limit.map(b -> b.median(figure)).orElse(Double.NaN)));
+            }
+            md.append(" |\n");
         }
         return md.toString();
     }
