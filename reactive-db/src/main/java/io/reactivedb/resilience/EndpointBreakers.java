@@ -210,7 +210,7 @@ public final class EndpointBreakers {
         CircuitBreaker.State state = breaker.getState();
         String why = state == CircuitBreaker.State.HALF_OPEN
                 ? "circuit breaker is half-open and all its trial calls are in flight; the call was not sent"
-                : "circuit breaker is open (" + state + ") after too many connection failures; the call was not sent";
+                : "circuit breaker is open (" + state + ") after too many failed or slow calls; the call was not sent";
         return new DbUnavailableException("[" + endpoint + "] " + why, endpoint);
     }
 
