@@ -70,11 +70,46 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     public static final String RETRIES = "reactivedb.retries";
     public static final String BREAKER_OPEN = "reactivedb.breaker.open";
 
-    private record TimerKey(String endpoint, String role, String operation, String outcome) {
+    /**
+     * The query timers of one endpoint, by operation and then outcome. Looked up per unit of work,
+     * so the hot path allocates nothing: the endpoint's tag values are computed once, and the
+     * lookups use the caller's strings as they are (no key object, no lower-casing per call).
+     */
+    private final class EndpointTimers {
+        final String endpoint;
+        final String role;
+        final ConcurrentHashMap<String, ConcurrentHashMap<String, Timer>> byOperation = new ConcurrentHashMap<>();
+
+        EndpointTimers(Endpoint endpoint) {
+            this.endpoint = endpoint.name();
+            this.role = endpoint.role().name().toLowerCase(Locale.ROOT);
+        }
+
+        Timer timer(String operation, String outcome) {
+            ConcurrentHashMap<String, Timer> byOutcome = byOperation.get(operation);
+            if (byOutcome == null) {
+                byOutcome = byOperation.computeIfAbsent(operation, key -> new ConcurrentHashMap<>());
+            }
+            Timer timer = byOutcome.get(outcome);
+            if (timer == null) {
+                timer = byOutcome.computeIfAbsent(outcome, key -> register(operation, key));
+            }
+            return timer;
+        }
+
+        private Timer register(String operation, String outcome) {
+            Timer created = Timer.builder(QUERY)
+                    .description("Units of work from subscription to termination")
+                    .tags("endpoint", endpoint, "role", role, "operation", operation, "outcome", outcome)
+                    .publishPercentileHistogram()
+                    .register(registry);
+            meters.add(created);
+            return created;
+        }
     }
 
     private final MeterRegistry registry;
-    private final ConcurrentHashMap<TimerKey, Timer> timers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Endpoint, EndpointTimers> timers = new ConcurrentHashMap<>();
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
 
@@ -130,17 +165,11 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
 
     @Override
     public void onWork(Endpoint endpoint, String operation, String outcome, long nanos) {
-        String role = endpoint.role().name().toLowerCase(Locale.ROOT);
-        Timer timer = timers.computeIfAbsent(new TimerKey(endpoint.name(), role, operation, outcome), key -> {
-            Timer created = Timer.builder(QUERY)
-                    .description("Units of work from subscription to termination")
-                    .tags("endpoint", key.endpoint(), "role", key.role(), "operation", key.operation(), "outcome", key.outcome())
-                    .publishPercentileHistogram()
-                    .register(registry);
-            meters.add(created);
-            return created;
-        });
-        timer.record(nanos, TimeUnit.NANOSECONDS);
+        EndpointTimers perEndpoint = timers.get(endpoint);
+        if (perEndpoint == null) {
+            perEndpoint = timers.computeIfAbsent(endpoint, EndpointTimers::new);
+        }
+        perEndpoint.timer(operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

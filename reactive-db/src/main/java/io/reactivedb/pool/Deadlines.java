@@ -1,8 +1,8 @@
 package io.reactivedb.pool;
 
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -13,19 +13,21 @@ import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxOperator;
 import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
 import reactor.util.context.Context;
 
 /**
- * Timeouts without a timer per operation, for query timeouts and pool acquire timeouts. A unit of work registers its deadline in a set; one
+ * Timeouts without a timer per operation, for query timeouts and pool acquire timeouts. A unit of work registers its deadline in a queue; one
  * sweep per {@code tick} on the router's scheduler fails the units whose deadline has passed with a
  * {@link TimeoutException} and cancels them (for a unit of work, the router then cancels the
- * statement on the server). Registering and deregistering are a set insert and removal,
- * much cheaper than scheduling and cancelling a task on a {@code ScheduledExecutorService}, which
- * showed as the largest single cost of the router's hot path in the benchmark's profile (r2dbc-pool
- * arms such a timer for every acquire, even when a connection is idle). A timeout fires between
- * its deadline and one tick later.
+ * statement on the server). Registering is one lock-free enqueue; a unit that ends only marks
+ * itself done and the next sweep unlinks it. That is much cheaper than scheduling and cancelling a
+ * task on a {@code ScheduledExecutorService}, which showed as the largest single cost of the
+ * router's hot path in the benchmark's profile (r2dbc-pool arms such a timer for every acquire,
+ * even when a connection is idle), and cheaper than a concurrent set, whose removal locks a bin. A
+ * timeout fires between its deadline and one tick later.
  */
 public final class Deadlines implements Disposable {
 
@@ -33,7 +35,7 @@ public final class Deadlines implements Disposable {
     static final Duration TICK = Duration.ofMillis(10);
 
     private final Scheduler scheduler;
-    private final Set<DeadlineSubscriber<?>> pending = ConcurrentHashMap.newKeySet();
+    private final ConcurrentLinkedQueue<DeadlineSubscriber<?>> pending = new ConcurrentLinkedQueue<>();
     private final Disposable sweeper;
 
     public Deadlines(Scheduler scheduler) {
@@ -54,14 +56,16 @@ public final class Deadlines implements Disposable {
     /**
      * As {@link #within(Duration)}; an element that arrives after the deadline fired (a race with
      * the sweep) goes to {@code late}, which must release it: a connection that comes out of the
-     * pool at that instant goes back.
+     * pool at that instant goes back. The deadline is taken at subscription.
      */
     public <T> Function<Flux<T>, Flux<T>> within(Duration timeout, Consumer<? super T> late) {
         long timeoutMillis = timeout.toMillis();
-        Function<? super org.reactivestreams.Publisher<T>, ? extends org.reactivestreams.Publisher<T>> lift = Operators.<T, T>lift(
-                (scannable, actual) -> new DeadlineSubscriber<T>(Operators.serialize(actual),
-                        scheduler.now(TimeUnit.MILLISECONDS) + timeoutMillis, timeoutMillis, this, late));
-        return flux -> Flux.from(lift.apply(flux));
+        return flux -> new FluxDeadline<>(flux, this, timeoutMillis, late);
+    }
+
+    /** Units registered and not yet unlinked by a sweep (ended ones included until the next sweep); for tests. */
+    int registered() {
+        return pending.size();
     }
 
     private void sweep() {
@@ -69,8 +73,12 @@ public final class Deadlines implements Disposable {
             return;
         }
         long now = scheduler.now(TimeUnit.MILLISECONDS);
-        for (DeadlineSubscriber<?> subscriber : pending) {
-            if (now >= subscriber.deadline) {
+        for (Iterator<DeadlineSubscriber<?>> it = pending.iterator(); it.hasNext(); ) {
+            DeadlineSubscriber<?> subscriber = it.next();
+            if (subscriber.done.get()) {
+                it.remove();
+            } else if (now >= subscriber.deadline) {
+                it.remove();
                 subscriber.expire();
             }
         }
@@ -86,12 +94,34 @@ public final class Deadlines implements Disposable {
         return sweeper.isDisposed();
     }
 
+    /** A plain operator class rather than {@code Operators.lift}, which names each lifted publisher by building a string per subscription. */
+    private static final class FluxDeadline<T> extends FluxOperator<T, T> {
+        private final Deadlines owner;
+        private final long timeoutMillis;
+        private final Consumer<? super T> late;
+
+        FluxDeadline(Flux<? extends T> source, Deadlines owner, long timeoutMillis, Consumer<? super T> late) {
+            super(source);
+            this.owner = owner;
+            this.timeoutMillis = timeoutMillis;
+            this.late = late;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            // Serialized: the sweep's onError may race with an onNext on the connection's thread.
+            source.subscribe(new DeadlineSubscriber<T>(Operators.serialize(actual),
+                    owner.scheduler.now(TimeUnit.MILLISECONDS) + timeoutMillis, timeoutMillis, owner, late));
+        }
+    }
+
     private static final class DeadlineSubscriber<T> implements CoreSubscriber<T>, Subscription {
         private final CoreSubscriber<? super T> actual;
         private final long deadline;
         private final long timeoutMillis;
         private final Deadlines owner;
         private final Consumer<? super T> late;
+        /** Terminated, cancelled or expired; a sweep unlinks a done subscriber. */
         private final AtomicBoolean done = new AtomicBoolean();
         private @Nullable Subscription upstream;
 
@@ -112,7 +142,7 @@ public final class Deadlines implements Disposable {
         public void onSubscribe(Subscription subscription) {
             if (Operators.validate(upstream, subscription)) {
                 upstream = subscription;
-                owner.pending.add(this);
+                owner.pending.offer(this);
                 actual.onSubscribe(this);
             }
         }
@@ -129,7 +159,6 @@ public final class Deadlines implements Disposable {
         @Override
         public void onError(Throwable error) {
             if (done.compareAndSet(false, true)) {
-                owner.pending.remove(this);
                 actual.onError(error);
             } else {
                 Operators.onErrorDropped(error, actual.currentContext());
@@ -139,14 +168,12 @@ public final class Deadlines implements Disposable {
         @Override
         public void onComplete() {
             if (done.compareAndSet(false, true)) {
-                owner.pending.remove(this);
                 actual.onComplete();
             }
         }
 
         void expire() {
             if (done.compareAndSet(false, true)) {
-                owner.pending.remove(this);
                 Subscription s = upstream;
                 if (s != null) {
                     s.cancel();
@@ -165,9 +192,7 @@ public final class Deadlines implements Disposable {
 
         @Override
         public void cancel() {
-            if (done.compareAndSet(false, true)) {
-                owner.pending.remove(this);
-            }
+            done.set(true);
             Subscription s = upstream;
             if (s != null) {
                 s.cancel();

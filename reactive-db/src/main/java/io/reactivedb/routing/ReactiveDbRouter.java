@@ -365,8 +365,7 @@ public final class ReactiveDbRouter {
                         held -> body(held, writes, tx, mayHaveWritten, work),
                         held -> complete(held, tx != null, tracked),
                         Lease::releaseAfterError,
-                        Lease::releaseAfterCancel)
-                .onErrorMap(ReactiveDbRouter::isCleanupWrapper, Throwable::getCause);
+                        Lease::releaseAfterCancel);
         if (tx != null) {
             // A transaction's results reach the caller only once it has committed: usingWhen
             // passes elements on before the commit, and a result of a transaction that then fails
@@ -374,15 +373,19 @@ public final class ReactiveDbRouter {
             // the retry, which never restarts a stream that has emitted.
             unit = unit.collectList().flatMapIterable(results -> results);
         }
+        // One error mapping for the deadline's timeout and usingWhen's wrapper of a failed commit.
         unit = unit
                 .transform(deadlines.within(timeout))
-                .onErrorMap(TimeoutException.class, error -> timedOut(endpoint, timeout, tx, mayHaveWritten && lease[0] != null, error));
+                .onErrorMap(error -> error instanceof TimeoutException
+                        ? timedOut(endpoint, timeout, tx, mayHaveWritten && lease[0] != null, error)
+                        : isCleanupWrapper(error) ? error.getCause() : error);
         String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
         unit = observed(unit, endpoint, operation, inFlight, lease);
         if (breakers == null) {
             return unit;
         }
-        unit = unit.transformDeferred(breakers.operator(endpoint.name()));
+        // transform, not transformDeferred: this method already runs once per subscription.
+        unit = unit.transform(breakers.operator(endpoint.name()));
         if (writes || refused != null || pinned != null) {
             return unit;
         }
@@ -425,34 +428,29 @@ public final class ReactiveDbRouter {
         // Counted from subscription: a breaker that refuses the call never subscribes here, so
         // nothing is counted that would not be uncounted.
         if (listeners.isEmpty() && slowQueries == null) {
-            return unit.doOnSubscribe(subscription -> inFlight.incrementAndGet()).doFinally(signal -> inFlight.decrementAndGet());
+            return new Observed<>(unit, inFlight, null);
         }
         long started = System.nanoTime();
-        String[] failure = new String[1];
-        return unit
-                .doOnSubscribe(subscription -> inFlight.incrementAndGet())
-                .doOnError(error -> failure[0] = outcomeOf(error))
-                .doFinally(signal -> {
-                    inFlight.decrementAndGet();
-                    long nanos = System.nanoTime() - started;
-                    String outcome = switch (signal) {
-                        case ON_COMPLETE -> "success";
-                        case CANCEL -> "cancelled";
-                        default -> failure[0] == null ? "client" : failure[0];
-                    };
-                    if (slowQueries != null && nanos >= slowQueries.threshold().toNanos()) {
-                        Lease held = lease[0];
-                        slowQueries.record(Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS)), endpoint.name(), operation,
-                                held == null ? "" : held.lastSql(), Duration.ofNanos(nanos), outcome);
-                    }
-                    for (QueryListener listener : listeners) {
-                        try {
-                            listener.onWork(endpoint, operation, outcome, nanos);
-                        } catch (RuntimeException e) {
-                            log.warn("A query listener failed", e);
-                        }
-                    }
-                });
+        return new Observed<>(unit, inFlight, (signal, error) -> {
+            long nanos = System.nanoTime() - started;
+            String outcome = switch (signal) {
+                case ON_COMPLETE -> "success";
+                case CANCEL -> "cancelled";
+                default -> error == null ? "client" : outcomeOf(error);
+            };
+            if (slowQueries != null && nanos >= slowQueries.threshold().toNanos()) {
+                Lease held = lease[0];
+                slowQueries.record(Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS)), endpoint.name(), operation,
+                        held == null ? "" : held.lastSql(), Duration.ofNanos(nanos), outcome);
+            }
+            for (QueryListener listener : listeners) {
+                try {
+                    listener.onWork(endpoint, operation, outcome, nanos);
+                } catch (RuntimeException e) {
+                    log.warn("A query listener failed", e);
+                }
+            }
+        });
     }
 
     private static String outcomeOf(Throwable error) {
@@ -503,6 +501,9 @@ public final class ReactiveDbRouter {
     }
 
     private Mono<Void> complete(Lease lease, boolean transaction, @Nullable ConsistencySession session) {
+        if (!transaction && session == null) {
+            return lease.release(); // the common case, without the empty steps before it
+        }
         Mono<Void> done = transaction
                 ? lease.commit().onErrorResume(error -> lease.release().then(Mono.error(
                         isDriverFailure(error) ? ErrorTranslator.translate(error, lease.endpoint(), Phase.COMMIT, true) : error)))

@@ -1,0 +1,125 @@
+package io.reactivedb.routing;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxOperator;
+import reactor.core.publisher.Operators;
+import reactor.core.publisher.SignalType;
+import reactor.util.context.Context;
+
+/**
+ * Counts a unit of work in flight from its subscription to its end and reports how it ended: one
+ * operator where {@code doOnSubscribe}, {@code doOnError} and {@code doFinally} took three, as it
+ * sits on the path of every unit. Like {@code doFinally}, the end is reported once, after the
+ * terminal signal has gone downstream, or after a cancel has gone upstream.
+ */
+final class Observed<T> extends FluxOperator<T, T> {
+
+    /** Told once how the unit ended; {@code error} is set for {@link SignalType#ON_ERROR}. */
+    @FunctionalInterface
+    interface Ending {
+        void ended(SignalType signal, @Nullable Throwable error);
+    }
+
+    private final AtomicInteger inFlight;
+    private final @Nullable Ending ending;
+
+    /** @param ending null to count only */
+    Observed(Flux<? extends T> source, AtomicInteger inFlight, @Nullable Ending ending) {
+        super(source);
+        this.inFlight = inFlight;
+        this.ending = ending;
+    }
+
+    @Override
+    public void subscribe(CoreSubscriber<? super T> actual) {
+        source.subscribe(new ObservedSubscriber<>(actual, inFlight, ending));
+    }
+
+    private static final class ObservedSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {
+        private final CoreSubscriber<? super T> actual;
+        private final AtomicInteger inFlight;
+        private final @Nullable Ending ending;
+        private @Nullable Subscription upstream;
+
+        ObservedSubscriber(CoreSubscriber<? super T> actual, AtomicInteger inFlight, @Nullable Ending ending) {
+            this.actual = actual;
+            this.inFlight = inFlight;
+            this.ending = ending;
+        }
+
+        @Override
+        public Context currentContext() {
+            return actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            if (Operators.validate(upstream, subscription)) {
+                upstream = subscription;
+                inFlight.incrementAndGet();
+                actual.onSubscribe(this);
+            }
+        }
+
+        @Override
+        public void onNext(T value) {
+            actual.onNext(value);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            try {
+                actual.onError(error);
+            } finally {
+                end(SignalType.ON_ERROR, error);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            try {
+                actual.onComplete();
+            } finally {
+                end(SignalType.ON_COMPLETE, null);
+            }
+        }
+
+        @Override
+        public void request(long n) {
+            Subscription s = upstream;
+            if (s != null) {
+                s.request(n);
+            }
+        }
+
+        @Override
+        public void cancel() {
+            Subscription s = upstream;
+            try {
+                if (s != null) {
+                    s.cancel();
+                }
+            } finally {
+                end(SignalType.CANCEL, null);
+            }
+        }
+
+        private void end(SignalType signal, @Nullable Throwable error) {
+            if (compareAndSet(false, true)) {
+                inFlight.decrementAndGet();
+                if (ending != null) {
+                    try {
+                        ending.ended(signal, error);
+                    } catch (RuntimeException e) {
+                        Operators.onErrorDropped(e, actual.currentContext());
+                    }
+                }
+            }
+        }
+    }
+}
