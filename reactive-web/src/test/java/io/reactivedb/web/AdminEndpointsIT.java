@@ -142,6 +142,33 @@ class AdminEndpointsIT extends WebIT {
     }
 
     @Test
+    void diagnosticsAnswerForANamedEndpointAndNeedTheAdmin() {
+        client.get().uri("/api/database/diagnostics/sizes?endpoint=primary").exchange().expectStatus().isUnauthorized();
+        client.get().uri("/api/database/diagnostics/sizes?endpoint=primary").headers(WebIT::admin).exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.endpoint").isEqualTo("primary")
+                .jsonPath("$.database").isEqualTo(cluster().database())
+                .jsonPath("$.databaseBytes").value(bytes -> assertThat(((Number) bytes).longValue()).isPositive())
+                .jsonPath("$.largestTables[?(@.table == 'account')]").exists();
+        client.get().uri("/api/database/diagnostics/replication?endpoint=replica-1").headers(WebIT::admin).exchange()
+                .expectStatus().isOk()
+                .expectBody().jsonPath("$.endpoint").isEqualTo("replica-1");
+        client.get().uri("/api/database/diagnostics/locks?endpoint=primary").headers(WebIT::admin).exchange()
+                .expectStatus().isOk();
+        client.get().uri("/api/database/diagnostics/pool-advice?windowSeconds=1").headers(WebIT::admin).exchange()
+                .expectStatus().isOk()
+                .expectBody().jsonPath("$.length()").isEqualTo(3);
+
+        client.get().uri("/api/database/diagnostics/no-such-thing").headers(WebIT::admin).exchange().expectStatus().isNotFound();
+        client.get().uri("/api/database/diagnostics/sizes?endpoint=replica-9").headers(WebIT::admin).exchange()
+                .expectStatus().isBadRequest()
+                .expectBody(String.class).value(body -> assertThat(body).contains("endpoint").contains("replica-9"));
+        client.get().uri("/api/database/diagnostics/pool-advice?windowSeconds=0").headers(WebIT::admin).exchange()
+                .expectStatus().isBadRequest();
+    }
+
+    @Test
     void corsIsClosedByDefault() {
         client.options().uri("/api/accounts")
                 .header(HttpHeaders.ORIGIN, "https://evil.example")

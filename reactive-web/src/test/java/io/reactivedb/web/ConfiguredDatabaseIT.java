@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactivedb.config.ConfigurationException;
 import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.web.autoconfigure.ReactiveDbAutoConfiguration;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -58,6 +61,35 @@ class ConfiguredDatabaseIT extends WebIT {
                     .expectBody(String.class).value(body -> assertThat(body).isEqualTo("{\"status\":\"HEALTHY\"}"));
             assertThat(context.getBean(io.reactivedb.web.autoconfigure.EmbeddedDatabase.class).isEmbedded()).isFalse();
             assertThat(context.getBean(io.reactivedb.web.autoconfigure.ReactiveDbAutoConfiguration.ResolvedDatabase.class).production()).isTrue();
+        }
+    }
+
+    @Test
+    void configuredBackupsJoinTheHealthReportAndTheLibrarysProductionChecksAreOn(@TempDir Path backups) {
+        try (ConfigurableApplicationContext context = start(properties("--reactive-db.backup.dir=" + backups,
+                "--reactive-db.web.health-details=always"))) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            WebTestClient web = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(WAIT).build();
+            // No verified backup in the folder yet: the backup component is DEGRADED, and so is the status.
+            // Components are checked in each probe round: wait (bounded) for the first round that has it.
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            String body = "";
+            while (!body.contains("\"backup\"") && System.nanoTime() < deadline) {
+                body = String.valueOf(web.get().uri("/health/database").exchange().expectBody(String.class).returnResult().getResponseBody());
+                if (!body.contains("\"backup\"")) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(java.time.Duration.ofMillis(100).toNanos());
+                }
+            }
+            assertThat(body).as("health report within %s", WAIT).contains("\"backup\"");
+            web.get().uri("/health/database").exchange()
+                    .expectStatus().isOk()
+                    .expectBody()
+                    .jsonPath("$.status").isEqualTo("DEGRADED")
+                    .jsonPath("$.components.backup.status").isEqualTo("DEGRADED")
+                    .jsonPath("$.components.backup.details.backups").isEqualTo(0);
+            ReactiveDbAutoConfiguration.ResolvedDatabase resolved = context.getBean(ReactiveDbAutoConfiguration.ResolvedDatabase.class);
+            assertThat(resolved.settings().productionMode()).isTrue();
+            assertThat(resolved.migrationSettings().replicas()).isEmpty();
         }
     }
 

@@ -14,8 +14,10 @@ final class AdminPaths {
     static final String SLOW_QUERIES = "/api/database/slow-queries";
     static final String ENDPOINTS = "/api/database/endpoints";
     static final String PROMETHEUS = "/actuator/prometheus";
+    /** {@code /api/database/diagnostics/{kind}?endpoint=…}: the library's database diagnostics. */
+    static final String DIAGNOSTICS = "/api/database/diagnostics/";
     /** Read-only diagnostics: public, authenticated or off by configuration. */
-    static final List<String> READ_ONLY = List.of(INFO, SLOW_QUERIES, ENDPOINTS, PROMETHEUS);
+    static final List<String> READ_ONLY = List.of(INFO, SLOW_QUERIES, ENDPOINTS, PROMETHEUS, DIAGNOSTICS + "**");
 
     private AdminPaths() {
     }

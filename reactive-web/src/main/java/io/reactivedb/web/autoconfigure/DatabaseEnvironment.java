@@ -91,6 +91,11 @@ final class DatabaseEnvironment {
         b.put("DB_MAX_REPLICA_LAG_BYTES", "reactive-db.health.max-replica-lag-bytes", health.getMaxReplicaLagBytes());
         b.put("DB_HEALTH_FAILURES_BEFORE_DOWN", "reactive-db.health.failures-before-down", health.getFailuresBeforeDown());
 
+        ReactiveDbProperties.Backup backup = p.getBackup();
+        b.put("BACKUP_DIR", "reactive-db.backup.dir", backup.getDir());
+        b.put("BACKUP_RETENTION_DAYS", "reactive-db.backup.retention-days", backup.getRetentionDays());
+        b.put("DB_BACKUP_MAX_AGE", "reactive-db.backup.max-age", backup.getMaxAge());
+
         ReactiveDbProperties.Schema schema = p.getSchema();
         b.put("DB_AUTO_MIGRATE", "reactive-db.schema.auto-migrate", schema.getAutoMigrate());
         b.put("DB_VALIDATE_SCHEMA_ON_STARTUP", "reactive-db.schema.validate-on-startup", schema.getValidateOnStartup());
@@ -100,6 +105,11 @@ final class DatabaseEnvironment {
     /** The merged names and values; holds the password: never log it. */
     Map<String, String> values() {
         return values;
+    }
+
+    /** Whether backups are configured ({@code BACKUP_DIR}, from either source). */
+    boolean hasBackups() {
+        return isSet("BACKUP_DIR");
     }
 
     /** Whether a primary is configured ({@code DATABASE_URL} or {@code DB_HOST}, from either source). */

@@ -11,6 +11,8 @@ import io.reactivedb.devservices.DevNode;
 import io.reactivedb.metrics.ReactiveDbMetrics;
 import io.reactivedb.migrations.MigrationRunner;
 import io.reactivedb.migrations.SchemaCheck;
+import io.reactivedb.backup.BackupService;
+import io.reactivedb.backup.BackupSettings;
 import io.r2dbc.spi.ConnectionFactory;
 import io.reactivedb.r2dbc.RouterConnectionFactory;
 import io.reactivedb.resilience.SlowQueryLog;
@@ -96,7 +98,13 @@ public class ReactiveDbAutoConfiguration {
         ReactiveDbSettings migrations = embedded.cluster().map(DevCluster::migrationSettings)
                 .orElseGet(() -> environment.parse(() -> EnvironmentSettings.migrationSettings(environment.values(), settings)));
         boolean production = properties.getProduction() != null ? properties.getProduction() : !embedded.isEmbedded();
-        return new ResolvedDatabase(settings, migrations, embedded.isEmbedded(), production);
+        // Outside dev mode the library's production checks are on unless DB_PRODUCTION_MODE says
+        // otherwise: anything weaker than verify-full toward a remote host, a superuser login or a
+        // missing password stops the start, naming the setting.
+        ReactiveDbSettings inForce = production && !environment.values().containsKey(EnvironmentSettings.DB_PRODUCTION_MODE)
+                ? environment.parse(() -> settings.toBuilder().productionMode(true).build())
+                : settings;
+        return new ResolvedDatabase(inForce, migrations, embedded.isEmbedded(), production);
     }
 
     @Bean(destroyMethod = "")
@@ -114,6 +122,14 @@ public class ReactiveDbAutoConfiguration {
         MeterRegistry registry = registries.getIfAvailable(SimpleMeterRegistry::new);
         ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
         Duration slowThreshold = environment.parse(() -> SlowQueryLog.fromEnvironment(environment.values())).threshold();
+        if (environment.hasBackups()) {
+            // Backup health (age of the newest verified backup, last verification) joins the health
+            // snapshot as the "backup" component; the dumps run as the schema's owner.
+            BackupService backups = environment.parse(() -> BackupService.builder(BackupSettings.fromEnvironment(environment.values()),
+                    resolved.migrationSettings().primary()).build());
+            builder.healthComponent(backups.health());
+            log.info("Backup health from {}", backups.settings().directory());
+        }
         ReactiveDbRouter router = builder.queryListener(metrics).queryListener(new SlowQueryCounter(registry, slowThreshold)).build();
         metrics.bindTo(router);
         try {

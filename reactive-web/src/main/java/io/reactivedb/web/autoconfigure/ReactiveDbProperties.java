@@ -54,6 +54,7 @@ public class ReactiveDbProperties {
     private final Retry retry = new Retry();
     private final CircuitBreaker circuitBreaker = new CircuitBreaker();
     private final Health health = new Health();
+    private final Backup backup = new Backup();
     private final Schema schema = new Schema();
     private final DevServices devServices = new DevServices();
     private final Web web = new Web();
@@ -190,6 +191,23 @@ public class ReactiveDbProperties {
         public void setWindow(@Nullable Integer window) { this.window = window; }
         public @Nullable String getSlowCall() { return slowCall; }
         public void setSlowCall(@Nullable String slowCall) { this.slowCall = slowCall; }
+    }
+
+    /** Verified backups (the library's {@code backup} package); off unless a directory is set. */
+    public static class Backup {
+        /** Folder of the backups (BACKUP_DIR); setting it turns backup health on. The key comes from BACKUP_ENCRYPTION_KEY only. */
+        private @Nullable String dir;
+        /** Days a backup is kept (BACKUP_RETENTION_DAYS), default 7. */
+        private @Nullable Integer retentionDays;
+        /** Age of the newest verified backup beyond which health is DEGRADED (DB_BACKUP_MAX_AGE), default 26h. */
+        private @Nullable String maxAge;
+
+        public @Nullable String getDir() { return dir; }
+        public void setDir(@Nullable String dir) { this.dir = dir; }
+        public @Nullable Integer getRetentionDays() { return retentionDays; }
+        public void setRetentionDays(@Nullable Integer retentionDays) { this.retentionDays = retentionDays; }
+        public @Nullable String getMaxAge() { return maxAge; }
+        public void setMaxAge(@Nullable String maxAge) { this.maxAge = maxAge; }
     }
 
     /** Health probes and replica lag. */
@@ -344,6 +362,7 @@ public class ReactiveDbProperties {
     public Retry getRetry() { return retry; }
     public CircuitBreaker getCircuitBreaker() { return circuitBreaker; }
     public Health getHealth() { return health; }
+    public Backup getBackup() { return backup; }
     public Schema getSchema() { return schema; }
     public DevServices getDevServices() { return devServices; }
     public Web getWeb() { return web; }

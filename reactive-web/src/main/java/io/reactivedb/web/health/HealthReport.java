@@ -10,7 +10,9 @@ import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.web.autoconfigure.QueryStatistics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
@@ -22,11 +24,16 @@ import org.jspecify.annotations.Nullable;
  * @param endpoints  empty when details are hidden
  * @param queries    null when details are hidden
  * @param migrations null when details are hidden
+ * @param components the registered health components (backups), null when details are hidden
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record HealthReport(String status, @Nullable Instant at, @Nullable String writer, @Nullable Boolean splitBrain,
                            @Nullable List<EndpointReport> endpoints, QueryStatistics.@Nullable Snapshot queries,
-                           @Nullable MigrationReport migrations) {
+                           @Nullable MigrationReport migrations, @Nullable Map<String, ComponentReport> components) {
+
+    /** A health component (such as {@code backup}): its status and what it reported. */
+    public record ComponentReport(String status, Map<String, Object> details) {
+    }
 
     /** One endpoint: its role, server version, latency, lag, pool statistics and breaker state. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -54,14 +61,17 @@ public record HealthReport(String status, @Nullable Instant at, @Nullable String
 
     /** Status only: what anonymous callers see unless details are public. */
     static HealthReport statusOnly(HealthSnapshot snapshot) {
-        return new HealthReport(snapshot.status().name(), null, null, null, null, null, null);
+        return new HealthReport(snapshot.status().name(), null, null, null, null, null, null, null);
     }
 
     static HealthReport detailed(HealthSnapshot snapshot, ReactiveDbRouter router, QueryStatistics.Snapshot queries,
                                  @Nullable MigrationReport migrations) {
         List<EndpointReport> endpoints = snapshot.endpoints().stream().map(e -> endpoint(e, router)).toList();
+        Map<String, ComponentReport> components = new LinkedHashMap<>();
+        snapshot.components().forEach((name, health) -> components.put(name,
+                new ComponentReport(health.status().name(), health.details())));
         return new HealthReport(snapshot.status().name(), snapshot.at(), snapshot.writer().orElse(null), snapshot.splitBrain(),
-                endpoints, queries, migrations);
+                endpoints, queries, migrations, components);
     }
 
     private static EndpointReport endpoint(EndpointHealth e, ReactiveDbRouter router) {
