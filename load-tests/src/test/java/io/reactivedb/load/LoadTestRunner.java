@@ -222,14 +222,18 @@ public final class LoadTestRunner {
     }
 
     /** A child process with its output in a log file; closing it stops it (SIGTERM, then kill after 30 s). */
-    record ChildProcess(String name, Process process, Path log) implements AutoCloseable {
+    record ChildProcess(String name, Process process, Path log, Thread reaper) implements AutoCloseable {
 
+        /** Starts {@code command}; a JVM shutdown hook stops it should this JVM be stopped first. */
         static ChildProcess start(String name, Path work, Map<String, String> env, List<String> command) {
             Path log = work.resolve(name + ".log");
             ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).redirectOutput(log.toFile());
             builder.environment().putAll(env);
             try {
-                return new ChildProcess(name, builder.start(), log);
+                Process process = builder.start();
+                Thread reaper = new Thread(process::destroy, "load-test-" + name + "-reaper");
+                Runtime.getRuntime().addShutdownHook(reaper);
+                return new ChildProcess(name, process, log, reaper);
             } catch (IOException e) {
                 throw new UncheckedIOException("could not start the " + name, e);
             }
@@ -263,6 +267,11 @@ public final class LoadTestRunner {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook runs anyway; the process is already gone.
             }
         }
     }
