@@ -7,7 +7,9 @@ import io.reactivedb.pool.EndpointPool;
 import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.health.EndpointHealth;
 import java.util.Optional;
+import io.reactivedb.health.Lsn;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,6 +23,8 @@ public final class Endpoint {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean inRotation;
     private volatile @Nullable EndpointHealth health;
+    /** The newest replay position read on this server outside the health rounds (read-your-writes checks). */
+    private final AtomicReference<@Nullable Lsn> replayed = new AtomicReference<>();
 
     Endpoint(EndpointSettings settings, EndpointPool pool) {
         this.settings = settings;
@@ -74,6 +78,24 @@ public final class Endpoint {
     void health(EndpointHealth health) {
         this.health = health;
         this.inRotation = health.inRotation();
+    }
+
+    /**
+     * Whether this server is known to have replayed WAL up to {@code needed}: by the health
+     * monitor's last round or by a replay position read since ({@link #replayedUpTo(Lsn)}).
+     */
+    boolean hasReplayed(Lsn needed) {
+        Lsn seen = replayed.get();
+        if (seen != null && seen.isAtLeast(needed)) {
+            return true;
+        }
+        EndpointHealth last = health;
+        return last != null && last.walPosition().map(position -> position.isAtLeast(needed)).orElse(false);
+    }
+
+    /** Records a replay position read on this server (positions only move forward). */
+    void replayedUpTo(Lsn position) {
+        replayed.accumulateAndGet(position, (seen, next) -> seen == null || next.isAtLeast(seen) ? next : seen);
     }
 
     EndpointPool pool() {

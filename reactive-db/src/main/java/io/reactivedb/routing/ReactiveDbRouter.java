@@ -84,6 +84,8 @@ public final class ReactiveDbRouter {
 
     private static final Logger log = LoggerFactory.getLogger(ReactiveDbRouter.class);
     private static final Duration IDLE_POLL = Duration.ofMillis(10);
+    /** Bound of asking a replica for its replay position before a read-your-writes read. */
+    static final Duration REPLAY_CHECK_TIMEOUT = Duration.ofSeconds(1);
     private static final String READ_ONLY_TRANSACTION = "25006";
     private static final RetryListener RETRY_LOG = RetryListener.logging();
     private static final long DEFAULT_QUERY_TIMEOUT_SECONDS = 30;
@@ -355,6 +357,12 @@ public final class ReactiveDbRouter {
                     ? "no writable primary: every server is down or in recovery"
                     : "no endpoint can serve a " + consistency + " read", null));
         }
+        if (pinned == null && !writes && endpoint == writer && consistency.level() == ReadConsistency.Level.READ_YOUR_WRITES) {
+            Optional<Flux<T>> checked = checkedReadYourWrites(context, consistency, tx, work, refused, session);
+            if (checked.isPresent()) {
+                return checked.get();
+            }
+        }
         boolean mayHaveWritten = write && !DbOperation.isIdempotent(context);
         ConsistencySession tracked = writes ? session.orElse(null) : null;
         Duration timeout = DbOperation.timeoutOf(context, queryTimeout);
@@ -570,8 +578,48 @@ public final class ReactiveDbRouter {
             return selector.select(endpoints, readable);
         }
         Lsn needed = token.get().lsn();
-        return selector.select(endpoints, e -> readable.test(e) && e.health()
-                .flatMap(EndpointHealth::walPosition).map(position -> position.isAtLeast(needed)).orElse(false));
+        return selector.select(endpoints, e -> readable.test(e) && e.hasReplayed(needed));
+    }
+
+    /**
+     * A read-your-writes read whose token no replica is known to have replayed (the last probe
+     * round is older than the write): a replica in rotation is asked for its replay position, and
+     * serves the read if it has caught up; otherwise, or if the question fails, the primary does.
+     * Without this, every read right after a write went to the primary until the next probe round.
+     * Empty when there is nothing to check (no token, an uncertain session, no replica in rotation).
+     */
+    private <T> Optional<Flux<T>> checkedReadYourWrites(ContextView context, ReadConsistency consistency, @Nullable TransactionOptions tx,
+                                                        Function<? super DbSession, ? extends Publisher<T>> work,
+                                                        @Nullable Endpoint refused, Optional<ConsistencySession> session) {
+        Optional<Lsn> needed = session.filter(s -> !s.isUncertain()).flatMap(ConsistencySession::token).map(ConsistencyToken::lsn);
+        Endpoint primaryNow = writer;
+        Endpoint candidate = needed.isEmpty() ? null
+                : selector.select(endpoints, e -> e != refused && e != primaryNow && readable(e));
+        if (candidate == null || primaryNow == null) {
+            return Optional.empty();
+        }
+        Lsn lsn = needed.get();
+        return Optional.of(replayPosition(candidate)
+                .filter(position -> position.isAtLeast(lsn))
+                .hasElement()
+                .flatMapMany(caughtUp -> attempt(context, consistency, false, tx, work, refused, caughtUp ? candidate : primaryNow)));
+    }
+
+    /** {@code pg_last_wal_replay_lsn()} on {@code replica}, recorded on it; empty when unknown or failed. */
+    private Mono<Lsn> replayPosition(Endpoint replica) {
+        return Mono.usingWhen(replica.pool().acquire().map(connection -> new Lease(replica, connection, scheduler, cleanupTimeout)),
+                        lease -> lease.query("SELECT pg_last_wal_replay_lsn()::text", row -> Optional.ofNullable(row.get(0, String.class))).next(),
+                        Lease::release,
+                        (lease, error) -> lease.releaseAfterError(error),
+                        Lease::releaseAfterCancel)
+                .flatMap(Mono::justOrEmpty)
+                .map(Lsn::parse)
+                .doOnNext(replica::replayedUpTo)
+                .timeout(REPLAY_CHECK_TIMEOUT, scheduler)
+                .onErrorResume(error -> {
+                    log.debug("[{}] could not read the replay position for a read-your-writes read: {}", replica.name(), error.toString());
+                    return Mono.empty();
+                });
     }
 
     /**

@@ -146,6 +146,50 @@ class HealthIT {
     }
 
     @Test
+    void readYourWritesAsksAReplicaForItsReplayPositionWhenTheLastProbeIsOlderThanTheWrite() {
+        // Probes far apart: after the first round, the router learns nothing from them during the test.
+        ReactiveDbRouter slowProbes = ReactiveDbRouter.builder(cluster.settings().toBuilder()
+                        .session(SessionSettings.builder().applicationName(applicationName).build()).build())
+                .health(HealthSettings.builder().interval(Duration.ofHours(1)).build())
+                .build();
+        try {
+            await("first probe round", () -> slowProbes.health().current().map(h -> h.endpoints().stream().allMatch(EndpointHealth::reachable)).orElse(false));
+            record Seen(int port, long rows) {
+            }
+            ConsistencySession session = ConsistencySession.start(null);
+            UUID first = UUID.randomUUID();
+            slowProbes.write(s -> s.execute("INSERT INTO health_it VALUES ($1, 'checked')", first)).contextWrite(session::into).blockLast(WAIT);
+            Lsn token = session.token().orElseThrow().lsn();
+            await("both replicas replayed past the token", () -> cluster.replicas().stream().allMatch(replica ->
+                    "t".equals(cluster.psql(replica, "postgres", "SELECT pg_last_wal_replay_lsn() >= '" + token + "'::pg_lsn"))));
+            Seen caughtUp = slowProbes.read(ReadConsistency.readYourWrites(), s -> s.query(
+                            "SELECT inet_server_port(), (SELECT count(*) FROM health_it WHERE id = $1)",
+                            row -> new Seen(row.get(0, Integer.class), row.get(1, Long.class)), first))
+                    .single().contextWrite(session::into).block(WAIT);
+            assertThat(caughtUp.rows()).isEqualTo(1);
+            assertThat(caughtUp.port()).as("a caught-up replica serves the read, not the primary")
+                    .isIn(cluster.replicas().stream().map(DevNode::port).toList());
+
+            // Replay paused: the replicas answer with a position before the next write; the primary serves.
+            cluster.replicas().forEach(cluster::pauseReplay);
+            try {
+                UUID second = UUID.randomUUID();
+                slowProbes.write(s -> s.execute("INSERT INTO health_it VALUES ($1, 'checked')", second)).contextWrite(session::into).blockLast(WAIT);
+                Seen behind = slowProbes.read(ReadConsistency.readYourWrites(), s -> s.query(
+                                "SELECT inet_server_port(), (SELECT count(*) FROM health_it WHERE id = $1)",
+                                row -> new Seen(row.get(0, Integer.class), row.get(1, Long.class)), second))
+                        .single().contextWrite(session::into).block(WAIT);
+                assertThat(behind.rows()).isEqualTo(1);
+                assertThat(behind.port()).isEqualTo(cluster.primary().port());
+            } finally {
+                cluster.replicas().forEach(cluster::resumeReplay);
+            }
+        } finally {
+            slowProbes.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
+
+    @Test
     void aThousandSubscribersDoNotChangeTheProbeRate() {
         long alone = probeQueriesDuring(Duration.ofSeconds(3));
         List<Disposable> subscribers = new ArrayList<>();
