@@ -40,6 +40,7 @@ import java.util.stream.Collectors;
  * {@code DB_AUTO_MIGRATE=true}, and {@code DEV_CLUSTER_CONTROL_PORT} and
  * {@code DEV_CLUSTER_CONTROL_TOKEN} for the control socket. It then runs until its standard input
  * closes, it is sent {@code shutdown}, or the JVM is stopped; the cluster is stopped and removed.
+ * A command line: it blocks, and prints its usage and state to the terminal.
  *
  * <p>Control socket: loopback only, one command per connection, a line
  * {@code <token> <command> [node]} answered by one line, {@code ok ...} or {@code error ...}.

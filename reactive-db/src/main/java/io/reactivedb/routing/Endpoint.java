@@ -78,6 +78,9 @@ public final class Endpoint {
     void health(EndpointHealth health) {
         this.health = health;
         this.inRotation = health.inRotation();
+        // A probe round is the fresher truth: a position read before it adds nothing, and one that is
+        // higher than the probe's (a server rebuilt or rewound since) must not be trusted any more.
+        this.replayed.set(null);
     }
 
     /**
