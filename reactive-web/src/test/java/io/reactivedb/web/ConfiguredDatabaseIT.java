@@ -12,7 +12,11 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import java.time.Duration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -91,6 +95,56 @@ class ConfiguredDatabaseIT extends WebIT {
             assertThat(resolved.settings().productionMode()).isTrue();
             assertThat(resolved.migrationSettings().replicas()).isEmpty();
         }
+    }
+
+    @Test
+    @ExtendWith(OutputCaptureExtension.class)
+    void aCanaryPasswordAppearsInNoLogLineResponseBodyOrScrape(CapturedOutput output) {
+        // A replica configured with a wrong password, the canary: its logins, probes and reads fail
+        // (authentication failure), with DEBUG logging of the library and the driver on.
+        String canary = "Cn4ry-Pw-7Qx9Vb2";
+        DevCluster cluster = cluster();
+        List<String> args = List.of(
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--reactive-db.url=" + cluster.databaseUrl(cluster.primary()),
+                "--reactive-db.password=" + cluster.appPassword().reveal(),
+                "--reactive-db.read-replica-urls=postgresql://" + cluster.appUser() + ":" + canary + "@127.0.0.1:"
+                        + cluster.replicas().get(0).port() + "/" + cluster.database(),
+                "--reactive-db.session.application-name=canary-it",
+                "--reactive-db.pool.min=0",
+                "--reactive-db.web.health-details=always",
+                "--reactive-db.web.read-endpoints=public",
+                "--logging.level.io.reactivedb=DEBUG",
+                "--logging.level.io.r2dbc=DEBUG");
+        List<String> bodies = new ArrayList<>();
+        try (ConfigurableApplicationContext context = start(args)) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            WebTestClient web = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(WAIT).build();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            String health = "";
+            while (!health.contains("\"reachable\":false") && System.nanoTime() < deadline) {
+                health = String.valueOf(web.get().uri("/health/database").exchange().expectBody(String.class).returnResult().getResponseBody());
+                if (!health.contains("\"reachable\":false")) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+                }
+            }
+            assertThat(health).as("replica-1 reported unreachable (its login fails)").contains("\"reachable\":false");
+            bodies.add(health);
+            for (String uri : List.of("/api/database/info", "/api/database/endpoints", "/actuator/prometheus",
+                    "/api/database/diagnostics/sizes?endpoint=replica-1", "/api/accounts/1", "/health/database/stream")) {
+                if (uri.endsWith("/stream")) {
+                    bodies.add(String.join("\n", web.get().uri(uri).exchange().returnResult(String.class).getResponseBody()
+                            .take(1).collectList().block(WAIT)));
+                } else {
+                    bodies.add(String.valueOf(web.get().uri(uri).exchange().expectBody(String.class).returnResult().getResponseBody()));
+                }
+            }
+        }
+        assertThat(bodies).hasSize(7).allSatisfy(body -> assertThat(body).isNotBlank().doesNotContain(canary));
+        assertThat(bodies.get(4)).as("the failed diagnostic's body: a problem, no detail of the login").contains("\"status\":503");
+        // The capture did see the DEBUG traffic and the failed logins, and never the password.
+        assertThat(output.getAll()).contains("DEBUG").contains("replica-1").doesNotContain(canary);
     }
 
     @Test
