@@ -76,15 +76,7 @@ class ConfiguredDatabaseIT extends WebIT {
             WebTestClient web = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(WAIT).build();
             // No verified backup in the folder yet: the backup component is DEGRADED, and so is the status.
             // Components are checked in each probe round: wait (bounded) for the first round that has it.
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            String body = "";
-            while (!body.contains("\"backup\"") && System.nanoTime() < deadline) {
-                body = String.valueOf(web.get().uri("/health/database").exchange().expectBody(String.class).returnResult().getResponseBody());
-                if (!body.contains("\"backup\"")) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(java.time.Duration.ofMillis(100).toNanos());
-                }
-            }
-            assertThat(body).as("health report within %s", WAIT).contains("\"backup\"");
+            assertThat(healthOnceItContains(web, "\"backup\"")).as("health report within %s", WAIT).contains("\"backup\"");
             web.get().uri("/health/database").exchange()
                     .expectStatus().isOk()
                     .expectBody()
@@ -121,14 +113,7 @@ class ConfiguredDatabaseIT extends WebIT {
         try (ConfigurableApplicationContext context = start(args)) {
             int port = ((WebServerApplicationContext) context).getWebServer().getPort();
             WebTestClient web = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(WAIT).build();
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            String health = "";
-            while (!health.contains("\"reachable\":false") && System.nanoTime() < deadline) {
-                health = String.valueOf(web.get().uri("/health/database").exchange().expectBody(String.class).returnResult().getResponseBody());
-                if (!health.contains("\"reachable\":false")) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-                }
-            }
+            String health = healthOnceItContains(web, "\"reachable\":false");
             assertThat(health).as("replica-1 reported unreachable (its login fails)").contains("\"reachable\":false");
             bodies.add(health);
             for (String uri : List.of("/api/database/info", "/api/database/endpoints", "/actuator/prometheus",
@@ -162,6 +147,17 @@ class ConfiguredDatabaseIT extends WebIT {
                 .satisfies(error -> assertThat(rootCause(error)).asInstanceOf(InstanceOfAssertFactories.type(ConfigurationException.class))
                         .extracting(ConfigurationException::setting).isEqualTo("reactive-db.pool.size (DB_POOL_SIZE)"))
                 .satisfies(error -> assertThat(messages(error)).doesNotContain(cluster().appPassword().reveal()));
+    }
+
+    /** The {@code /health/database} body once it contains {@code fragment}, or the last one after {@link #WAIT}. */
+    private static String healthOnceItContains(WebTestClient web, String fragment) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        String body = String.valueOf(web.get().uri("/health/database").exchange().expectBody(String.class).returnResult().getResponseBody());
+        while (!body.contains(fragment) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+            body = String.valueOf(web.get().uri("/health/database").exchange().expectBody(String.class).returnResult().getResponseBody());
+        }
+        return body;
     }
 
     /** The outermost ConfigurationException in the chain (Spring wraps it in bean creation errors). */
