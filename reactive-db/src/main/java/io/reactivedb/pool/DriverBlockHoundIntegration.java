@@ -34,6 +34,11 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * allocator's thread-local set-up. Seen under CPU contention in the 10,000-cancel test, where the
  * error surfaced inside a socket read and closed the connection.
  *
+ * <p>Reactor 3.8's own integration allows the cancel of a one-shot timer task (its lock on the
+ * scheduler's {@code DelayedWorkQueue}) but not of a periodic one. The router cancels periodic
+ * tasks on {@code parallel} threads (its deadline sweep at shutdown, the health monitor's interval),
+ * where that same lock can be contended for a moment; those disposals are allowed as well.
+ *
  * <p>Registered through {@code META-INF/services}; applications that install BlockHound pick it up.
  */
 public final class DriverBlockHoundIntegration implements BlockHoundIntegration {
@@ -52,5 +57,8 @@ public final class DriverBlockHoundIntegration implements BlockHoundIntegration 
         builder.allowBlockingCallsInside("io.github.resilience4j.core.EventProcessor", "onEvent");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "free");
+        for (String periodic : new String[] {"PeriodicWorkerTask", "InstantPeriodicWorkerTask", "PeriodicSchedulerTask"}) {
+            builder.allowBlockingCallsInside("reactor.core.scheduler." + periodic, "dispose");
+        }
     }
 }
