@@ -152,8 +152,11 @@ class DiagnosticsIT {
             Await.until("the holder's update", WAIT, () -> holderPid.get() != null && lockedBy(holderPid.get()));
             waiter = router.write(s -> s.execute("UPDATE diag_lock SET v = v + 10 WHERE id = 1")).subscribe();
 
+            // The counts by mode and the waits are two reads of pg_locks, one after the other (it is not
+            // transactional): poll until the first of them, too, saw the waiter's request.
             Locks locks = poll("a session waiting for the holder", () -> diagnostics.locks("primary"),
-                    l -> l.waits().stream().anyMatch(w -> w.blocking().pid() == holderPid.get()));
+                    l -> l.waits().stream().anyMatch(w -> w.blocking().pid() == holderPid.get())
+                            && l.byMode().stream().anyMatch(count -> !count.granted() && count.lockType().equals("transactionid")));
             Locks.LockWait wait = locks.waits().stream().filter(w -> w.blocking().pid() == holderPid.get()).findFirst().orElseThrow();
             assertThat(wait.waiting().pid()).isNotEqualTo(holderPid.get());
             assertThat(wait.waiting().query()).contains("UPDATE diag_lock SET v = v + 10 WHERE id = 1");
