@@ -1,10 +1,8 @@
 package io.reactivedb.resilience;
 
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import io.reactivedb.error.DbUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,6 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -37,6 +37,9 @@ import reactor.core.scheduler.Scheduler;
  */
 public final class EndpointBreakers {
 
+    /** The start of a call that never began, for {@link #operator(String, LongSupplier)}: its duration is zero. */
+    public static final long NOT_STARTED = Long.MIN_VALUE;
+
     /** Transitions kept for {@link #transitions()} subscribers that lag, or before the first one subscribes: 256. */
     public static final int TRANSITION_BUFFER = 256;
 
@@ -45,6 +48,7 @@ public final class EndpointBreakers {
     private final CircuitBreakerRegistry registry;
     private final CircuitBreakerConfig config;
     private final Clock clock;
+    private final LongSupplier timestamp;
     private final ConcurrentHashMap<String, Tracked> breakers = new ConcurrentHashMap<>();
     private final Sinks.Many<BreakerTransition> transitions = Sinks.many().multicast().onBackpressureBuffer(TRANSITION_BUFFER, false);
     private final Object emitLock = new Object();
@@ -54,6 +58,7 @@ public final class EndpointBreakers {
         this.registry = registry;
         this.config = config;
         this.clock = config.getClock();
+        this.timestamp = () -> config.getCurrentTimestampFunction().apply(clock);
     }
 
     /** Breakers configured from {@code settings}, timed by {@code scheduler}. */
@@ -124,24 +129,32 @@ public final class EndpointBreakers {
 
     /**
      * An operator for {@code transformDeferred} that runs each subscription through the breaker of
-     * {@code endpoint} (Resilience4j's {@link CircuitBreakerOperator}). When the breaker refuses the
-     * call the upstream is not subscribed and the subscriber gets a
-     * {@link DbUnavailableException} that names the endpoint and says the breaker is open. The
-     * breaker takes its permission at subscription, so {@code transform} suffices where the flux is
-     * assembled per subscription anyway. One operator per endpoint, made once: asking for it costs
-     * a map lookup, nothing else.
+     * {@code endpoint}, timed from its subscription. When the breaker refuses the call the upstream
+     * is not subscribed and the subscriber gets a {@link DbUnavailableException} that names the
+     * endpoint and says why the breaker is open. The breaker takes its permission at subscription,
+     * so {@code transform} suffices where the flux is assembled per subscription anyway.
      */
-    @SuppressWarnings("unchecked")
     public <T> Function<Flux<T>, Flux<T>> operator(String endpoint) {
-        return (Function<Flux<T>, Flux<T>>) (Function<?, ?>) tracked(endpoint).operator;
+        Tracked tracked = tracked(endpoint);
+        return flux -> new BreakerCall<>(flux, tracked.breaker, null, tracked.refusal);
     }
 
-    private static Function<Flux<Object>, Flux<Object>> operatorOf(String endpoint, CircuitBreaker breaker) {
-        CircuitBreakerOperator<Object> operator = CircuitBreakerOperator.of(breaker);
-        return flux -> Flux.from(operator.apply(flux))
-                .onErrorMap(error -> error instanceof CallNotPermittedException refused
-                                && breaker.getName().equals(refused.getCausingCircuitBreakerName()),
-                        error -> refused(endpoint, breaker));
+    /**
+     * As {@link #operator(String)}, with the call timed from {@code start}, a reading of
+     * {@link #now()} taken when the call really began, read when the call ends, or
+     * {@link #NOT_STARTED} when it never began (its duration is then zero): a router passes the
+     * moment the unit's connection was handed over, so a wait in the pool's queue is never a slow
+     * call.
+     */
+    public <T> Function<Flux<T>, Flux<T>> operator(String endpoint, LongSupplier start) {
+        Objects.requireNonNull(start, "start");
+        Tracked tracked = tracked(endpoint);
+        return flux -> new BreakerCall<>(flux, tracked.breaker, start, tracked.refusal);
+    }
+
+    /** The breakers' clock reading, in their timestamp unit (for {@link #create}: milliseconds of the scheduler's clock). */
+    public long now() {
+        return timestamp.getAsLong();
     }
 
     /**
@@ -180,7 +193,7 @@ public final class EndpointBreakers {
         }
         return breakers.computeIfAbsent(endpoint, name -> {
             CircuitBreaker breaker = registry.circuitBreaker(name, config);
-            Tracked tracked = new Tracked(breaker, operatorOf(name, breaker), clock.instant());
+            Tracked tracked = new Tracked(breaker, () -> refused(name, breaker), clock.instant());
             breaker.getEventPublisher().onStateTransition(event -> {
                 Instant at = clock.instant();
                 CircuitBreaker.StateTransition change = event.getStateTransition();
@@ -231,12 +244,12 @@ public final class EndpointBreakers {
 
     private static final class Tracked {
         final CircuitBreaker breaker;
-        final Function<Flux<Object>, Flux<Object>> operator;
+        final Supplier<DbUnavailableException> refusal;
         volatile Instant openedAt;
 
-        Tracked(CircuitBreaker breaker, Function<Flux<Object>, Flux<Object>> operator, Instant createdAt) {
+        Tracked(CircuitBreaker breaker, Supplier<DbUnavailableException> refusal, Instant createdAt) {
             this.breaker = breaker;
-            this.operator = operator;
+            this.refusal = refusal;
             // A breaker that already existed in a passed-in registry may be OPEN: wait one interval.
             this.openedAt = createdAt;
         }

@@ -278,7 +278,8 @@ public final class ReactiveDbRouter {
             Mono<io.r2dbc.spi.Connection> acquire = endpoint.pool().acquire();
             if (breakers != null) {
                 // The breaker sees the acquire: refuses it while open, counts a refused connection.
-                acquire = Mono.fromDirect(acquire.flux().transformDeferred(breakers.operator(endpoint.name())));
+                // A wait for a connection is never a slow call (the borrower's own work is not seen).
+                acquire = Mono.fromDirect(acquire.flux().transformDeferred(breakers.operator(endpoint.name(), () -> EndpointBreakers.NOT_STARTED)));
             }
             AtomicInteger inFlight = endpoint.inFlightCounter();
             inFlight.incrementAndGet();
@@ -368,8 +369,16 @@ public final class ReactiveDbRouter {
         Duration timeout = DbOperation.timeoutOf(context, queryTimeout);
         AtomicInteger inFlight = endpoint.inFlightCounter();
         Lease[] lease = new Lease[1];
+        // When the connection was handed over: the breaker times the call from there, not from the
+        // subscription, so a wait in the pool's queue (the client's congestion) is not a slow call.
+        long[] handedOver = {EndpointBreakers.NOT_STARTED};
         Flux<T> unit = Flux.usingWhen(
-                        endpoint.pool().acquire().map(connection -> lease[0] = new Lease(endpoint, connection, scheduler, cleanupTimeout)),
+                        endpoint.pool().acquire().map(connection -> {
+                            if (breakers != null) {
+                                handedOver[0] = breakers.now();
+                            }
+                            return lease[0] = new Lease(endpoint, connection, scheduler, cleanupTimeout);
+                        }),
                         held -> body(held, writes, tx, mayHaveWritten, work),
                         held -> complete(held, tx != null, tracked),
                         Lease::releaseAfterError,
@@ -393,7 +402,7 @@ public final class ReactiveDbRouter {
             return unit;
         }
         // transform, not transformDeferred: this method already runs once per subscription.
-        unit = unit.transform(breakers.operator(endpoint.name()));
+        unit = unit.transform(breakers.operator(endpoint.name(), () -> handedOver[0]));
         if (writes || refused != null || pinned != null) {
             return unit;
         }

@@ -9,9 +9,12 @@ import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
@@ -104,6 +107,65 @@ class EndpointBreakersTest {
                 .expectErrorSatisfies(error -> assertThat(error).hasMessageContaining(
                         "after too many slow calls (100 % of the last 10 calls took 2000 ms or longer)"))
                 .verify(Duration.ofSeconds(5));
+    }
+
+    /** A call that takes {@code queued} before it starts and {@code running} after, on the virtual clock. */
+    private void call(String endpoint, Duration queued, Duration running, boolean withStart) {
+        long[] started = {EndpointBreakers.NOT_STARTED};
+        Flux<String> work = Flux.defer(() -> Mono.delay(queued, clock)
+                .doOnNext(t -> started[0] = breakers.now())
+                .then(Mono.delay(running, clock))
+                .thenReturn("row")
+                .flux());
+        Flux<String> call = work.transform(withStart ? breakers.operator(endpoint, () -> started[0]) : breakers.operator(endpoint));
+        List<String> rows = new ArrayList<>();
+        AtomicBoolean completed = new AtomicBoolean();
+        call.subscribe(rows::add, error -> { throw new AssertionError(error); }, () -> completed.set(true));
+        clock.advanceTimeBy(queued.plus(running));
+        assertThat(completed).isTrue();
+        assertThat(rows).containsExactly("row");
+    }
+
+    @Test
+    void aCallIsTimedFromItsStartSoAWaitInTheQueueIsNeverSlow() {
+        for (int i = 0; i < BreakerSettings.DEFAULT_MINIMUM_NUMBER_OF_CALLS; i++) {
+            call("primary", Duration.ofSeconds(5), Duration.ofMillis(10), true);
+        }
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfSlowCalls()).isZero();
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.CLOSED);
+
+        // The same calls timed from their subscription are all slow, and open the breaker.
+        for (int i = 0; i < BreakerSettings.DEFAULT_MINIMUM_NUMBER_OF_CALLS; i++) {
+            call("replica-1", Duration.ofSeconds(5), Duration.ofMillis(10), false);
+        }
+        assertThat(breakers.breaker("replica-1").getState()).isEqualTo(State.OPEN);
+    }
+
+    @Test
+    void aCallThatRunsPastTheSlowCallDurationAfterItsStartIsSlow() {
+        for (int i = 0; i < BreakerSettings.DEFAULT_MINIMUM_NUMBER_OF_CALLS; i++) {
+            call("primary", Duration.ZERO, Duration.ofSeconds(3), true);
+        }
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfSlowCalls()).isEqualTo(BreakerSettings.DEFAULT_MINIMUM_NUMBER_OF_CALLS);
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.OPEN);
+    }
+
+    @Test
+    void aCallThatNeverStartedTakesNoTimeAndACancelBeforeAnyElementIsNotRecorded() {
+        StepVerifier.create(Flux.<String>error(lost()).transform(breakers.operator("primary", () -> EndpointBreakers.NOT_STARTED)))
+                .expectError(DbConnectionException.class)
+                .verify(Duration.ofSeconds(5));
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfSlowCalls()).isZero();
+
+        StepVerifier.create(Flux.<String>never().transform(breakers.operator("primary", () -> EndpointBreakers.NOT_STARTED)))
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfBufferedCalls()).isEqualTo(1);
+        StepVerifier.create(Flux.just("a", "b").transform(breakers.operator("primary", () -> EndpointBreakers.NOT_STARTED)).take(1))
+                .expectNext("a")
+                .verifyComplete();
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(1);
     }
 
     @Test

@@ -13,6 +13,7 @@ import io.reactivedb.devservices.DevNode;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.resilience.BreakerSettings;
+import io.reactivedb.testing.Await;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -310,9 +311,9 @@ class RouterIT {
 
     @Test
     void tenThousandRandomCancelsLeaveNoConnectionBehind() {
-        // Slow calls must not open the breaker here: on a loaded machine 32 units queued for 8
-        // primary connections take seconds, and the test is about cancel hygiene. A connection
-        // failure still opens it, and would fail the test.
+        // Slow calls must not open the breaker here: on a loaded machine the statements themselves
+        // can take seconds, and the test is about cancel hygiene. A connection failure still opens
+        // it, and would fail the test.
         ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(2).maxSize(8).build()),
                 r -> r.breakers(BreakerSettings.builder().slowCallDuration(Duration.ofMinutes(5)).build()));
         AtomicInteger completed = new AtomicInteger();
@@ -348,6 +349,31 @@ class RouterIT {
                 .flatMap(i -> router.read(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))), 16)
                 .collectList().block(WAIT);
         assertThat(ones).hasSize(200).containsOnly(1);
+    }
+
+    @Test
+    void aWaitInThePoolsQueueIsNotASlowCallOfTheServer() {
+        ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(1).maxSize(1).build()),
+                r -> r.breakers(BreakerSettings.builder().slowCallDuration(Duration.ofMillis(300)).minimumNumberOfCalls(5).slidingWindowSize(20).build()));
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = router.breakers().orElseThrow().breaker("primary");
+        Mono<Void> holder = router.write(s -> s.query("SELECT 1 FROM pg_sleep(0.6)", row -> row.get(0))).then().cache();
+        holder.subscribe();
+        Await.until("the holder to take the only connection", WAIT, () -> router.primary().poolStatistics().acquired() == 1);
+
+        // Ten instant calls queue behind it: each waits for the 600 ms sleep (at least), none is slow on the server.
+        List<Long> waitedMillis = Flux.range(0, 10)
+                .flatMap(i -> Mono.defer(() -> {
+                    long started = System.nanoTime();
+                    return router.write(s -> s.query("SELECT 1", row -> row.get(0))).then()
+                            .then(Mono.fromSupplier(() -> Duration.ofNanos(System.nanoTime() - started).toMillis()));
+                }), 10)
+                .collectList().block(WAIT);
+        holder.block(WAIT);
+        assertThat(waitedMillis).as("the queued calls, from subscription to end").filteredOn(ms -> ms >= 300).hasSizeGreaterThanOrEqualTo(5);
+        assertThat(breaker.getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(11);
+        // The holder's own sleep is slow; timed from subscription, the queued calls would be too (at least 6).
+        assertThat(breaker.getMetrics().getNumberOfSlowCalls()).as("slow calls").isBetween(1, 2);
+        assertThat(breaker.getState()).isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
     }
 
     @Test
