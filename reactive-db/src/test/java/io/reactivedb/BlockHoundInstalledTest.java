@@ -34,6 +34,7 @@ class BlockHoundInstalledTest {
             return tick;
         });
         assertThatThrownBy(sleepy::block).hasCauseInstanceOf(BlockingOperationError.class);
+        assertThat(LockHandOffTolerance.reported()).anyMatch(call -> call.contains("sleep") && call.contains("parallel-"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.reactivedb.testing;
 
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import reactor.blockhound.BlockHound;
@@ -32,6 +33,9 @@ import reactor.blockhound.integration.BlockHoundIntegration;
 public final class LockHandOffTolerance implements BlockHoundIntegration {
 
     private static final LongAdder LOCK_WAITS = new LongAdder();
+    /** The last blocking calls reported (thrown), for failure messages: an error thrown deep in a library can surface far away. */
+    private static final ConcurrentLinkedDeque<String> REPORTED = new ConcurrentLinkedDeque<>();
+    private static final int REPORTED_KEPT = 20;
 
     /** The lock classes whose acquisition is tolerated; a park reached from any other caller is reported. */
     private static final List<String> LOCKS = List.of(
@@ -48,6 +52,10 @@ public final class LockHandOffTolerance implements BlockHoundIntegration {
                 LOCK_WAITS.increment();
                 return;
             }
+            REPORTED.addLast(method + " on " + Thread.currentThread().getName());
+            while (REPORTED.size() > REPORTED_KEPT) {
+                REPORTED.pollFirst();
+            }
             throw new BlockingOperationError(method);
         });
     }
@@ -55,6 +63,11 @@ public final class LockHandOffTolerance implements BlockHoundIntegration {
     /** How many lock hand-offs on non-blocking threads were tolerated in this JVM so far. */
     public static long lockWaits() {
         return LOCK_WAITS.sum();
+    }
+
+    /** The last blocking calls BlockHound reported in this JVM (at most 20), oldest first, each with its thread. */
+    public static List<String> reported() {
+        return List.copyOf(REPORTED);
     }
 
     /**
