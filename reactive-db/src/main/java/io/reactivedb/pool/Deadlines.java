@@ -117,6 +117,12 @@ public final class Deadlines implements Disposable {
 
     private static final class DeadlineSubscriber<T> implements CoreSubscriber<T>, Subscription {
         private final CoreSubscriber<? super T> actual;
+        /**
+         * The subscriber's Context, read once: a Context is fixed at subscription, and the driver
+         * and the pool look it up several times per statement (r2dbc-pool's discard-on-cancel,
+         * Reactor's discard hooks), each lookup otherwise walking every operator down to the caller.
+         */
+        private final Context context;
         private final long deadline;
         private final long timeoutMillis;
         private final Deadlines owner;
@@ -127,6 +133,7 @@ public final class Deadlines implements Disposable {
 
         DeadlineSubscriber(CoreSubscriber<? super T> actual, long deadline, long timeoutMillis, Deadlines owner, Consumer<? super T> late) {
             this.actual = actual;
+            this.context = actual.currentContext();
             this.late = late;
             this.deadline = deadline;
             this.timeoutMillis = timeoutMillis;
@@ -135,7 +142,7 @@ public final class Deadlines implements Disposable {
 
         @Override
         public Context currentContext() {
-            return actual.currentContext();
+            return context;
         }
 
         @Override
@@ -161,7 +168,7 @@ public final class Deadlines implements Disposable {
             if (done.compareAndSet(false, true)) {
                 actual.onError(error);
             } else {
-                Operators.onErrorDropped(error, actual.currentContext());
+                Operators.onErrorDropped(error, context);
             }
         }
 

@@ -49,12 +49,18 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
             Operators.error(actual, refusal.get());
             return;
         }
-        long subscribed = breaker.getCurrentTimestamp();
-        source.subscribe(new CallSubscriber<>(actual, breaker, start != null ? start : () -> subscribed));
+        LongSupplier callStart = start;
+        if (callStart == null) {
+            long subscribed = breaker.getCurrentTimestamp();
+            callStart = () -> subscribed;
+        }
+        source.subscribe(new CallSubscriber<>(actual, breaker, callStart));
     }
 
     private static final class CallSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {
         private final CoreSubscriber<? super T> actual;
+        /** Fixed at subscription, as every Context is: read once here instead of through the chain on each call. */
+        private final Context context;
         private final CircuitBreaker breaker;
         private final LongSupplier start;
         private @Nullable Subscription upstream;
@@ -62,13 +68,14 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
 
         CallSubscriber(CoreSubscriber<? super T> actual, CircuitBreaker breaker, LongSupplier start) {
             this.actual = actual;
+            this.context = actual.currentContext();
             this.breaker = breaker;
             this.start = start;
         }
 
         @Override
         public Context currentContext() {
-            return actual.currentContext();
+            return context;
         }
 
         @Override

@@ -42,19 +42,22 @@ final class Observed<T> extends FluxOperator<T, T> {
 
     private static final class ObservedSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {
         private final CoreSubscriber<? super T> actual;
+        /** Fixed at subscription: read once, not through the whole chain below on every lookup. */
+        private final Context context;
         private final AtomicInteger inFlight;
         private final @Nullable Ending ending;
         private @Nullable Subscription upstream;
 
         ObservedSubscriber(CoreSubscriber<? super T> actual, AtomicInteger inFlight, @Nullable Ending ending) {
             this.actual = actual;
+            this.context = actual.currentContext();
             this.inFlight = inFlight;
             this.ending = ending;
         }
 
         @Override
         public Context currentContext() {
-            return actual.currentContext();
+            return context;
         }
 
         @Override
@@ -116,7 +119,7 @@ final class Observed<T> extends FluxOperator<T, T> {
                     try {
                         ending.ended(signal, error);
                     } catch (RuntimeException e) {
-                        Operators.onErrorDropped(e, actual.currentContext());
+                        Operators.onErrorDropped(e, context);
                     }
                 }
             }
