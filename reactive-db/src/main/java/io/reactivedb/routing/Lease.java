@@ -194,31 +194,52 @@ final class Lease implements DbSession {
     /**
      * Work was cancelled mid-flight.
      *
-     * <p>A statement that has run for {@link #CANCEL_ON_SERVER_AFTER} or longer is stopped on the
-     * server with a cancel request, and the connection is then discarded, never reused: PostgreSQL
-     * delivers a cancel asynchronously, and one that arrives late would cancel whatever the next
-     * borrower runs on that backend (seen in the 10,000-cancel test as a stray {@code 57014}).
+     * <p>A statement still running {@link #CANCEL_ON_SERVER_AFTER} after it was sent is stopped on
+     * the server with a cancel request, and the connection is then discarded, never reused:
+     * PostgreSQL delivers a cancel asynchronously, and one that arrives late would cancel whatever
+     * the next borrower runs on that backend (seen in the 10,000-cancel test as a stray
+     * {@code 57014}). A statement cancelled younger than that gets the rest of that time to finish:
+     * the connection goes back only after a round trip proves it is in step again (r2dbc-pool#198),
+     * a rollback when a transaction is open, a validation query otherwise; when that round trip has
+     * not come back by then, the statement is still running and is stopped on the server the same
+     * way. (Waiting for it with the cleanup timeout instead, then closing the socket, would leave
+     * the server working: a backend does not notice a closed client while it sleeps or scans.)
      *
-     * <p>Otherwise the cancelled statement's reply may still be on its way (r2dbc-pool#198), so the
-     * connection goes back only after a round trip proves it is in step again: a rollback when a
-     * transaction is open, a validation query otherwise. Short statements finish during that wait.
+     * <p>With no statement in flight the same round trip runs within the cleanup timeout.
      */
     Mono<Void> releaseAfterCancel() {
         return Mono.defer(() -> {
             if (sessionChanged) {
                 return discard();
             }
-            if (statementInFlight && System.nanoTime() - statementStartedNanos >= CANCEL_ON_SERVER_AFTER.toNanos()) {
-                return cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty()).then(discard());
-            }
             Mono<Void> resync = connection.isAutoCommit()
                     ? Mono.from(connection.validate(ValidationDepth.REMOTE)).flatMap(valid -> valid
                             ? Mono.<Void>empty()
                             : Mono.error(new IllegalStateException("validation query failed")))
                     : Mono.from(connection.rollbackTransaction());
+            if (statementInFlight) {
+                long left = CANCEL_ON_SERVER_AFTER.toNanos() - (System.nanoTime() - statementStartedNanos);
+                if (left <= 0) {
+                    return stopOnServerAndDiscard();
+                }
+                return resync.timeout(Duration.ofNanos(left), scheduler)
+                        .thenReturn(Boolean.TRUE)
+                        .onErrorResume(error -> Mono.just(Boolean.FALSE))
+                        .flatMap(inStep -> inStep ? release() : stopOnServerAndDiscard());
+            }
             return attempt(resync, "resynchronise the connection after a cancel")
                     .flatMap(inStep -> inStep ? release() : discard());
         });
+    }
+
+    /** {@link #stopOnServer()}, then the connection discarded. */
+    private Mono<Void> stopOnServerAndDiscard() {
+        return stopOnServer().then(discard());
+    }
+
+    /** A cancel request for the running statement, bounded by the cleanup timeout; never fails. */
+    private Mono<Void> stopOnServer() {
+        return cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty());
     }
 
     /**
@@ -235,7 +256,7 @@ final class Lease implements DbSession {
             Mono<Void> stop = Mono.empty();
             if (statementInFlight) {
                 sessionChanged = true;
-                stop = cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty());
+                stop = stopOnServer();
             }
             return stop.then(attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel"))
                     .doOnNext(inStep -> {

@@ -378,6 +378,23 @@ class RouterIT {
     }
 
     @Test
+    void aLongStatementCancelledSoonAfterItWasSentIsStoppedOnTheServer() {
+        ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(1).maxSize(2).build()));
+        router.warmUp().block(WAIT);
+        // Cancelled about 30 ms after it was sent: too young to be cancelled on the server at once, so
+        // the router waits for its reply, and must cancel it when it has not come within 100 ms.
+        List<Object> rows = router.write(s -> s.query("SELECT pg_sleep(10)", row -> row.get(0)))
+                .take(Duration.ofMillis(30))
+                .collectList().block(WAIT);
+        assertThat(rows).isEmpty();
+        // Long before the sleep would end by itself (the bound is generous for a loaded machine).
+        Await.until("the sleeping backend to be stopped", Duration.ofSeconds(5), () -> "0".equals(cluster.psql(cluster.primary(), "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "' AND query LIKE '%pg_sleep%'"
+                        + " AND state = 'active'")));
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
     void shutdownLetsInFlightWorkFinishAndRefusesNewWork() {
         ReactiveDbRouter router = router();
         Mono<Integer> inFlight = router.write(s -> s.query("SELECT 42 FROM pg_sleep(0.5)", row -> row.get(0, Integer.class))).single().cache();
