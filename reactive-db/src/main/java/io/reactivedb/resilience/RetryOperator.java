@@ -17,12 +17,13 @@ import reactor.core.scheduler.Scheduler;
 /**
  * Retries a whole unit of work: on an error that the predicate accepts it waits the
  * {@link Backoff} delay on the given {@link Scheduler} and subscribes to the upstream again, so a
- * router chooses a fresh connection, and possibly a fresh endpoint, for the next attempt. Apply it
- * with {@code transformDeferred}:
+ * router chooses a fresh connection, and possibly a fresh endpoint, for the next attempt. The
+ * operator defers per subscription (each subscription has its own attempts and time budget), so
+ * {@code transform} suffices, and one operator can be made once and applied to many fluxes:
  *
  * <pre>{@code
  * router.read(session -> ...)
- *       .transformDeferred(RetryOperator.retry(settings, scheduler, FailureClassifier::isRetryable, RetryListener.logging()));
+ *       .transform(RetryOperator.retry(settings, scheduler, FailureClassifier::isRetryable, RetryListener.logging()));
  * }</pre>
  *
  * <p>Rules:

@@ -102,7 +102,8 @@ public final class ReactiveDbRouter {
     private final @Nullable HealthMonitor health;
     private final List<HealthComponent> healthComponents;
     private final List<QueryListener> listeners;
-    private final @Nullable RetrySettings retry;
+    /** The retry operator, made once: it defers per subscription itself, so each unit gets its own attempts and budget. */
+    private final @Nullable Function<Flux<Object>, Flux<Object>> retryOperator;
     private final @Nullable EndpointBreakers breakers;
     private final Duration queryTimeout;
     private final @Nullable SlowQueryLog slowQueries;
@@ -130,7 +131,8 @@ public final class ReactiveDbRouter {
         this.selector = ReplicaSelector.of(settings.replicaSelection(), endpoints);
         this.writer = primary;
         this.listeners = List.copyOf(builder.listeners);
-        this.retry = builder.retry;
+        this.retryOperator = builder.retry == null ? null
+                : RetryOperator.retry(builder.retry, scheduler, FailureClassifier::isRetryable, this::onRetry);
         this.breakers = builder.breakerSettings == null ? null : EndpointBreakers.create(builder.breakerSettings, scheduler);
         this.queryTimeout = builder.queryTimeout;
         this.slowQueries = builder.slowQueries;
@@ -334,10 +336,16 @@ public final class ReactiveDbRouter {
                             Function<? super DbSession, ? extends Publisher<T>> work, @Nullable Endpoint pinned) {
         Objects.requireNonNull(work, "work");
         Flux<T> attempt = Flux.deferContextual(context -> attempt(context, consistency, write, tx, work, null, pinned));
-        if (retry == null) {
+        if (retryOperator == null) {
             return attempt;
         }
-        return attempt.transformDeferred(RetryOperator.retry(retry, scheduler, FailureClassifier::isRetryable, this::onRetry));
+        // transform, not transformDeferred: the operator defers per subscription already.
+        return attempt.transform(retryOperator());
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> Function<Flux<T>, Flux<T>> retryOperator() {
+        return (Function<Flux<T>, Flux<T>>) (Function<?, ?>) retryOperator;
     }
 
     /**

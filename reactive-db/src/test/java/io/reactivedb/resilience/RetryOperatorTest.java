@@ -170,7 +170,8 @@ class RetryOperatorTest {
 
     @Test
     void eachSubscriptionHasItsOwnBudget() {
-        Flux<String> retried = failing(Integer.MAX_VALUE, RetryOperatorTest::lost).transformDeferred(retry(FIXED));
+        // transform: the operator is applied once, and still gives every subscription its own attempts.
+        Flux<String> retried = failing(Integer.MAX_VALUE, RetryOperatorTest::lost).transform(retry(FIXED));
         StepVerifier.withVirtualTime(() -> Flux.concat(retried.onErrorResume(e -> Flux.empty()), retried), () -> scheduler, Long.MAX_VALUE)
                 .expectSubscription()
                 .expectNoEvent(Duration.ofMillis(600))
