@@ -6,6 +6,7 @@ import io.r2dbc.spi.ConnectionFactoryMetadata;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -27,8 +28,14 @@ final class ConnectionRateLimiter implements ConnectionFactory {
     private final long intervalNanos;
     private final long burstNanos;
     private final AtomicLong nextFree;
+    private final Consumer<Throwable> onFailure;
 
     ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval) {
+        this(delegate, scheduler, burst, interval, failure -> { });
+    }
+
+    /** @param onFailure told of every failed attempt to open a connection (a rate-limit wait is not one) */
+    ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval, Consumer<Throwable> onFailure) {
         if (burst < 1) {
             throw new IllegalArgumentException("burst must be >= 1 but was " + burst);
         }
@@ -37,6 +44,7 @@ final class ConnectionRateLimiter implements ConnectionFactory {
         this.intervalNanos = interval.toNanos();
         this.burstNanos = intervalNanos * (burst - 1);
         this.nextFree = new AtomicLong(Long.MIN_VALUE);
+        this.onFailure = onFailure;
     }
 
     /** How long a connection opened now has to wait for its slot; reserves the slot. */
@@ -56,7 +64,7 @@ final class ConnectionRateLimiter implements ConnectionFactory {
     public Publisher<? extends Connection> create() {
         return Mono.defer(() -> {
             long wait = reserve();
-            Mono<Connection> open = Mono.from(delegate.create());
+            Mono<Connection> open = Mono.<Connection>from(delegate.create()).doOnError(onFailure);
             return wait == 0 ? open : Mono.delay(Duration.ofNanos(wait), scheduler).then(open);
         });
     }

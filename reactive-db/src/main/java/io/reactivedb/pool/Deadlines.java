@@ -2,6 +2,7 @@ package io.reactivedb.pool;
 
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -60,7 +61,37 @@ public final class Deadlines implements Disposable {
      */
     public <T> Function<Flux<T>, Flux<T>> within(Duration timeout, Consumer<? super T> late) {
         long timeoutMillis = timeout.toMillis();
-        return flux -> new FluxDeadline<>(flux, this, timeoutMillis, late);
+        return flux -> new FluxDeadline<>(flux, this, timeoutMillis, late, null);
+    }
+
+    /**
+     * As {@link #within(Duration, Consumer)}, with each subscription registered under
+     * {@code group}, so that {@link #failPending(Object, Throwable)} can end them all at once.
+     */
+    public <T> Function<Flux<T>, Flux<T>> within(Duration timeout, Consumer<? super T> late, Object group) {
+        Objects.requireNonNull(group, "group");
+        long timeoutMillis = timeout.toMillis();
+        return flux -> new FluxDeadline<>(flux, this, timeoutMillis, late, group);
+    }
+
+    /**
+     * Ends every registered, unfinished subscription of {@code group} now with {@code error}, as if
+     * its deadline had passed with that error instead of the timeout's (its upstream is cancelled
+     * first). For a pool's acquisitions: when opening a connection fails, the ones queued behind it
+     * would each wait for an attempt of their own that fails the same way.
+     *
+     * @return how many were ended
+     */
+    public int failPending(Object group, Throwable error) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(error, "error");
+        int failed = 0;
+        for (DeadlineSubscriber<?> subscriber : pending) {
+            if (subscriber.group == group && subscriber.fail(error)) {
+                failed++;
+            }
+        }
+        return failed;
     }
 
     /** Units registered and not yet unlinked by a sweep (ended ones included until the next sweep); for tests. */
@@ -100,18 +131,21 @@ public final class Deadlines implements Disposable {
         private final long timeoutMillis;
         private final Consumer<? super T> late;
 
-        FluxDeadline(Flux<? extends T> source, Deadlines owner, long timeoutMillis, Consumer<? super T> late) {
+        private final @Nullable Object group;
+
+        FluxDeadline(Flux<? extends T> source, Deadlines owner, long timeoutMillis, Consumer<? super T> late, @Nullable Object group) {
             super(source);
             this.owner = owner;
             this.timeoutMillis = timeoutMillis;
             this.late = late;
+            this.group = group;
         }
 
         @Override
         public void subscribe(CoreSubscriber<? super T> actual) {
             // Serialized: the sweep's onError may race with an onNext on the connection's thread.
             source.subscribe(new DeadlineSubscriber<T>(Operators.serialize(actual),
-                    owner.scheduler.now(TimeUnit.MILLISECONDS) + timeoutMillis, timeoutMillis, owner, late));
+                    owner.scheduler.now(TimeUnit.MILLISECONDS) + timeoutMillis, timeoutMillis, owner, late, group));
         }
     }
 
@@ -127,17 +161,21 @@ public final class Deadlines implements Disposable {
         private final long timeoutMillis;
         private final Deadlines owner;
         private final Consumer<? super T> late;
+        /** What {@link Deadlines#failPending} ends it with, or null. */
+        final @Nullable Object group;
         /** Terminated, cancelled or expired; a sweep unlinks a done subscriber. */
         private final AtomicBoolean done = new AtomicBoolean();
         private @Nullable Subscription upstream;
 
-        DeadlineSubscriber(CoreSubscriber<? super T> actual, long deadline, long timeoutMillis, Deadlines owner, Consumer<? super T> late) {
+        DeadlineSubscriber(CoreSubscriber<? super T> actual, long deadline, long timeoutMillis, Deadlines owner, Consumer<? super T> late,
+                           @Nullable Object group) {
             this.actual = actual;
             this.context = actual.currentContext();
             this.late = late;
             this.deadline = deadline;
             this.timeoutMillis = timeoutMillis;
             this.owner = owner;
+            this.group = group;
         }
 
         @Override
@@ -180,13 +218,20 @@ public final class Deadlines implements Disposable {
         }
 
         void expire() {
+            fail(new TimeoutException("Did not terminate within " + timeoutMillis + " ms"));
+        }
+
+        /** Cancels the upstream and fails the subscriber with {@code error}, unless it is done already. */
+        boolean fail(Throwable error) {
             if (done.compareAndSet(false, true)) {
                 Subscription s = upstream;
                 if (s != null) {
                     s.cancel();
                 }
-                actual.onError(new TimeoutException("Did not terminate within " + timeoutMillis + " ms"));
+                actual.onError(error);
+                return true;
             }
+            return false;
         }
 
         @Override

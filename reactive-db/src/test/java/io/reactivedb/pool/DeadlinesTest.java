@@ -48,6 +48,37 @@ class DeadlinesTest {
     }
 
     @Test
+    void failPendingEndsTheUnfinishedSubscriptionsOfOneGroupAtOnceWithTheGivenError() {
+        Object pool = new Object();
+        Object otherPool = new Object();
+        Sinks.Many<String> first = Sinks.many().unicast().onBackpressureBuffer();
+        Sinks.Many<String> second = Sinks.many().unicast().onBackpressureBuffer();
+        Sinks.Many<String> elsewhere = Sinks.many().unicast().onBackpressureBuffer();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        List<Throwable> otherErrors = new CopyOnWriteArrayList<>();
+        first.asFlux().transform(deadlines.<String>within(Duration.ofSeconds(30), late -> { }, pool)).subscribe(value -> { }, errors::add);
+        second.asFlux().transform(deadlines.<String>within(Duration.ofSeconds(30), late -> { }, pool)).subscribe(value -> { }, errors::add);
+        elsewhere.asFlux().transform(deadlines.<String>within(Duration.ofSeconds(30), late -> { }, otherPool))
+                .subscribe(value -> { }, otherErrors::add);
+        // One of the pool's subscriptions that already ended is not failed again.
+        StepVerifier.create(Flux.just("done").transform(deadlines.<String>within(Duration.ofSeconds(30), late -> { }, pool)))
+                .expectNext("done")
+                .verifyComplete();
+
+        IllegalStateException refused = new IllegalStateException("connection refused");
+        assertThat(deadlines.failPending(pool, refused)).isEqualTo(2);
+
+        assertThat(errors).containsExactly(refused, refused);
+        assertThat(first.currentSubscriberCount()).as("upstream cancelled").isZero();
+        assertThat(second.currentSubscriberCount()).as("upstream cancelled").isZero();
+        assertThat(otherErrors).isEmpty();
+        assertThat(elsewhere.currentSubscriberCount()).isEqualTo(1);
+        assertThat(deadlines.failPending(pool, refused)).isZero();
+        time.advanceTimeBy(Duration.ofSeconds(31));
+        assertThat(otherErrors).singleElement().isInstanceOf(TimeoutException.class);
+    }
+
+    @Test
     void aUnitThatEndsInTimeNeverFailsAndIsUnlinkedByTheNextSweep() {
         StepVerifier.create(Flux.just("a", "b").transform(deadlines.<String>within(Duration.ofMillis(50))))
                 .expectNext("a", "b")

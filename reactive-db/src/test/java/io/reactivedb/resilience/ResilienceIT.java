@@ -363,6 +363,26 @@ class ResilienceIT {
     }
 
     @Test
+    void readsQueuedOnAReplicaThatRefusesConnectionsMoveOnAtItsFirstRefusal() {
+        // One connection per pool, at most 10 new ones a second: every read queued on replica-1
+        // would otherwise wait for a refused attempt of its own, 100 ms after the one before.
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.healthMonitoring(false));
+        FaultProxy refusing = proxies.get(cluster.replicas().get(0).name()).refuseNewConnections(true);
+        int attemptsBefore = refusing.acceptedConnections();
+
+        List<Integer> ones = Flux.range(0, 40)
+                .flatMap(i -> router.read(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))), 40)
+                .collectList().block(WAIT);
+
+        assertThat(ones).hasSize(40).containsOnly(1);
+        // About 20 reads were routed to replica-1 at once; they failed over together at the first
+        // refusal, and the breaker (opened by their failures) kept the retries away from it. Each
+        // waiting for its own refusal, they made 7 attempts in the run that showed the problem.
+        assertThat(refusing.acceptedConnections() - attemptsBefore).as("connection attempts to replica-1").isLessThanOrEqualTo(2);
+        assertThat(router.breakers().orElseThrow().breaker("replica-1").getState()).isEqualTo(CircuitBreaker.State.OPEN);
+    }
+
+    @Test
     void serializableTransfersWithConflictsAreRetriedAndCommitExactlyOnce() {
         cluster.psql(cluster.primary(), cluster.database(), "TRUNCATE account, transfer;"
                 + "INSERT INTO account SELECT g, 1000 FROM generate_series(1, 10) g");

@@ -56,6 +56,7 @@ public final class FaultProxy implements AutoCloseable {
     private volatile boolean blackhole;
     private volatile boolean blackholeResponses;
     private volatile boolean refuse;
+    private final AtomicInteger accepted = new AtomicInteger();
     private volatile boolean closed;
 
     private FaultProxy(String targetHost, int targetPort) throws IOException {
@@ -131,6 +132,11 @@ public final class FaultProxy implements AutoCloseable {
         return name + "-";
     }
 
+    /** Connections accepted since the start, refused ones included: how often clients tried to connect. */
+    public int acceptedConnections() {
+        return accepted.get();
+    }
+
     /** Connections currently forwarded (both sockets open). */
     public int openConnections() {
         return links.size();
@@ -173,6 +179,7 @@ public final class FaultProxy implements AutoCloseable {
                 }
                 continue;
             }
+            accepted.incrementAndGet();
             if (refuse || closed) {
                 reset(client);
                 continue;
