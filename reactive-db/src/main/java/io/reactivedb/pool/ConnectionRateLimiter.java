@@ -3,10 +3,12 @@ package io.reactivedb.pool;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -29,13 +31,21 @@ final class ConnectionRateLimiter implements ConnectionFactory {
     private final long burstNanos;
     private final AtomicLong nextFree;
     private final Consumer<Throwable> onFailure;
+    private final @Nullable Duration openTimeout;
 
     ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval) {
-        this(delegate, scheduler, burst, interval, failure -> { });
+        this(delegate, scheduler, burst, interval, null, failure -> { });
     }
 
-    /** @param onFailure told of every failed attempt to open a connection (a rate-limit wait is not one) */
-    ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval, Consumer<Throwable> onFailure) {
+    /**
+     * @param openTimeout bounds one attempt to open a connection, login included (the driver's
+     *                    connect timeout covers the TCP connect only: a server that accepts and never
+     *                    answers would hold the attempt for ever); null for no bound
+     * @param onFailure   told of every failed attempt to open a connection, a timed-out one included
+     *                    (a rate-limit wait is not an attempt)
+     */
+    ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval, @Nullable Duration openTimeout,
+                          Consumer<Throwable> onFailure) {
         if (burst < 1) {
             throw new IllegalArgumentException("burst must be >= 1 but was " + burst);
         }
@@ -45,6 +55,7 @@ final class ConnectionRateLimiter implements ConnectionFactory {
         this.burstNanos = intervalNanos * (burst - 1);
         this.nextFree = new AtomicLong(Long.MIN_VALUE);
         this.onFailure = onFailure;
+        this.openTimeout = openTimeout;
     }
 
     /** How long a connection opened now has to wait for its slot; reserves the slot. */
@@ -64,7 +75,14 @@ final class ConnectionRateLimiter implements ConnectionFactory {
     public Publisher<? extends Connection> create() {
         return Mono.defer(() -> {
             long wait = reserve();
-            Mono<Connection> open = Mono.<Connection>from(delegate.create()).doOnError(onFailure);
+            Mono<Connection> open = Mono.<Connection>from(delegate.create());
+            if (openTimeout != null) {
+                Duration bound = openTimeout;
+                open = open.timeout(bound, Mono.error(() -> new R2dbcNonTransientResourceException(
+                        "opening a connection (login included) took longer than the connect timeout of " + bound.toMillis() + " ms",
+                        "08001")), scheduler);
+            }
+            open = open.doOnError(onFailure);
             return wait == 0 ? open : Mono.delay(Duration.ofNanos(wait), scheduler).then(open);
         });
     }

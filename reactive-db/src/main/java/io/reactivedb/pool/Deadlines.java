@@ -9,6 +9,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -75,19 +76,20 @@ public final class Deadlines implements Disposable {
     }
 
     /**
-     * Ends every registered, unfinished subscription of {@code group} now with {@code error}, as if
-     * its deadline had passed with that error instead of the timeout's (its upstream is cancelled
-     * first). For a pool's acquisitions: when opening a connection fails, the ones queued behind it
-     * would each wait for an attempt of their own that fails the same way.
+     * Ends every registered, unfinished subscription of {@code group} now with an error from
+     * {@code error} (one per subscription), as if its deadline had passed with that error instead of
+     * the timeout's (its upstream is cancelled first). For a pool's acquisitions: when opening a
+     * connection fails, or the server is known to be down, the ones queued would each wait for an
+     * attempt of their own that fails the same way.
      *
      * @return how many were ended
      */
-    public int failPending(Object group, Throwable error) {
+    public int failPending(Object group, Supplier<? extends Throwable> error) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(error, "error");
         int failed = 0;
         for (DeadlineSubscriber<?> subscriber : pending) {
-            if (subscriber.group == group && subscriber.fail(error)) {
+            if (subscriber.group == group && !subscriber.done.get() && subscriber.fail(error.get())) {
                 failed++;
             }
         }

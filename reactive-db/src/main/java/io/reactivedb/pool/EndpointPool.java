@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
 /**
@@ -44,12 +45,17 @@ public final class EndpointPool {
     private final LongAdder acquireTimeouts = new LongAdder();
     private final AcquireWaitRecorder acquireWaits = new AcquireWaitRecorder();
     private final Mono<Connection> acquire;
+    private final Deadlines deadlines;
+    /** The group of this pool's acquisitions in {@link Deadlines}. */
+    private final Object acquisitions;
 
     private EndpointPool(EndpointSettings endpoint, ConnectionPool pool, PoolSettings settings, Deadlines deadlines, Object acquisitions) {
         this.endpoint = endpoint;
         this.pool = pool;
         this.maxSize = settings.maxSize();
         this.acquireTimeout = settings.acquireTimeout();
+        this.deadlines = deadlines;
+        this.acquisitions = acquisitions;
         // The acquire timeout is ours, not r2dbc-pool's maxAcquireTime: that one arms a timer on
         // every acquire, even when a connection is idle, which cost more CPU than the rest of the
         // router together. A connection handed out just as the deadline fires goes back.
@@ -82,15 +88,20 @@ public final class EndpointPool {
         // retry-safe (nothing was sent), so the retry takes them to another endpoint, and the
         // breaker, counting them, takes this one out of rotation.
         Object acquisitions = new Object();
+        // Opening is bounded by the connect timeout, login included (DB_CONNECT_TIMEOUT: "open and
+        // log in"); the driver's own timeout covers the TCP connect only.
         ConnectionRateLimiter limited = new ConnectionRateLimiter(factory, deadlines.scheduler(), poolSettings.maxSize(),
-                Duration.ofNanos(1_000_000_000L / Math.max(poolSettings.maxSize(), 10)),
-                failure -> deadlines.failPending(acquisitions, failure));
+                Duration.ofNanos(1_000_000_000L / Math.max(poolSettings.maxSize(), 10)), session.connectTimeout(),
+                failure -> deadlines.failPending(acquisitions, () -> failure));
         ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(limited)
                 .name("reactive-db-" + endpoint.name())
                 .initialSize(poolSettings.minIdle())
                 .minIdle(poolSettings.minIdle())
                 .maxSize(poolSettings.maxSize())
-                .maxCreateConnectionTime(session.connectTimeout())
+                // A backstop only (rate-limit wait included): one attempt is bounded by the connect
+                // timeout inside the limiter, which fires first and fails the queued acquisitions too.
+                // Kept for its hook that closes a connection arriving after a timeout.
+                .maxCreateConnectionTime(session.connectTimeout().plus(poolSettings.acquireTimeout()))
                 .maxLifeTime(poolSettings.maxLifetime())
                 .maxIdleTime(poolSettings.maxIdleTime())
                 .backgroundEvictionInterval(poolSettings.evictionInterval())
@@ -192,6 +203,18 @@ public final class EndpointPool {
      */
     public Mono<Connection> acquire() {
         return acquire;
+    }
+
+    /**
+     * Fails every acquisition waiting for a connection of this pool now, each with an error from
+     * {@code reason} (it should say why no connection can come, and be retry-safe: nothing was
+     * sent). For a server known to be down: work queued for it moves on instead of waiting out the
+     * acquire timeout.
+     *
+     * @return how many acquisitions were failed
+     */
+    public int failPending(Supplier<? extends Throwable> reason) {
+        return deadlines.failPending(acquisitions, reason);
     }
 
     /** Opens connections up to the configured minimum; emits how many were opened. */

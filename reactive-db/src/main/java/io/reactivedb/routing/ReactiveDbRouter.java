@@ -181,10 +181,25 @@ public final class ReactiveDbRouter {
         return (applicationName.length() > room ? applicationName.substring(0, room) : applicationName) + suffix;
     }
 
-    /** Applies a health round: rotation and last observation per endpoint, and where writes go. */
+    /**
+     * Applies a health round: rotation and last observation per endpoint, and where writes go. Work
+     * still waiting for a connection of an endpoint the probe could not reach fails over now
+     * (retry-safe, nothing was sent) rather than waiting out the acquire timeout for a server that
+     * is gone.
+     */
     private void apply(HealthSnapshot snapshot) {
         for (EndpointHealth endpointHealth : snapshot.endpoints()) {
-            endpoint(endpointHealth.endpoint()).ifPresent(endpoint -> endpoint.health(endpointHealth));
+            endpoint(endpointHealth.endpoint()).ifPresent(endpoint -> {
+                endpoint.health(endpointHealth);
+                if (!endpointHealth.reachable()) {
+                    int failed = endpoint.pool().failPending(() -> new DbConnectionException("[" + endpoint.name()
+                            + "] the health monitor cannot reach this server; the unit was still waiting for a connection and was not sent",
+                            null, "08001", endpoint.name(), true));
+                    if (failed > 0) {
+                        log.info("[{}] unreachable: {} unit(s) waiting for its connections fail over", endpoint.name(), failed);
+                    }
+                }
+            });
         }
         writer = snapshot.writer().flatMap(this::endpoint).orElse(null);
     }

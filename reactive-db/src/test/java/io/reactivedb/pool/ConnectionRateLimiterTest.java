@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,6 +51,34 @@ class ConnectionRateLimiterTest {
         assertThat(opened).hasValue(8);
         time.advanceTimeBy(Duration.ofSeconds(1));
         assertThat(opened).hasValue(12);
+    }
+
+    @Test
+    void anAttemptThatIsNeverAnsweredFailsAtTheOpenTimeoutAndIsReported() {
+        ConnectionFactory silent = new ConnectionFactory() {
+            @Override
+            public Publisher<? extends Connection> create() {
+                return Mono.never();
+            }
+
+            @Override
+            public ConnectionFactoryMetadata getMetadata() {
+                return () -> "silent";
+            }
+        };
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        List<Throwable> failed = new CopyOnWriteArrayList<>();
+        ConnectionRateLimiter limiter = new ConnectionRateLimiter(silent, time, 2, Duration.ofMillis(100), Duration.ofSeconds(2), reported::add);
+        Mono.from(limiter.create()).subscribe(connection -> { }, failed::add);
+
+        time.advanceTimeBy(Duration.ofMillis(1999));
+        assertThat(failed).isEmpty();
+        time.advanceTimeBy(Duration.ofMillis(1));
+        assertThat(failed).singleElement().isInstanceOfSatisfying(R2dbcNonTransientResourceException.class, error -> {
+            assertThat(error.getSqlState()).isEqualTo("08001");
+            assertThat(error).hasMessageContaining("login included").hasMessageContaining("2000 ms");
+        });
+        assertThat(reported).containsExactlyElementsOf(failed);
     }
 
     @Test

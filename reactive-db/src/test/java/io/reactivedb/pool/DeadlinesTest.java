@@ -66,14 +66,14 @@ class DeadlinesTest {
                 .verifyComplete();
 
         IllegalStateException refused = new IllegalStateException("connection refused");
-        assertThat(deadlines.failPending(pool, refused)).isEqualTo(2);
+        assertThat(deadlines.failPending(pool, () -> refused)).isEqualTo(2);
 
         assertThat(errors).containsExactly(refused, refused);
         assertThat(first.currentSubscriberCount()).as("upstream cancelled").isZero();
         assertThat(second.currentSubscriberCount()).as("upstream cancelled").isZero();
         assertThat(otherErrors).isEmpty();
         assertThat(elsewhere.currentSubscriberCount()).isEqualTo(1);
-        assertThat(deadlines.failPending(pool, refused)).isZero();
+        assertThat(deadlines.failPending(pool, () -> refused)).isZero();
         time.advanceTimeBy(Duration.ofSeconds(31));
         assertThat(otherErrors).singleElement().isInstanceOf(TimeoutException.class);
     }

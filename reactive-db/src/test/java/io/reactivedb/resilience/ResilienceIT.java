@@ -16,6 +16,7 @@ import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.HealthSettings;
+import io.reactivedb.health.HealthStatus;
 import io.reactivedb.routing.DbOperation;
 import io.reactivedb.routing.Isolation;
 import io.reactivedb.routing.ReactiveDbRouter;
@@ -380,6 +381,58 @@ class ResilienceIT {
         // waiting for its own refusal, they made 7 attempts in the run that showed the problem.
         assertThat(refusing.acceptedConnections() - attemptsBefore).as("connection attempts to replica-1").isLessThanOrEqualTo(2);
         assertThat(router.breakers().orElseThrow().breaker("replica-1").getState()).isEqualTo(CircuitBreaker.State.OPEN);
+    }
+
+    @Test
+    void readsWaitingToConnectToAServerTheHealthMonitorCannotReachFailOver() {
+        // Logins to replica-1 will hang until a 20 s connect timeout; the query timeout is 30 s. Only
+        // the health monitor (probes every 500 ms) can tell the waiting reads that the server is gone.
+        ReactiveDbSettings proxied = proxied(PoolSettings.builder().minIdle(1).maxSize(1).build());
+        router = ReactiveDbRouter.builder(proxied.toBuilder()
+                        .session(SessionSettings.builder().applicationName(applicationName).connectTimeout(Duration.ofSeconds(20)).build())
+                        .build())
+                .retry(RetrySettings.builder().maxAttempts(4).initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(200)).build())
+                .queryTimeout(Duration.ofSeconds(30))
+                .health(HealthSettings.builder().interval(Duration.ofMillis(500)).probeTimeout(Duration.ofMillis(450)).build())
+                .build();
+        ReactiveDbRouter router = this.router;
+        await("healthy", () -> router.health().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+        FaultProxy replica1 = proxies.get(cluster.replicas().get(0).name());
+        // Every open connection to replica-1 (the pool's, the probe's) breaks; new ones are taken and never answered.
+        replica1.hangNewConnections(true).resetAll();
+
+        long started = System.nanoTime();
+        List<Integer> ones = Flux.range(0, 20)
+                .flatMap(i -> router.read(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))), 20)
+                .collectList().block(WAIT);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(ones).hasSize(20).containsOnly(1);
+        // Without the health monitor's word they would wait out the 20 s connect timeout.
+        assertThat(took).isLessThan(Duration.ofSeconds(10));
+        assertThat(router.endpoint("replica-1").orElseThrow().isInRotation()).isFalse();
+    }
+
+    @Test
+    void aLoginThatIsNeverAnsweredEndsAtTheConnectTimeoutAndTheReadsWaitingForItFailOver() {
+        // No health monitor here: the connect timeout (2 s, login included) must end the hanging
+        // attempt, and the reads queued behind it go with it instead of waiting out the 30 s acquire timeout.
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(1).build(), b -> b
+                .healthMonitoring(false)
+                .queryTimeout(Duration.ofSeconds(30)));
+        router.warmUp().block(WAIT);
+        FaultProxy replica1 = proxies.get(cluster.replicas().get(0).name());
+        replica1.hangNewConnections(true).resetAll();
+
+        long started = System.nanoTime();
+        List<Integer> ones = Flux.range(0, 20)
+                .flatMap(i -> router.read(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))), 20)
+                .collectList().block(WAIT);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(ones).hasSize(20).containsOnly(1);
+        // The 2 s connect timeout, then a retry elsewhere; far from the 30 s acquire timeout.
+        assertThat(took).isLessThan(Duration.ofSeconds(15));
     }
 
     @Test

@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@link #blackholeResponses()}: client to server is forwarded, server to client discarded: the
  *       statement goes through, the reply never comes back;</li>
  *   <li>{@link #refuseNewConnections(boolean)}: new connections are accepted and reset at once;</li>
+ *   <li>{@link #hangNewConnections(boolean)}: new connections are accepted and never answered;</li>
  *   <li>{@link #resetAll()}: every open connection is reset (RST) on both sides, now.</li>
  * </ul>
  */
@@ -56,6 +57,9 @@ public final class FaultProxy implements AutoCloseable {
     private volatile boolean blackhole;
     private volatile boolean blackholeResponses;
     private volatile boolean refuse;
+    private volatile boolean hang;
+    /** Connections accepted while hanging: held open, never answered, closed by heal() or close(). */
+    private final Set<Socket> held = ConcurrentHashMap.newKeySet();
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile boolean closed;
 
@@ -110,6 +114,16 @@ public final class FaultProxy implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Whether new connections are accepted and then left unanswered (held open, nothing forwarded):
+     * a server that takes the connection but never replies, so a client's login waits for its
+     * connect timeout. Open connections are not touched.
+     */
+    public FaultProxy hangNewConnections(boolean hang) {
+        this.hang = hang;
+        return this;
+    }
+
     /** Resets every open connection (SO_LINGER 0, then close) on both sides. */
     public FaultProxy resetAll() {
         for (Link link : List.copyOf(links)) {
@@ -124,6 +138,8 @@ public final class FaultProxy implements AutoCloseable {
         blackhole = false;
         blackholeResponses = false;
         refuse = false;
+        hang = false;
+        releaseHeld();
         return this;
     }
 
@@ -147,6 +163,7 @@ public final class FaultProxy implements AutoCloseable {
     public void close() {
         closed = true;
         closeQuietly(server);
+        releaseHeld();
         for (Link link : List.copyOf(links)) {
             link.close();
         }
@@ -184,6 +201,10 @@ public final class FaultProxy implements AutoCloseable {
                 reset(client);
                 continue;
             }
+            if (hang) {
+                held.add(client);
+                continue;
+            }
             Socket upstream = new Socket();
             try {
                 upstream.connect(target, CONNECT_TIMEOUT_MILLIS);
@@ -202,6 +223,13 @@ public final class FaultProxy implements AutoCloseable {
             }
             spawn(name + "-c2s-" + link.id, () -> link.pump(client, upstream, false));
             spawn(name + "-s2c-" + link.id, () -> link.pump(upstream, client, true));
+        }
+    }
+
+    private void releaseHeld() {
+        for (Socket socket : List.copyOf(held)) {
+            held.remove(socket);
+            reset(socket);
         }
     }
 
