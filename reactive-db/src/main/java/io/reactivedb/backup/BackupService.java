@@ -302,11 +302,13 @@ public final class BackupService {
     private Flux<BackupEvent> dump(Prepared prepared, String database, BackupMetadata.Kind kind, Snapshot snapshot) {
         DumpJob job = new DumpJob(prepared, database, kind, snapshot);
         Sinks.One<Boolean> done = Sinks.one();
+        AtomicReference<BackupMetadata> result = new AtomicReference<>();
         Mono<BackupEvent> work = Mono.fromCallable(job::run)
                 .subscribeOn(Schedulers.boundedElastic())
                 .doOnCancel(job::cancel)
+                .doOnNext(result::set)
                 .doFinally(signal -> done.tryEmitValue(Boolean.TRUE))
-                .map(backup -> new BackupEvent.Completed(clock.instant(), backup));
+                .then(Mono.empty());
         long startedAt = scheduler.now(TimeUnit.MILLISECONDS);
         Flux<BackupEvent> progress = Flux.interval(settings.progressInterval(), scheduler)
                 .map(tick -> (BackupEvent) new BackupEvent.Progress(clock.instant(), prepared.id(), job.dumped.get(), job.written.get(),
@@ -319,7 +321,10 @@ public final class BackupService {
                 .onBackpressureDrop()
                 .takeUntilOther(done.asMono());
         BackupEvent started = new BackupEvent.Started(clock.instant(), prepared.id(), database, snapshot.tableRows());
-        return Flux.concat(Mono.just(started), Flux.merge(progress, work));
+        // Completed only after the merge has ended, which is after the last progress tick: emitted
+        // from the dump's own signal, a tick could still slip in behind it.
+        return Flux.concat(Mono.just(started), Flux.merge(progress, work),
+                Mono.fromSupplier(() -> new BackupEvent.Completed(clock.instant(), result.get())));
     }
 
     /** One dump, blocking; {@link #cancel()} from any thread stops it. */
