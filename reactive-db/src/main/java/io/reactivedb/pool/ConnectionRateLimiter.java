@@ -7,7 +7,6 @@ import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
@@ -30,22 +29,42 @@ final class ConnectionRateLimiter implements ConnectionFactory {
     private final long intervalNanos;
     private final long burstNanos;
     private final AtomicLong nextFree;
-    private final Consumer<Throwable> onFailure;
+    private final Attempts attempts;
     private final @Nullable Duration openTimeout;
 
     ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval) {
-        this(delegate, scheduler, burst, interval, null, failure -> { });
+        this(delegate, scheduler, burst, interval, null, Attempts.NONE);
+    }
+
+    /** Told when an attempt to open a connection starts and when it fails. */
+    interface Attempts {
+        Attempts NONE = new Attempts() {
+            @Override
+            public long started() {
+                return 0;
+            }
+
+            @Override
+            public void failed(Throwable failure, long started) {
+            }
+        };
+
+        /** An attempt starts (after its rate-limit wait); the value comes back to {@link #failed}. */
+        long started();
+
+        /** The attempt that {@link #started()} returned {@code started} failed, a timed-out one included. */
+        void failed(Throwable failure, long started);
     }
 
     /**
      * @param openTimeout bounds one attempt to open a connection, login included (the driver's
      *                    connect timeout covers the TCP connect only: a server that accepts and never
      *                    answers would hold the attempt for ever); null for no bound
-     * @param onFailure   told of every failed attempt to open a connection, a timed-out one included
-     *                    (a rate-limit wait is not an attempt)
+     * @param attempts    told of every attempt to open a connection and of its failure, a timed-out one
+     *                    included (a rate-limit wait is not an attempt)
      */
     ConnectionRateLimiter(ConnectionFactory delegate, Scheduler scheduler, int burst, Duration interval, @Nullable Duration openTimeout,
-                          Consumer<Throwable> onFailure) {
+                          Attempts attempts) {
         if (burst < 1) {
             throw new IllegalArgumentException("burst must be >= 1 but was " + burst);
         }
@@ -54,7 +73,7 @@ final class ConnectionRateLimiter implements ConnectionFactory {
         this.intervalNanos = interval.toNanos();
         this.burstNanos = intervalNanos * (burst - 1);
         this.nextFree = new AtomicLong(Long.MIN_VALUE);
-        this.onFailure = onFailure;
+        this.attempts = attempts;
         this.openTimeout = openTimeout;
     }
 
@@ -75,16 +94,22 @@ final class ConnectionRateLimiter implements ConnectionFactory {
     public Publisher<? extends Connection> create() {
         return Mono.defer(() -> {
             long wait = reserve();
-            Mono<Connection> open = Mono.<Connection>from(delegate.create());
-            if (openTimeout != null) {
-                Duration bound = openTimeout;
-                open = open.timeout(bound, Mono.error(() -> new R2dbcNonTransientResourceException(
-                        "opening a connection (login included) took longer than the connect timeout of " + bound.toMillis() + " ms",
-                        "08001")), scheduler);
-            }
-            open = open.doOnError(onFailure);
+            Mono<Connection> open = Mono.defer(this::open);
             return wait == 0 ? open : Mono.delay(Duration.ofNanos(wait), scheduler).then(open);
         });
+    }
+
+    /** One attempt, bounded by the open timeout; its start is taken when it is subscribed. */
+    private Mono<Connection> open() {
+        long started = attempts.started();
+        Mono<Connection> open = Mono.<Connection>from(delegate.create());
+        if (openTimeout != null) {
+            Duration bound = openTimeout;
+            open = open.timeout(bound, Mono.error(() -> new R2dbcNonTransientResourceException(
+                    "opening a connection (login included) took longer than the connect timeout of " + bound.toMillis() + " ms",
+                    "08001")), scheduler);
+        }
+        return open.doOnError(failure -> attempts.failed(failure, started));
     }
 
     @Override

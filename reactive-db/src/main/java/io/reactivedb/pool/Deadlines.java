@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -38,6 +39,8 @@ public final class Deadlines implements Disposable {
 
     private final Scheduler scheduler;
     private final ConcurrentLinkedQueue<DeadlineSubscriber<?>> pending = new ConcurrentLinkedQueue<>();
+    /** Grouped subscriptions registered so far: each takes the next number, for {@link #mark()}. */
+    private final AtomicLong registrations = new AtomicLong();
     private final Disposable sweeper;
 
     public Deadlines(Scheduler scheduler) {
@@ -66,8 +69,11 @@ public final class Deadlines implements Disposable {
     }
 
     /**
-     * As {@link #within(Duration, Consumer)}, with each subscription registered under
-     * {@code group}, so that {@link #failPending(Object, Throwable)} can end them all at once.
+     * As {@link #within(Duration, Consumer)}, for a source of at most one element (a pool's
+     * acquire), with each subscription registered under {@code group}, so that
+     * {@link #failPending(Object, Supplier)} can end them all at once. The element ends the
+     * subscription: a failure that comes between it and the source's completion finds it done, and
+     * does not cancel the source under a caller that holds what it handed over.
      */
     public <T> Function<Flux<T>, Flux<T>> within(Duration timeout, Consumer<? super T> late, Object group) {
         Objects.requireNonNull(group, "group");
@@ -78,18 +84,36 @@ public final class Deadlines implements Disposable {
     /**
      * Ends every registered, unfinished subscription of {@code group} now with an error from
      * {@code error} (one per subscription), as if its deadline had passed with that error instead of
-     * the timeout's (its upstream is cancelled first). For a pool's acquisitions: when opening a
-     * connection fails, or the server is known to be down, the ones queued would each wait for an
-     * attempt of their own that fails the same way.
+     * the timeout's (its upstream is cancelled first). For a pool's acquisitions: when the server is
+     * known to be down, the ones queued would each wait for an attempt of their own that fails the
+     * same way.
      *
      * @return how many were ended
      */
     public int failPending(Object group, Supplier<? extends Throwable> error) {
+        return failPending(group, error, Long.MAX_VALUE);
+    }
+
+    /**
+     * The registrations so far: a subscription of a group registered after this call has a number
+     * above it. Taken when something starts whose failure says nothing about what queues after it
+     * (an attempt to open a connection: one queued later gets an attempt of its own, which may read
+     * a rotated password or find the server back).
+     */
+    public long mark() {
+        return registrations.get();
+    }
+
+    /**
+     * As {@link #failPending(Object, Supplier)}, for the subscriptions registered up to {@code mark}
+     * (a value of {@link #mark()}) only.
+     */
+    public int failPending(Object group, Supplier<? extends Throwable> error, long mark) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(error, "error");
         int failed = 0;
         for (DeadlineSubscriber<?> subscriber : pending) {
-            if (subscriber.group == group && !subscriber.done.get() && subscriber.fail(error.get())) {
+            if (subscriber.group == group && subscriber.order <= mark && !subscriber.done.get() && subscriber.fail(error.get())) {
                 failed++;
             }
         }
@@ -165,6 +189,8 @@ public final class Deadlines implements Disposable {
         private final Consumer<? super T> late;
         /** What {@link Deadlines#failPending} ends it with, or null. */
         final @Nullable Object group;
+        /** Its number among the grouped registrations ({@link Deadlines#mark()}); 0 without a group. */
+        long order;
         /** Terminated, cancelled or expired; a sweep unlinks a done subscriber. */
         private final AtomicBoolean done = new AtomicBoolean();
         private @Nullable Subscription upstream;
@@ -189,6 +215,9 @@ public final class Deadlines implements Disposable {
         public void onSubscribe(Subscription subscription) {
             if (Operators.validate(upstream, subscription)) {
                 upstream = subscription;
+                if (group != null) {
+                    order = owner.registrations.incrementAndGet();
+                }
                 owner.pending.offer(this);
                 actual.onSubscribe(this);
             }
@@ -196,6 +225,16 @@ public final class Deadlines implements Disposable {
 
         @Override
         public void onNext(T value) {
+            if (group != null) {
+                // One element at most: it ends the subscription (see within(..., group)).
+                if (done.compareAndSet(false, true)) {
+                    actual.onNext(value);
+                    actual.onComplete();
+                } else {
+                    late.accept(value);
+                }
+                return;
+            }
             if (done.get()) {
                 late.accept(value);
                 return;

@@ -82,7 +82,10 @@ public final class EndpointPool {
         // (at least 10 per second, so a small pool is not starved), so after an outage a full pool
         // is reopened within about a second, never in one storm.
         // When opening a connection fails (refused, reset, login rejected, timed out), every
-        // acquisition queued on this pool fails with that error at once: each would otherwise wait
+        // acquisition queued on this pool before the attempt started fails with that error at once
+        // (one queued later gets an attempt of its own, which may read a rotated password or find
+        // the server back; failing it too failed a login with the new password, seen in
+        // PasswordRotationIT): each would otherwise wait
         // for an attempt of its own, spaced by the rate limit, that fails the same way (seen in the
         // failover load test: reads queued on a stopped replica waited 10 to 16 s). Their failure is
         // retry-safe (nothing was sent), so the retry takes them to another endpoint, and the
@@ -92,7 +95,7 @@ public final class EndpointPool {
         // log in"); the driver's own timeout covers the TCP connect only.
         ConnectionRateLimiter limited = new ConnectionRateLimiter(factory, deadlines.scheduler(), poolSettings.maxSize(),
                 Duration.ofNanos(1_000_000_000L / Math.max(poolSettings.maxSize(), 10)), session.connectTimeout(),
-                failure -> deadlines.failPending(acquisitions, () -> failure));
+                failQueuedBefore(deadlines, acquisitions));
         ConnectionPoolConfiguration.Builder pool = ConnectionPoolConfiguration.builder(limited)
                 .name("reactive-db-" + endpoint.name())
                 .initialSize(poolSettings.minIdle())
@@ -122,6 +125,21 @@ public final class EndpointPool {
                 metadata.idleTime() >= maxIdleMillis || metadata.lifeTime() >= jitteredLifetime(connection, maxLifeMillis)));
         poolSettings.validationQuery().ifPresent(query -> pool.validationQuery(query).maxValidationTime(poolSettings.validationTimeout()));
         return new EndpointPool(endpoint, new ConnectionPool(pool.build()), poolSettings, deadlines, acquisitions);
+    }
+
+    /** On a failed attempt to open a connection, fails the acquisitions of {@code group} queued before the attempt started. */
+    static ConnectionRateLimiter.Attempts failQueuedBefore(Deadlines deadlines, Object group) {
+        return new ConnectionRateLimiter.Attempts() {
+            @Override
+            public long started() {
+                return deadlines.mark();
+            }
+
+            @Override
+            public void failed(Throwable failure, long started) {
+                deadlines.failPending(group, () -> failure, started);
+            }
+        };
     }
 
     /** Between 80 % and 100 % of {@code maxLifeMillis}, fixed per connection. */

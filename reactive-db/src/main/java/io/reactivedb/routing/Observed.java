@@ -14,8 +14,11 @@ import reactor.util.context.Context;
 /**
  * Counts a unit of work in flight from its subscription to its end and reports how it ended: one
  * operator where {@code doOnSubscribe}, {@code doOnError} and {@code doFinally} took three, as it
- * sits on the path of every unit. Like {@code doFinally}, the end is reported once, after the
- * terminal signal has gone downstream, or after a cancel has gone upstream.
+ * sits on the path of every unit. The end is reported once, and before the terminal signal goes
+ * downstream (as {@code doOnTerminate}, not {@code doFinally}): a caller that has seen the unit
+ * end, say a {@code block()} that returned, finds it uncounted and its timer recorded. Reporting
+ * after the signal let such a caller, on a busy machine, read the metrics or the in-flight count
+ * before the report. A cancel is reported after it has gone upstream.
  */
 final class Observed<T> extends FluxOperator<T, T> {
 
@@ -76,20 +79,14 @@ final class Observed<T> extends FluxOperator<T, T> {
 
         @Override
         public void onError(Throwable error) {
-            try {
-                actual.onError(error);
-            } finally {
-                end(SignalType.ON_ERROR, error);
-            }
+            end(SignalType.ON_ERROR, error);
+            actual.onError(error);
         }
 
         @Override
         public void onComplete() {
-            try {
-                actual.onComplete();
-            } finally {
-                end(SignalType.ON_COMPLETE, null);
-            }
+            end(SignalType.ON_COMPLETE, null);
+            actual.onComplete();
         }
 
         @Override

@@ -68,7 +68,19 @@ class ConnectionRateLimiterTest {
         };
         List<Throwable> reported = new CopyOnWriteArrayList<>();
         List<Throwable> failed = new CopyOnWriteArrayList<>();
-        ConnectionRateLimiter limiter = new ConnectionRateLimiter(silent, time, 2, Duration.ofMillis(100), Duration.ofSeconds(2), reported::add);
+        ConnectionRateLimiter limiter = new ConnectionRateLimiter(silent, time, 2, Duration.ofMillis(100), Duration.ofSeconds(2),
+                new ConnectionRateLimiter.Attempts() {
+                    @Override
+                    public long started() {
+                        return 7;
+                    }
+
+                    @Override
+                    public void failed(Throwable failure, long started) {
+                        assertThat(started).isEqualTo(7);
+                        reported.add(failure);
+                    }
+                });
         Mono.from(limiter.create()).subscribe(connection -> { }, failed::add);
 
         time.advanceTimeBy(Duration.ofMillis(1999));
