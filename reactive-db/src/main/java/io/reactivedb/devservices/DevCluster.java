@@ -310,6 +310,25 @@ public final class DevCluster implements AutoCloseable {
         control.stop(node.dataDir(), "immediate", options.startTimeout(), node.logFile());
     }
 
+    /**
+     * Stops ({@code SIGSTOP}) the node's postmaster and every backend and auxiliary process: the
+     * server hangs with its sockets open, as one that stopped answering would (a machine frozen by
+     * its hypervisor, a swap storm). Connections and logins to it neither fail nor complete until
+     * {@link #resume(DevNode)}; closing the cluster resumes it first. Blocks briefly.
+     */
+    public void pause(DevNode node) {
+        requireOpen(node);
+        LOG.info("Pausing {} (SIGSTOP)", node);
+        control.pause(node.dataDir());
+    }
+
+    /** Continues ({@code SIGCONT}) a node stopped by {@link #pause(DevNode)}. Blocks briefly. */
+    public void resume(DevNode node) {
+        requireOpen(node);
+        LOG.info("Resuming {} (SIGCONT)", node);
+        control.resume(node.dataDir());
+    }
+
     /** {@code pg_ctl restart -m fast}. Blocks until the server accepts connections again. */
     public void restart(DevNode node) {
         requireOpen(node);

@@ -101,6 +101,8 @@ final class PgControl {
         if (!Files.exists(dataDir.resolve(PID_FILE))) {
             return true;
         }
+        // A paused server (pause) takes no signal but SIGKILL until it continues.
+        resume(dataDir);
         List<String> modes = firstMode.equals("immediate") ? List.of("immediate") : List.of(firstMode, "immediate");
         for (String mode : modes) {
             try {
@@ -114,6 +116,41 @@ final class PgControl {
             }
         }
         return killPostmaster(dataDir);
+    }
+
+    /**
+     * Stops ({@code SIGSTOP}) the server running from {@code dataDir}, its postmaster first (so it
+     * forks nothing new), then every process below it: the server hangs as a machine that stopped
+     * answering would, with its sockets open.
+     *
+     * @throws DevServicesException when no server runs from {@code dataDir}
+     */
+    void pause(Path dataDir) {
+        ProcessHandle postmaster = postmaster(dataDir).orElseThrow(() -> new DevServicesException("no server runs from " + dataDir));
+        signal("STOP", List.of(postmaster));
+        signal("STOP", postmaster.descendants().toList());
+    }
+
+    /** Continues ({@code SIGCONT}) the server running from {@code dataDir} and every process below it; nothing when none runs. */
+    void resume(Path dataDir) {
+        postmaster(dataDir).ifPresent(postmaster -> {
+            List<ProcessHandle> all = new ArrayList<>(postmaster.descendants().toList());
+            all.add(postmaster);
+            signal("CONT", all);
+        });
+    }
+
+    private void signal(String signal, List<ProcessHandle> processes) {
+        if (processes.isEmpty()) {
+            return;
+        }
+        List<String> args = new ArrayList<>(List.of("kill", "-s", signal, "--"));
+        processes.forEach(process -> args.add(Long.toString(process.pid())));
+        // A backend may exit between the listing and the signal: kill then fails for that pid only.
+        ProcessRunner.Result result = runner.attempt(ProcessRunner.Invocation.of(STOP_TIMEOUT, args));
+        if (!result.succeeded()) {
+            LOG.debug("`{}` failed for some process: {}", result.command(), result.outputTail());
+        }
     }
 
     /** SIGKILL to the postmaster named in {@code postmaster.pid}, if it is alive and a postgres process. */

@@ -38,7 +38,12 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>A round starts on each interval tick and on {@link #probeNow()}; ticks that arrive while a
  * round is running are dropped, so probes never pile up. Each probe is bounded by
- * {@link HealthSettings#probeTimeout()}; a probe that fails or hangs counts as unreachable.
+ * {@link HealthSettings#probeTimeout()}; a probe that fails or hangs counts as unreachable. A round
+ * that leaves doubt (a failed probe of an endpoint not yet counted down, or no writer) is followed
+ * by a re-check after {@link HealthSettings#recheckInterval()}, doubling per consecutive re-check up
+ * to {@link HealthSettings#recheckLimit()}, instead of a whole interval: a server that stopped
+ * answering is counted down, and a promoted replica found, within seconds. {@link #probeSoon()} asks
+ * for a round at most once per re-check interval (the router calls it on signs of trouble).
  *
  * <p>Each round also checks the registered {@link HealthComponent}s, alongside the probes and
  * bounded by the same timeout; a check that fails, hangs or completes empty counts as
@@ -64,6 +69,12 @@ public final class HealthMonitor {
     private final Object lock = new Object();
     private volatile @Nullable HealthSnapshot current;
     private HealthSnapshot previous;
+    /** When the latest round started, in the scheduler's milliseconds. */
+    private volatile long lastRoundStarted = Long.MIN_VALUE / 2;
+    /** A {@link #probeSoon()} round is scheduled and has not started yet. */
+    private final java.util.concurrent.atomic.AtomicBoolean soonScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Re-check rounds in a row (guarded by {@code lock}): the next one waits twice as long, up to the limit. */
+    private int rechecks;
     private @Nullable Disposable loop;
 
     /**
@@ -127,6 +138,24 @@ public final class HealthMonitor {
     }
 
     /**
+     * Asks for a round soon: now when none started within the last
+     * {@link HealthSettings#recheckInterval()}, else once that much after the latest round started.
+     * Calls in between add nothing, so it may be called on every sign of trouble (a failed write, a
+     * stalled endpoint) without a probe storm.
+     */
+    public void probeSoon() {
+        long wait = lastRoundStarted + settings.recheckInterval().toMillis() - scheduler.now(TimeUnit.MILLISECONDS);
+        if (wait <= 0) {
+            probeNow();
+        } else if (soonScheduled.compareAndSet(false, true)) {
+            scheduler.schedule(() -> {
+                soonScheduled.set(false);
+                probeNow();
+            }, wait, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
      * Publishes a circuit breaker's state change as a {@link HealthEvent.BreakerStateChanged} and
      * runs a round at once so the status reflects it.
      */
@@ -182,7 +211,9 @@ public final class HealthMonitor {
     }
 
     private Mono<Void> round() {
-        Instant at = Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS));
+        long startedMillis = scheduler.now(TimeUnit.MILLISECONDS);
+        lastRoundStarted = startedMillis;
+        Instant at = Instant.ofEpochMilli(startedMillis);
         Mono<Map<String, ProbeResult>> probes = Flux.fromIterable(targets)
                 .flatMap(target -> probe(target).map(result -> Map.entry(target.name(), result)))
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue);
@@ -245,7 +276,22 @@ public final class HealthMonitor {
                 logEvent(event);
                 events.tryEmitNext(event);
             }
+            scheduleRecheck(outcome.snapshot());
         }
+    }
+
+    /** After a round that leaves doubt, the next one comes after the re-check delay instead of the interval. */
+    private void scheduleRecheck(HealthSnapshot snapshot) {
+        boolean doubt = snapshot.writer().isEmpty()
+                || snapshot.endpoints().stream().anyMatch(endpoint -> endpoint.reachable() && endpoint.error().isPresent());
+        if (!doubt) {
+            rechecks = 0;
+            return;
+        }
+        long first = settings.recheckInterval().toMillis();
+        long delay = Math.min(settings.recheckLimit().toMillis(), first << Math.min(rechecks, 20));
+        rechecks++;
+        scheduler.schedule(this::probeNow, delay, TimeUnit.MILLISECONDS);
     }
 
     private static void logEvent(HealthEvent event) {

@@ -18,6 +18,18 @@ public final class HealthSettings {
     public static final int DEFAULT_FAILURES_BEFORE_DOWN = 2;
     /** Default per-subscriber event buffer; when full the oldest event is dropped: 256. */
     public static final int DEFAULT_SUBSCRIBER_BUFFER = 256;
+    /**
+     * Default first delay of a re-check ({@code DB_HEALTH_RECHECK_INTERVAL}): 250 ms. After a failed
+     * probe, or while no writer is known, the next round comes after this delay (doubling per
+     * consecutive re-check, up to the interval or 1 s, whichever is less) instead of a whole interval.
+     */
+    public static final Duration DEFAULT_RECHECK_INTERVAL = Duration.ofMillis(250);
+    /**
+     * Default stall timeout ({@code DB_STALL_TIMEOUT}): 500 ms. An endpoint with work in flight,
+     * acquisitions queued on its pool and no unit finished for this long takes no new work until
+     * one finishes there or a probe answers; its queued acquisitions move to other endpoints.
+     */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofMillis(500);
 
     private final Duration interval;
     private final Duration probeTimeout;
@@ -25,9 +37,13 @@ public final class HealthSettings {
     private final OptionalLong maxLagBytes;
     private final int subscriberBuffer;
     private final int failuresBeforeDown;
+    private final Duration recheckInterval;
+    private final Duration stallTimeout;
 
     private HealthSettings(Builder b) {
         this.failuresBeforeDown = b.failuresBeforeDown;
+        this.recheckInterval = b.recheckInterval;
+        this.stallTimeout = b.stallTimeout;
         this.interval = b.interval;
         this.probeTimeout = b.probeTimeout;
         this.maxLag = b.maxLag;
@@ -45,8 +61,9 @@ public final class HealthSettings {
 
     /**
      * Reads {@code DB_HEALTH_INTERVAL}, {@code DB_HEALTH_TIMEOUT}, {@code DB_MAX_REPLICA_LAG}
-     * (plain numbers: milliseconds), {@code DB_MAX_REPLICA_LAG_BYTES} and
-     * {@code DB_HEALTH_FAILURES_BEFORE_DOWN}; unset names keep their defaults.
+     * (plain numbers: milliseconds), {@code DB_MAX_REPLICA_LAG_BYTES},
+     * {@code DB_HEALTH_FAILURES_BEFORE_DOWN}, {@code DB_HEALTH_RECHECK_INTERVAL} and
+     * {@code DB_STALL_TIMEOUT} (milliseconds); unset names keep their defaults.
      *
      * @throws ConfigurationException naming the invalid variable
      */
@@ -67,6 +84,12 @@ public final class HealthSettings {
         }
         if ((value = present(env, "DB_HEALTH_FAILURES_BEFORE_DOWN")) != null) {
             b.failuresBeforeDown((int) integer("DB_HEALTH_FAILURES_BEFORE_DOWN", value));
+        }
+        if ((value = present(env, "DB_HEALTH_RECHECK_INTERVAL")) != null) {
+            b.recheckInterval(io.reactivedb.config.Durations.parse("DB_HEALTH_RECHECK_INTERVAL", value, java.time.temporal.ChronoUnit.MILLIS));
+        }
+        if ((value = present(env, "DB_STALL_TIMEOUT")) != null) {
+            b.stallTimeout(io.reactivedb.config.Durations.parse("DB_STALL_TIMEOUT", value, java.time.temporal.ChronoUnit.MILLIS));
         }
         return b.build();
     }
@@ -96,12 +119,25 @@ public final class HealthSettings {
      * pause, a cold start) does not take a server out.
      */
     public int failuresBeforeDown() { return failuresBeforeDown; }
+    /**
+     * The first delay of a re-check round: after a round with a failed probe (of an endpoint not yet
+     * counted down), or without a writer, the next round starts after this delay, doubling with
+     * each consecutive re-check up to {@link #recheckLimit()}; a good round returns to the interval.
+     */
+    public Duration recheckInterval() { return recheckInterval; }
+    /** The longest delay between re-check rounds: the interval, but at most 1 s (and at least the re-check interval). */
+    public Duration recheckLimit() {
+        Duration limit = interval.compareTo(Duration.ofSeconds(1)) < 0 ? interval : Duration.ofSeconds(1);
+        return limit.compareTo(recheckInterval) < 0 ? recheckInterval : limit;
+    }
+    /** See {@link #DEFAULT_STALL_TIMEOUT}. */
+    public Duration stallTimeout() { return stallTimeout; }
 
     @Override
     public String toString() {
         return "HealthSettings[interval=" + interval + ", probeTimeout=" + probeTimeout + ", maxLag=" + maxLag
                 + ", maxLagBytes=" + (maxLagBytes.isPresent() ? maxLagBytes.getAsLong() : "none") + ", subscriberBuffer=" + subscriberBuffer
-                + ", failuresBeforeDown=" + failuresBeforeDown + "]";
+                + ", failuresBeforeDown=" + failuresBeforeDown + ", recheckInterval=" + recheckInterval + ", stallTimeout=" + stallTimeout + "]";
     }
 
     /** Builds {@link HealthSettings}. */
@@ -112,8 +148,20 @@ public final class HealthSettings {
         private OptionalLong maxLagBytes = OptionalLong.empty();
         private int subscriberBuffer = DEFAULT_SUBSCRIBER_BUFFER;
         private int failuresBeforeDown = DEFAULT_FAILURES_BEFORE_DOWN;
+        private Duration recheckInterval = DEFAULT_RECHECK_INTERVAL;
+        private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
 
         private Builder() {
+        }
+
+        public Builder recheckInterval(Duration recheckInterval) {
+            this.recheckInterval = positive("DB_HEALTH_RECHECK_INTERVAL", recheckInterval);
+            return this;
+        }
+
+        public Builder stallTimeout(Duration stallTimeout) {
+            this.stallTimeout = positive("DB_STALL_TIMEOUT", stallTimeout);
+            return this;
         }
 
         public Builder failuresBeforeDown(int failuresBeforeDown) {

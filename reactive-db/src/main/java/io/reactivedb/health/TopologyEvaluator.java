@@ -102,7 +102,8 @@ final class TopologyEvaluator {
         for (Member member : members) {
             ProbeResult result = results.getOrDefault(member.name(), ProbeResult.failed(Duration.ZERO, "not probed"));
             PoolStatistics pool = pools.getOrDefault(member.name(), new PoolStatistics(0, 0, 0, 0, 0, 0));
-            byName.put(member.name(), endpointHealth(member, result, pool, writer, writerLsn, at));
+            boolean wasLagging = previous.endpoint(member.name()).map(EndpointHealth::lagging).orElse(false);
+            byName.put(member.name(), endpointHealth(member, result, pool, writer, writerLsn, wasLagging, at));
         }
 
         HealthStatus status = status(writer, splitBrain, byName.values(), breakerOpen);
@@ -200,7 +201,7 @@ final class TopologyEvaluator {
     }
 
     private EndpointHealth endpointHealth(Member member, ProbeResult result, PoolStatistics pool, Optional<String> writer,
-                                          Optional<Lsn> writerLsn, Instant at) {
+                                          Optional<Lsn> writerLsn, boolean wasLagging, Instant at) {
         ObservedRole role = result.reachable() ? result.role() : ObservedRole.UNKNOWN;
         OptionalLong lagBytes = OptionalLong.empty();
         Optional<Duration> lagTime = Optional.empty();
@@ -216,6 +217,13 @@ final class TopologyEvaluator {
             lagTime = caughtUp ? Optional.of(Duration.ZERO) : result.lastReplay().map(d -> d.isNegative() ? Duration.ZERO : d);
             lagging = lagTime.map(t -> t.compareTo(settings.maxLag()) > 0).orElse(false)
                     || (settings.maxLagBytes().isPresent() && lagBytes.isPresent() && lagBytes.getAsLong() > settings.maxLagBytes().getAsLong());
+            if (writer.isEmpty() && lagBytes.isEmpty()) {
+                // No writer, and no writer position ever seen to compare with: the time since the
+                // last replayed transaction only says the cluster was idle, and nothing new is being
+                // written. The replica keeps its standing, so reads go on while the primary is away
+                // (they all failed when an idle cluster's replicas left rotation with it).
+                lagging = wasLagging;
+            }
         }
         boolean isWriter = writer.map(member.name()::equals).orElse(false);
         boolean inRotation = role == ObservedRole.REPLICA && !lagging;

@@ -42,6 +42,8 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@value #HEALTH_STATUS}</td><td>gauge, 1 for the current status, else 0</td><td>status</td></tr>
  *   <tr><td>{@value #RETRIES}</td><td>counter</td><td>classification</td></tr>
  *   <tr><td>{@value #BREAKER_OPEN}</td><td>gauge, 1 while the breaker keeps calls away, else 0</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #FAILOVER}</td><td>timer: from the first sign the old writer was failing to writes going to the new one</td>
+ *       <td>endpoint (the new writer)</td></tr>
  * </table>
  *
  * <p>Lag and up gauges read NaN until the health monitor has probed. The meters are removed when
@@ -69,6 +71,7 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     public static final String HEALTH_STATUS = "reactivedb.health.status";
     public static final String RETRIES = "reactivedb.retries";
     public static final String BREAKER_OPEN = "reactivedb.breaker.open";
+    public static final String FAILOVER = "reactivedb.failover";
 
     /**
      * The query timers of one endpoint, by operation and then outcome. Looked up per unit of work,
@@ -112,6 +115,7 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     private final ConcurrentHashMap<Endpoint, EndpointTimers> timers = new ConcurrentHashMap<>();
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Timer> failovers = new ConcurrentHashMap<>();
 
     public ReactiveDbMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -184,6 +188,16 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     }
 
     @Override
+    public void onFailover(java.util.Optional<String> from, String to, long unavailableNanos) {
+        failovers.computeIfAbsent(to, endpoint -> {
+            Timer created = Timer.builder(FAILOVER).description("Writer changes: from the first sign the old writer failed to writes reaching the new one")
+                    .tag("endpoint", endpoint).register(registry);
+            meters.add(created);
+            return created;
+        }).record(unavailableNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
     public void onShutdown() {
         close();
     }
@@ -197,5 +211,6 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
         meters.clear();
         timers.clear();
         retries.clear();
+        failovers.clear();
     }
 }

@@ -8,8 +8,10 @@ import io.reactivedb.error.ErrorTranslator;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.reactivestreams.Publisher;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -40,13 +42,21 @@ public final class BorrowedConnection {
     private final Lease lease;
     private final boolean forWrites;
     private final AtomicInteger inFlight;
+    private final @Nullable AtomicLong answered;
     private final Consumer<Lease> onWriteToReadOnlyServer;
     private final AtomicBoolean released = new AtomicBoolean();
 
     BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, Consumer<Lease> onWriteToReadOnlyServer) {
+        this(lease, forWrites, inFlight, null, onWriteToReadOnlyServer);
+    }
+
+    /** @param answered counts loans released after their work completed: the endpoint's sign of life (see the router's stall watch) */
+    BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, @Nullable AtomicLong answered,
+                       Consumer<Lease> onWriteToReadOnlyServer) {
         this.lease = lease;
         this.forWrites = forWrites;
         this.inFlight = inFlight;
+        this.answered = answered;
         this.onWriteToReadOnlyServer = onWriteToReadOnlyServer;
     }
 
@@ -157,7 +167,12 @@ public final class BorrowedConnection {
 
     /** The work completed: roll back a transaction left open, discard a changed session, give the connection back. */
     public Mono<Void> release() {
-        return once(lease::release);
+        return once(() -> {
+            if (answered != null) {
+                answered.incrementAndGet();
+            }
+            return lease.release();
+        });
     }
 
     /** The work failed with {@code error}: a broken connection is discarded, anything else cleaned and given back. */

@@ -9,6 +9,7 @@ import io.reactivedb.health.EndpointHealth;
 import java.util.Optional;
 import io.reactivedb.health.Lsn;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -21,6 +22,11 @@ public final class Endpoint {
     private final EndpointSettings settings;
     private volatile EndpointPool pool;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Units that got their answer from the server here (completed, or failed with a server's error): its sign of life. */
+    private final AtomicLong answered = new AtomicLong();
+    /** Since when (scheduler milliseconds) it counts as stalled, or {@link #NOT_STALLED}. */
+    private volatile long stalledSince = NOT_STALLED;
+    static final long NOT_STALLED = Long.MIN_VALUE;
     private volatile boolean inRotation;
     private volatile @Nullable EndpointHealth health;
     /** The newest replay position read on this server outside the health rounds (read-your-writes checks). */
@@ -59,6 +65,32 @@ public final class Endpoint {
     /** Units of work on this endpoint from subscription to termination, waiting for a connection included. */
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /**
+     * Whether it holds work without finishing any: units in flight, acquisitions queued on its pool
+     * and none answered for the stall timeout. A stalled endpoint takes no new reads until a unit
+     * finishes there or a probe round started after the stall answers.
+     */
+    public boolean isStalled() {
+        return stalledSince != NOT_STALLED;
+    }
+
+    long stalledSince() {
+        return stalledSince;
+    }
+
+    void stalledSince(long since) {
+        this.stalledSince = since;
+    }
+
+    /** Units answered by the server here so far. */
+    long answered() {
+        return answered.get();
+    }
+
+    AtomicLong answeredCounter() {
+        return answered;
     }
 
     /** Whether reads may be routed here. */
@@ -118,6 +150,7 @@ public final class Endpoint {
 
     @Override
     public String toString() {
-        return "Endpoint[" + settings.describe() + ", role=" + role() + ", inRotation=" + inRotation + ", inFlight=" + inFlight() + "]";
+        return "Endpoint[" + settings.describe() + ", role=" + role() + ", inRotation=" + inRotation + ", inFlight=" + inFlight()
+                + (isStalled() ? ", stalled" : "") + "]";
     }
 }

@@ -1,7 +1,10 @@
 package io.reactivedb.routing;
 
+import io.reactivedb.error.DbQueryException;
+import io.reactivedb.error.DbTransactionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -29,18 +32,30 @@ final class Observed<T> extends FluxOperator<T, T> {
     }
 
     private final AtomicInteger inFlight;
+    private final @Nullable AtomicLong answered;
     private final @Nullable Ending ending;
 
     /** @param ending null to count only */
     Observed(Flux<? extends T> source, AtomicInteger inFlight, @Nullable Ending ending) {
+        this(source, inFlight, null, ending);
+    }
+
+    /**
+     * @param answered counts the units that got the server's answer, once each: an element came,
+     *                 or it completed, or failed with an error the server sent ({@link DbQueryException},
+     *                 {@link DbTransactionException}); null to count none
+     * @param ending   null to count only
+     */
+    Observed(Flux<? extends T> source, AtomicInteger inFlight, @Nullable AtomicLong answered, @Nullable Ending ending) {
         super(source);
         this.inFlight = inFlight;
+        this.answered = answered;
         this.ending = ending;
     }
 
     @Override
     public void subscribe(CoreSubscriber<? super T> actual) {
-        source.subscribe(new ObservedSubscriber<>(actual, inFlight, ending));
+        source.subscribe(new ObservedSubscriber<>(actual, inFlight, answered, ending));
     }
 
     private static final class ObservedSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {
@@ -48,13 +63,17 @@ final class Observed<T> extends FluxOperator<T, T> {
         /** Fixed at subscription: read once, not through the whole chain below on every lookup. */
         private final Context context;
         private final AtomicInteger inFlight;
+        private final @Nullable AtomicLong answered;
         private final @Nullable Ending ending;
         private @Nullable Subscription upstream;
+        /** An element has come: the unit counts as answered once, whatever its end. */
+        private boolean sawElement;
 
-        ObservedSubscriber(CoreSubscriber<? super T> actual, AtomicInteger inFlight, @Nullable Ending ending) {
+        ObservedSubscriber(CoreSubscriber<? super T> actual, AtomicInteger inFlight, @Nullable AtomicLong answered, @Nullable Ending ending) {
             this.actual = actual;
             this.context = actual.currentContext();
             this.inFlight = inFlight;
+            this.answered = answered;
             this.ending = ending;
         }
 
@@ -74,6 +93,14 @@ final class Observed<T> extends FluxOperator<T, T> {
 
         @Override
         public void onNext(T value) {
+            if (!sawElement) {
+                // The server answered: a unit ended by the caller after its first row (next(),
+                // take(1)) counts, as one that completed does.
+                sawElement = true;
+                if (answered != null) {
+                    answered.incrementAndGet();
+                }
+            }
             actual.onNext(value);
         }
 
@@ -112,6 +139,10 @@ final class Observed<T> extends FluxOperator<T, T> {
         private void end(SignalType signal, @Nullable Throwable error) {
             if (compareAndSet(false, true)) {
                 inFlight.decrementAndGet();
+                if (answered != null && !sawElement && (signal == SignalType.ON_COMPLETE
+                        || error instanceof DbQueryException || error instanceof DbTransactionException)) {
+                    answered.incrementAndGet();
+                }
                 if (ending != null) {
                     try {
                         ending.ended(signal, error);

@@ -28,6 +28,18 @@ public interface QueryListener {
     default void onRetry(String classification) {
     }
 
+    /**
+     * Writes moved to another server (a promoted replica found by the health monitor).
+     *
+     * @param from          the writer before, empty when there was none (it had been lost earlier)
+     * @param to            the new writer
+     * @param unavailableNanos from the first sign that the old writer was failing (a write that
+     *                      could not reach it, a failed probe, a stall), or from its last good round
+     *                      when there was no such sign, to the moment writes go to the new one
+     */
+    default void onFailover(java.util.Optional<String> from, String to, long unavailableNanos) {
+    }
+
     /** The router has shut down. */
     default void onShutdown() {
     }

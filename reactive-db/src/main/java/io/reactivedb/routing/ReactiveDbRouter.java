@@ -112,6 +112,12 @@ public final class ReactiveDbRouter {
     private final AtomicReference<@Nullable Mono<Void>> shutdown = new AtomicReference<>();
     private volatile boolean accepting = true;
     private volatile @Nullable Endpoint writer;
+    private final @Nullable StallWatch stallWatch;
+    /** Scheduler milliseconds of the first sign the current writer is failing, or {@link #NO_TROUBLE}. */
+    private final java.util.concurrent.atomic.AtomicLong writerTroubleSince = new java.util.concurrent.atomic.AtomicLong(NO_TROUBLE);
+    /** Scheduler milliseconds of the last round that found the writer answering, or {@link #NO_TROUBLE}. */
+    private volatile long writerLastGood = NO_TROUBLE;
+    private static final long NO_TROUBLE = Long.MIN_VALUE;
 
     private ReactiveDbRouter(Builder builder) {
         this.settings = builder.settings;
@@ -143,8 +149,60 @@ public final class ReactiveDbRouter {
         }
         this.breakerEvents = breakers == null || health == null ? null : breakers.transitions()
                 .subscribe(transition -> health.breakerChanged(transition.endpoint(), transition.from().name(), transition.to().name()));
+        this.stallWatch = builder.healthSettings == null ? null
+                : new StallWatch(endpoints, builder.healthSettings.stallTimeout(), scheduler, new StallHandler());
         if (health != null) {
             health.start();
+        }
+    }
+
+    /** What the router does about endpoints that hold work without finishing any (see {@link StallWatch}). */
+    private final class StallHandler implements StallWatch.Handler {
+        @Override
+        public void suspect(Endpoint endpoint) {
+            log.debug("[{}] {} unit(s) in flight and none answered lately; probing", endpoint.name(), endpoint.inFlight());
+            troubleOn(endpoint);
+        }
+
+        @Override
+        public void stalled(Endpoint endpoint, long inFlight, io.reactivedb.pool.PoolStatistics pool, long silentMillis) {
+            log.warn("[{}] stalled: {} unit(s) in flight, {} waiting for a connection, none answered for {} ms; it takes no new"
+                    + " reads until one is or a probe answers", endpoint.name(), inFlight, pool.pending(), silentMillis);
+            troubleOn(endpoint);
+            failOverQueued(endpoint, silentMillis);
+        }
+
+        @Override
+        public void stillStalled(Endpoint endpoint, io.reactivedb.pool.PoolStatistics pool) {
+            failOverQueued(endpoint, -1);
+        }
+
+        @Override
+        public void answering(Endpoint endpoint) {
+            log.info("[{}] answers again: back in rotation", endpoint.name());
+        }
+
+        /** Work queued on a stalled endpoint moves on (retry-safe: nothing was sent), unless it is the writer: writes have nowhere else to go. */
+        private void failOverQueued(Endpoint endpoint, long silentMillis) {
+            if (endpoint == writer) {
+                return;
+            }
+            int failed = endpoint.pool().failPending(() -> new DbConnectionException("[" + endpoint.name() + "] stalled: units in flight there"
+                    + " and none answered" + (silentMillis >= 0 ? " for " + silentMillis + " ms" : "") + "; the unit was still waiting"
+                    + " for a connection and was not sent", null, "08001", endpoint.name(), true));
+            if (failed > 0) {
+                log.info("[{}] stalled: {} unit(s) waiting for its connections fail over", endpoint.name(), failed);
+            }
+        }
+    }
+
+    /** A sign that {@code endpoint} is failing: a round soon, and, for the writer, the start of a possible failover. */
+    private void troubleOn(Endpoint endpoint) {
+        if (endpoint == writer) {
+            writerTroubleSince.compareAndSet(NO_TROUBLE, scheduler.now(TimeUnit.MILLISECONDS));
+        }
+        if (health != null) {
+            health.probeSoon();
         }
     }
 
@@ -188,9 +246,18 @@ public final class ReactiveDbRouter {
      * is gone.
      */
     private void apply(HealthSnapshot snapshot) {
+        long roundStarted = snapshot.at().toEpochMilli();
         for (EndpointHealth endpointHealth : snapshot.endpoints()) {
             endpoint(endpointHealth.endpoint()).ifPresent(endpoint -> {
                 endpoint.health(endpointHealth);
+                boolean answered = endpointHealth.reachable() && endpointHealth.error().isEmpty();
+                if (endpoint.isStalled() && answered && roundStarted >= endpoint.stalledSince()) {
+                    endpoint.stalledSince(Endpoint.NOT_STALLED);
+                    log.info("[{}] answered a probe after it stalled: back in rotation", endpoint.name());
+                }
+                if (endpoint == writer && !answered) {
+                    troubleOn(endpoint);
+                }
                 if (!endpointHealth.reachable()) {
                     int failed = endpoint.pool().failPending(() -> new DbConnectionException("[" + endpoint.name()
                             + "] the health monitor cannot reach this server; the unit was still waiting for a connection and was not sent",
@@ -201,7 +268,42 @@ public final class ReactiveDbRouter {
                 }
             });
         }
-        writer = snapshot.writer().flatMap(this::endpoint).orElse(null);
+        Endpoint before = writer;
+        Endpoint after = snapshot.writer().flatMap(this::endpoint).orElse(null);
+        writer = after;
+        if (after != null && after != before) {
+            failedOver(before, after, roundStarted);
+        } else if (after != null && after.health().map(h -> h.reachable() && h.error().isEmpty()).orElse(false)) {
+            writerLastGood = roundStarted;
+            // A sign older than this good round was a false alarm (a write that failed on its own).
+            long since = writerTroubleSince.get();
+            if (since != NO_TROUBLE && roundStarted > since) {
+                writerTroubleSince.compareAndSet(since, NO_TROUBLE);
+            }
+        }
+    }
+
+    /** Writes go to {@code to} now: the listeners get the time writes could not be served. */
+    private void failedOver(@Nullable Endpoint from, Endpoint to, long roundStarted) {
+        long since = writerTroubleSince.getAndSet(NO_TROUBLE);
+        if (since == NO_TROUBLE) {
+            since = writerLastGood;
+        }
+        writerLastGood = roundStarted;
+        if (since == NO_TROUBLE) {
+            return; // the first round found another writer than configured: no failover seen
+        }
+        long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, scheduler.now(TimeUnit.MILLISECONDS) - since));
+        log.warn("Writes fail over from {} to [{}] after {} ms", from == null ? "no writer" : "[" + from.name() + "]", to.name(),
+                TimeUnit.NANOSECONDS.toMillis(nanos));
+        Optional<String> fromName = Optional.ofNullable(from).map(Endpoint::name);
+        for (QueryListener listener : listeners) {
+            try {
+                listener.onFailover(fromName, to.name(), nanos);
+            } catch (RuntimeException e) {
+                log.warn("A query listener failed", e);
+            }
+        }
     }
 
     /** A router with the default scheduler ({@link Schedulers#parallel()}) and health monitoring. */
@@ -305,6 +407,7 @@ public final class ReactiveDbRouter {
                     .map(connection -> {
                         lent[0] = true;
                         return new BorrowedConnection(new Lease(endpoint, connection, scheduler, cleanupTimeout), writes, inFlight,
+                                endpoint.answeredCounter(),
                                 this::onWriteToReadOnlyServer);
                     })
                     .doFinally(signal -> {
@@ -419,6 +522,14 @@ public final class ReactiveDbRouter {
                 .onErrorMap(error -> error instanceof TimeoutException
                         ? timedOut(endpoint, timeout, tx, mayHaveWritten && lease[0] != null, error)
                         : isCleanupWrapper(error) ? error.getCause() : error);
+        if (writes && health != null) {
+            // A write that cannot reach the writer is the first sign of a failover: find out now.
+            unit = unit.doOnError(error -> {
+                if (error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException) {
+                    troubleOn(endpoint);
+                }
+            });
+        }
         String operation = DbOperation.of(context, tx != null ? "transaction" : writes ? "write" : "read");
         unit = observed(unit, endpoint, operation, inFlight, lease);
         if (breakers == null) {
@@ -468,10 +579,10 @@ public final class ReactiveDbRouter {
         // Counted from subscription: a breaker that refuses the call never subscribes here, so
         // nothing is counted that would not be uncounted.
         if (listeners.isEmpty() && slowQueries == null) {
-            return new Observed<>(unit, inFlight, null);
+            return new Observed<>(unit, inFlight, endpoint.answeredCounter(), null);
         }
         long started = System.nanoTime();
-        return new Observed<>(unit, inFlight, (signal, error) -> {
+        return new Observed<>(unit, inFlight, endpoint.answeredCounter(), (signal, error) -> {
             long nanos = System.nanoTime() - started;
             String outcome = switch (signal) {
                 case ON_COMPLETE -> "success";
@@ -595,7 +706,7 @@ public final class ReactiveDbRouter {
 
     /** In rotation by health, and its breaker lets calls through. */
     private boolean readable(Endpoint endpoint) {
-        return endpoint.isInRotation() && (breakers == null || breakers.allowsCalls(endpoint.name()));
+        return endpoint.isInRotation() && !endpoint.isStalled() && (breakers == null || breakers.allowsCalls(endpoint.name()));
     }
 
     private @Nullable Endpoint readYourWrites(Optional<ConsistencySession> session, Predicate<Endpoint> readable) {
@@ -786,6 +897,9 @@ public final class ReactiveDbRouter {
                 })
                 .then(health == null ? Mono.empty() : health.stop())
                 .then(Mono.fromRunnable(() -> {
+                    if (stallWatch != null) {
+                        stallWatch.dispose();
+                    }
                     deadlines.dispose();
                     if (breakerEvents != null) {
                         breakerEvents.dispose();

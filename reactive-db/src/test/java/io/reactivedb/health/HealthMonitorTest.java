@@ -177,4 +177,85 @@ class HealthMonitorTest {
         assertThat(primary.calls).hasValue(401);
         assertThat(received).isEmpty();
     }
+
+    @Test
+    void aFailedProbeIsCheckedAgainAfterTheRecheckIntervalNotAWholeInterval() {
+        HealthSettings tolerant = HealthSettings.builder().interval(INTERVAL).probeTimeout(Duration.ofSeconds(1)).failuresBeforeDown(2)
+                .recheckInterval(Duration.ofMillis(250)).build();
+        ScriptedProbe hanging = new ScriptedProbe("replica-1", replicaUp());
+        List<HealthSnapshot> rounds = new ArrayList<>();
+        HealthMonitor tolerantMonitor = new HealthMonitor(List.of(
+                new HealthMonitor.Target("primary", EndpointRole.PRIMARY, primary, () -> new PoolStatistics(0, 1, 0, 1, 10, 0)),
+                new HealthMonitor.Target("replica-1", EndpointRole.REPLICA, hanging, () -> new PoolStatistics(0, 1, 0, 1, 10, 0))),
+                Optional.of("primary"), tolerant, time, rounds::add);
+        try {
+            tolerantMonitor.start();
+            time.advanceTimeBy(Duration.ZERO);
+            assertThat(rounds).hasSize(1);
+            // The replica stops answering: its probe hangs until the probe timeout.
+            hanging.next.set(Mono.never());
+            time.advanceTimeBy(INTERVAL.plusSeconds(1));
+            assertThat(rounds).hasSize(2);
+            assertThat(rounds.get(1).endpoint("replica-1").orElseThrow().reachable()).as("one failure is tolerated").isTrue();
+            // The second probe comes 250 ms later, not a whole interval: down 1.25 s after the first timeout.
+            time.advanceTimeBy(Duration.ofMillis(1249));
+            assertThat(rounds).hasSize(2);
+            time.advanceTimeBy(Duration.ofMillis(1));
+            assertThat(rounds).hasSize(3);
+            assertThat(rounds.get(2).endpoint("replica-1").orElseThrow().reachable()).isFalse();
+            // Down is no doubt: no re-check, the next probe comes with the next tick (at 10 s).
+            int before = hanging.calls.get();
+            time.advanceTimeBy(Duration.ofMillis(2749));
+            assertThat(hanging.calls.get()).isEqualTo(before);
+            time.advanceTimeBy(Duration.ofMillis(1));
+            assertThat(hanging.calls.get()).isEqualTo(before + 1);
+        } finally {
+            tolerantMonitor.stop().block();
+        }
+    }
+
+    @Test
+    void withoutAWriterRoundsComeEverRecheckIntervalDoublingUpToOneSecond() {
+        primary.next.set(Mono.error(new java.io.IOException("Connection refused")));
+        monitor.start();
+        time.advanceTimeBy(Duration.ZERO);
+        assertThat(applied).hasSize(1);
+        assertThat(applied.get(0).writer()).isEmpty();
+        // 250, 500, 1000, then 1000 ms apart (the default re-check interval, capped at 1 s).
+        time.advanceTimeBy(Duration.ofMillis(250));
+        assertThat(applied).hasSize(2);
+        time.advanceTimeBy(Duration.ofMillis(500));
+        assertThat(applied).hasSize(3);
+        time.advanceTimeBy(Duration.ofMillis(1000));
+        assertThat(applied).hasSize(4);
+        time.advanceTimeBy(Duration.ofMillis(1000));
+        assertThat(applied).hasSize(5);
+        // The primary is back: one more re-check finds it, then the interval again.
+        primary.next.set(primaryUp());
+        time.advanceTimeBy(Duration.ofMillis(1000));
+        assertThat(applied).hasSize(6);
+        assertThat(applied.get(5).writer()).contains("primary");
+        time.advanceTimeBy(Duration.ofMillis(1000));
+        assertThat(applied).hasSize(6);
+    }
+
+    @Test
+    void probeSoonRunsAtMostOneRoundPerRecheckInterval() {
+        monitor.start();
+        time.advanceTimeBy(Duration.ZERO);
+        assertThat(applied).hasSize(1);
+        // Right after a round: one round 250 ms after it, however often asked.
+        for (int i = 0; i < 100; i++) {
+            monitor.probeSoon();
+        }
+        time.advanceTimeBy(Duration.ofMillis(249));
+        assertThat(applied).hasSize(1);
+        time.advanceTimeBy(Duration.ofMillis(1));
+        assertThat(applied).hasSize(2);
+        // Long after the last round: at once.
+        time.advanceTimeBy(Duration.ofSeconds(1));
+        monitor.probeSoon();
+        time.advanceTimeBy(Duration.ZERO);
+        assertThat(applied).hasSize(3);
+    }
 }

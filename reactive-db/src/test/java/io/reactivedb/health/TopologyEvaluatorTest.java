@@ -169,4 +169,25 @@ class TopologyEvaluatorTest {
                 Map.of("primary", new PoolStatistics(10, 0, 5, 10, 10, 0)), initial);
         assertThat(outcome.events()).contains(new HealthEvent.PoolExhausted(T0, "primary", new PoolStatistics(10, 0, 5, 10, 10, 0)));
     }
+
+    @Test
+    void withoutAnyWriterPositionAnIdleClustersReplicasKeepTheirPlaceInRotation() {
+        // The primary was never reached, so there is no writer position to measure replicas against;
+        // their last transaction is minutes old only because nothing was written.
+        TopologyEvaluator.Outcome outcome = round(initial, down(), replica("0/1", Duration.ofMinutes(5)), replica("0/1", Duration.ofMinutes(5)));
+        assertThat(outcome.snapshot().writer()).isEmpty();
+        assertThat(outcome.snapshot().endpoint("replica-1").orElseThrow().inRotation()).isTrue();
+        assertThat(outcome.snapshot().endpoint("replica-2").orElseThrow().lagging()).isFalse();
+        assertThat(outcome.events()).noneMatch(event -> event instanceof HealthEvent.LagExceeded);
+    }
+
+    @Test
+    void withoutAWriterAReplicaBehindTheLastWriterPositionStillCountsAsLagging() {
+        HealthSnapshot withWriter = round(initial, primary("0/3000060", 1), replica("0/3000060", Duration.ZERO),
+                replica("0/1000000", Duration.ofMinutes(5))).snapshot();
+        TopologyEvaluator.Outcome outcome = round(withWriter, down(), replica("0/3000060", Duration.ofMinutes(5)),
+                replica("0/1000000", Duration.ofMinutes(5)));
+        assertThat(outcome.snapshot().endpoint("replica-1").orElseThrow().inRotation()).isTrue();
+        assertThat(outcome.snapshot().endpoint("replica-2").orElseThrow().lagging()).isTrue();
+    }
 }

@@ -90,6 +90,8 @@ final class DatabaseEnvironment {
         b.put("DB_MAX_REPLICA_LAG", "reactive-db.health.max-replica-lag", health.getMaxReplicaLag());
         b.put("DB_MAX_REPLICA_LAG_BYTES", "reactive-db.health.max-replica-lag-bytes", health.getMaxReplicaLagBytes());
         b.put("DB_HEALTH_FAILURES_BEFORE_DOWN", "reactive-db.health.failures-before-down", health.getFailuresBeforeDown());
+        b.put("DB_HEALTH_RECHECK_INTERVAL", "reactive-db.health.recheck-interval", health.getRecheckInterval());
+        b.put("DB_STALL_TIMEOUT", "reactive-db.health.stall-timeout", health.getStallTimeout());
 
         ReactiveDbProperties.Backup backup = p.getBackup();
         b.put("BACKUP_DIR", "reactive-db.backup.dir", backup.getDir());

@@ -222,6 +222,10 @@ public class ReactiveDbProperties {
         private @Nullable Long maxReplicaLagBytes;
         /** Failed probes in a row before an endpoint counts as down (DB_HEALTH_FAILURES_BEFORE_DOWN), default 2. */
         private @Nullable Integer failuresBeforeDown;
+        /** First delay of a re-check after a failed probe or without a writer (DB_HEALTH_RECHECK_INTERVAL), default 250ms. */
+        private @Nullable String recheckInterval;
+        /** No unit finished this long on an endpoint with work queued: it takes no new work (DB_STALL_TIMEOUT), default 500ms. */
+        private @Nullable String stallTimeout;
 
         public @Nullable String getInterval() { return interval; }
         public void setInterval(@Nullable String interval) { this.interval = interval; }
@@ -233,6 +237,10 @@ public class ReactiveDbProperties {
         public void setMaxReplicaLagBytes(@Nullable Long maxReplicaLagBytes) { this.maxReplicaLagBytes = maxReplicaLagBytes; }
         public @Nullable Integer getFailuresBeforeDown() { return failuresBeforeDown; }
         public void setFailuresBeforeDown(@Nullable Integer failuresBeforeDown) { this.failuresBeforeDown = failuresBeforeDown; }
+        public @Nullable String getRecheckInterval() { return recheckInterval; }
+        public void setRecheckInterval(@Nullable String recheckInterval) { this.recheckInterval = recheckInterval; }
+        public @Nullable String getStallTimeout() { return stallTimeout; }
+        public void setStallTimeout(@Nullable String stallTimeout) { this.stallTimeout = stallTimeout; }
     }
 
     /** The schema check at startup (Liquibase, on the primary). */
