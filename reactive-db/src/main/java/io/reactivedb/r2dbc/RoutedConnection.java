@@ -116,9 +116,10 @@ final class RoutedConnection implements Connection {
         return binding.get() != null;
     }
 
-    /** Runs a statement or batch on the bound connection, tracking its reply for the release. */
+    /** Runs a statement or batch on the bound connection (binding on subscription), tracking its reply for the release. */
     Flux<Result> execute(Function<BorrowedConnection, Publisher<? extends Result>> execution) {
-        return bind(Target.forStatement(context)).flatMapMany(connection -> {
+        // Deferred: a statement's execute() is cold, and binding borrows a connection.
+        return Flux.defer(() -> bind(Target.forStatement(context))).flatMap(connection -> {
             if (connection.isForWrites()) {
                 wrote = true;
             }
@@ -168,7 +169,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Void> beginTransaction(TransactionDefinition definition) {
-        Objects.requireNonNull(definition, "definition");
+        Arguments.require(definition, "definition");
         return Mono.defer(() -> begin(Target.forBegin(definition.getAttribute(TransactionDefinition.READ_ONLY), context),
                 connection -> connection.beginTransaction(definition)));
     }
@@ -212,20 +213,20 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Void> createSavepoint(String name) {
-        Objects.requireNonNull(name, "name");
+        Arguments.require(name, "name");
         // Opens a transaction when none is open, with nothing saying it is read-only: the writer.
         return Mono.defer(() -> on(Target.WRITER, connection -> connection.createSavepoint(name)));
     }
 
     @Override
     public Mono<Void> releaseSavepoint(String name) {
-        Objects.requireNonNull(name, "name");
+        Arguments.require(name, "name");
         return ifBound(connection -> connection.releaseSavepoint(name));
     }
 
     @Override
     public Mono<Void> rollbackTransactionToSavepoint(String name) {
-        Objects.requireNonNull(name, "name");
+        Arguments.require(name, "name");
         return ifBound(connection -> connection.rollbackTransactionToSavepoint(name));
     }
 
@@ -248,15 +249,28 @@ final class RoutedConnection implements Connection {
         return connection == null || connection.connection().isAutoCommit();
     }
 
+    /** @throws IllegalStateException when the connection is closed */
     @Override
     public Batch createBatch() {
+        requireOpen();
         return new RoutedBatch(this);
     }
 
+    /**
+     * @throws IllegalArgumentException when {@code sql} is null or its parameters cannot be read
+     * @throws IllegalStateException    when the connection is closed
+     */
     @Override
     public Statement createStatement(String sql) {
-        Objects.requireNonNull(sql, "sql");
+        Arguments.require(sql, "sql");
+        requireOpen();
         return new RoutedStatement(this, sql);
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the connection is closed");
+        }
     }
 
     @Override
@@ -292,20 +306,20 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Void> setTransactionIsolationLevel(IsolationLevel isolationLevel) {
-        Objects.requireNonNull(isolationLevel, "isolationLevel");
+        Arguments.require(isolationLevel, "isolationLevel");
         return sessionSetting(connection -> connection.setTransactionIsolationLevel(isolationLevel),
                 () -> pendingIsolation = isolationLevel);
     }
 
     @Override
     public Mono<Void> setLockWaitTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
+        Arguments.require(timeout, "timeout");
         return sessionSetting(connection -> connection.setLockWaitTimeout(timeout), () -> { });
     }
 
     @Override
     public Mono<Void> setStatementTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
+        Arguments.require(timeout, "timeout");
         return sessionSetting(connection -> connection.setStatementTimeout(timeout), () -> { });
     }
 
@@ -332,7 +346,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Boolean> validate(ValidationDepth depth) {
-        Objects.requireNonNull(depth, "depth");
+        Arguments.require(depth, "depth");
         return Mono.defer(() -> {
             if (closed.get()) {
                 return Mono.just(false);
