@@ -2,6 +2,7 @@ package io.reactivedb.r2dbc;
 
 import io.r2dbc.spi.Result;
 import io.reactivedb.routing.BorrowedConnection;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -10,6 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reported an error. Until then the statement is in flight for the release hygiene
  * ({@link BorrowedConnection#isStatementInFlight()}); a result cancelled or dropped part way keeps
  * it there, as the rest of it is still on its way (r2dbc-pool#198).
+ *
+ * <p>A caller that takes the first result and cancels the rest ({@code Mono.from(statement.execute())},
+ * the usual way to run one statement) ends the emission there: that result read to its end
+ * finishes the reply, as a statement with one command has one result. A cancel before any result
+ * leaves the statement in flight.
  */
 final class Reply {
 
@@ -18,6 +24,8 @@ final class Reply {
     private final long statement;
     /** Results emitted and not yet read to their end, plus one while the execution may emit more. */
     private final AtomicInteger open = new AtomicInteger(1);
+    private final AtomicBoolean emissionEnded = new AtomicBoolean();
+    private volatile boolean anyEmitted;
 
     Reply(RoutedConnection owner, BorrowedConnection connection, long statement) {
         this.owner = owner;
@@ -27,12 +35,22 @@ final class Reply {
 
     Result track(Result result) {
         open.incrementAndGet();
+        anyEmitted = true;
         return new TrackedResult(result, this);
     }
 
     /** The execution emitted its last result. */
     void allEmitted() {
-        settleOne();
+        if (emissionEnded.compareAndSet(false, true)) {
+            settleOne();
+        }
+    }
+
+    /** The caller cancelled the execution: after a result, it has what it asked for (see the class description). */
+    void emissionCancelled() {
+        if (anyEmitted) {
+            allEmitted();
+        }
     }
 
     /** A result was read to its end. */

@@ -132,6 +132,7 @@ final class RoutedConnection implements Connection {
             return Flux.from(results)
                     .map(reply::track)
                     .doOnComplete(reply::allEmitted)
+                    .doOnCancel(reply::emissionCancelled)
                     .doOnError(reply::failed);
         });
     }
@@ -389,8 +390,9 @@ final class RoutedConnection implements Connection {
      * A broken connection is discarded. A statement whose reply is still outstanding (the caller
      * took what it wanted, or cancelled: {@code usingWhen} calls {@code close()} as soon as the
      * cancel starts, before it has reached the reply) is stopped on the server or the connection
-     * resynchronised ({@link BorrowedConnection#releaseAfterCancel()}); a write's outcome is then
-     * unknown, so a consistency session is marked uncertain instead of advanced. Otherwise the
+     * resynchronised ({@link BorrowedConnection#releaseAfterCancel()}); outside a transaction a
+     * write's outcome is then unknown, so a consistency session is marked uncertain instead of
+     * advanced. Otherwise the
      * connection goes back clean, after advancing the session past a write.
      */
     private Mono<Void> release(BorrowedConnection connection) {
@@ -400,7 +402,8 @@ final class RoutedConnection implements Connection {
         }
         Optional<ConsistencySession> session = ConsistencySession.from(context);
         if (connection.isStatementInFlight()) {
-            if (connection.isForWrites() && wrote) {
+            if (connection.isForWrites() && wrote && connection.connection().isAutoCommit()) {
+                // Outside a transaction the statement commits on its own; inside one it is rolled back.
                 session.ifPresent(connection::writeOutcomeUnknown);
             }
             return connection.releaseAfterCancel();

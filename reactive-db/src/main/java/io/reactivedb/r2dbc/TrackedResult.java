@@ -9,6 +9,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * A result whose consumption tells its {@link Reply} how it went: read to its end, or failed. A
@@ -25,7 +26,15 @@ final class TrackedResult implements Result {
         this.reply = reply;
     }
 
-    private <T> Flux<T> tracked(Publisher<T> consumption) {
+    /**
+     * A {@link Mono} stays one (the driver's {@code getRowsUpdated()}): {@code Mono.from} of a
+     * {@code Flux} cancels it at its first element, and the count read to its end would then look
+     * abandoned.
+     */
+    private <T> Publisher<T> tracked(Publisher<T> consumption) {
+        if (consumption instanceof Mono<T> single) {
+            return single.doOnSuccess(value -> reply.resultRead()).doOnError(reply::failed);
+        }
         return Flux.from(consumption)
                 .doOnComplete(reply::resultRead)
                 .doOnError(reply::failed);

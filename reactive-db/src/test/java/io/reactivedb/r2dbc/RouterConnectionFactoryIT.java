@@ -283,6 +283,38 @@ class RouterConnectionFactoryIT {
         }
     }
 
+    /**
+     * {@code Mono.from(statement.execute())}, the usual way to run one statement, cancels the
+     * execution after its one result; that result read to its end (its rows to completion, or
+     * {@code Mono.from(getRowsUpdated())}) still finishes the reply, so the connection goes back in
+     * step and is lent again (same backend), not stopped and discarded.
+     */
+    @Test
+    void aStatementRunThroughMonoFromGivesItsConnectionBackForReuse() {
+        ReactiveDbSettings settings = cluster.settings().toBuilder()
+                .session(SessionSettings.builder().applicationName(applicationName).build())
+                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
+                .build();
+        ReactiveDbRouter single = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        try {
+            RouterConnectionFactory singleFactory = RouterConnectionFactory.of(single);
+            // Longer than the 100 ms after which a statement still in flight is stopped and its connection discarded.
+            Mono<Integer> pid = Mono.usingWhen(singleFactory.create(),
+                    connection -> Mono.from(connection.createStatement("SELECT pg_backend_pid() FROM pg_sleep(0.2)").execute())
+                            .flatMap(result -> Flux.from(result.map(row -> row.get(0, Integer.class))).single()),
+                    io.r2dbc.spi.Connection::close);
+            Mono<Long> count = Mono.usingWhen(singleFactory.create(),
+                    connection -> Mono.from(connection.createStatement("SELECT pg_sleep(0.2)").execute())
+                            .flatMap(result -> Mono.from(result.getRowsUpdated())),
+                    io.r2dbc.spi.Connection::close);
+            Integer first = pid.block(WAIT);
+            assertThat(count.block(WAIT)).isEqualTo(1L);
+            assertThat(pid.block(WAIT)).isEqualTo(first);
+        } finally {
+            single.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
+
     private int activeStatementsOf(int pid) {
         return Integer.parseInt(cluster.psql(cluster.primary(), "postgres",
                 "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'"));
