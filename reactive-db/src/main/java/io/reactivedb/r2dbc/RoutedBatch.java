@@ -4,7 +4,6 @@ import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Result;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import reactor.core.publisher.Flux;
 
 /** A batch of a {@link RoutedConnection}: statements are collected, then sent on the bound connection. */
@@ -17,9 +16,17 @@ final class RoutedBatch implements Batch {
         this.connection = connection;
     }
 
+    /**
+     * @throws IllegalArgumentException when {@code sql} is null or takes parameters (a batch is sent
+     *                                  as one simple query, which cannot carry them)
+     */
     @Override
     public Batch add(String sql) {
-        statements.add(Objects.requireNonNull(sql, "sql"));
+        Arguments.require(sql, "sql");
+        if (Placeholders.count(sql) > 0) {
+            throw new IllegalArgumentException("a batch statement cannot take parameters; use a Statement with add() for several bindings");
+        }
+        statements.add(sql);
         return this;
     }
 

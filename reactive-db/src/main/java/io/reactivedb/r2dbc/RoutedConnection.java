@@ -4,6 +4,7 @@ import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
 import io.r2dbc.spi.IsolationLevel;
+import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
@@ -53,7 +54,6 @@ final class RoutedConnection implements Connection {
     private final List<Function<Connection, Publisher<Void>>> pendingSettings = new ArrayList<>();
     private volatile @Nullable BorrowedConnection borrowed;
     private volatile @Nullable IsolationLevel pendingIsolation;
-    private volatile boolean cancelled;
     /** A rollback after a cancel could not be done in time: the transaction ends when the connection is discarded on close. */
     private volatile boolean abandoned;
     private volatile boolean wrote;
@@ -116,31 +116,37 @@ final class RoutedConnection implements Connection {
         return binding.get() != null;
     }
 
-    /** Runs a statement or batch on the bound connection, tracking its reply for the release. */
+    /**
+     * Runs a statement or batch on the bound connection (binding on subscription), tracking its reply
+     * for the release: the statement is in flight on the borrowed connection until every result it
+     * emitted has been read to its end or the server reported an error (see {@link Reply}).
+     */
     Flux<Result> execute(Function<BorrowedConnection, Publisher<? extends Result>> execution) {
-        return bind(Target.forStatement(context)).flatMapMany(connection -> {
+        // Deferred: a statement's execute() is cold, and binding borrows a connection.
+        return Mono.defer(() -> bind(Target.forStatement(context))).flatMapMany(connection -> {
             if (connection.isForWrites()) {
                 wrote = true;
             }
-            connection.statementStarted();
-            return Flux.from(execution.apply(connection))
-                    .<Result>map(result -> new TrackedResult(result, this, connection))
-                    .doOnError(error -> failed(connection, error));
-        }).doOnCancel(this::cancelled);
+            Publisher<? extends Result> results = execution.apply(connection);
+            Reply reply = new Reply(this, connection, connection.statementStarted());
+            return Flux.from(results)
+                    .map(reply::track)
+                    .doOnComplete(reply::allEmitted)
+                    .doOnCancel(reply::emissionCancelled)
+                    .doOnError(reply::failed);
+        });
     }
 
-    void cancelled() {
-        cancelled = true;
-    }
-
-    /** A reply fully arrived: the connection is in step again. */
-    void finished(BorrowedConnection connection) {
-        connection.statementFinished();
-        cancelled = false;
-    }
-
-    void failed(BorrowedConnection connection, Throwable error) {
-        connection.statementFailed(error);
+    /**
+     * A statement's execution or one of its results failed. An {@link R2dbcException} is the
+     * server's answer (or a lost connection): the reply has arrived. Any other error (the caller's
+     * mapping function, a value no codec reads) stopped the reading part way, and the rest of the
+     * reply is still coming: the statement stays in flight for the release.
+     */
+    void failed(BorrowedConnection connection, long statement, Throwable error) {
+        if (error instanceof R2dbcException) {
+            connection.statementFailed(statement, error);
+        }
         if (ErrorTranslator.isConnectionFailure(error)) {
             connectionFailure = error;
         }
@@ -168,7 +174,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Void> beginTransaction(TransactionDefinition definition) {
-        Objects.requireNonNull(definition, "definition");
+        Arguments.require(definition, "definition");
         return Mono.defer(() -> begin(Target.forBegin(definition.getAttribute(TransactionDefinition.READ_ONLY), context),
                 connection -> connection.beginTransaction(definition)));
     }
@@ -186,46 +192,52 @@ final class RoutedConnection implements Connection {
         });
     }
 
+    /** Behind a statement still in flight the COMMIT waits for it (see {@link BorrowedConnection#commit()}). */
     @Override
     public Mono<Void> commitTransaction() {
-        return ifBound(Connection::commitTransaction);
+        return Mono.defer(() -> isBound() ? bind(Target.WRITER).flatMap(connection -> failures(connection.commit())) : Mono.empty());
     }
 
     /**
-     * After a statement was cancelled part way (a transaction manager rolling back because its
+     * After a statement was left part way (a transaction manager rolling back because its
      * subscriber cancelled), the ROLLBACK would wait behind the running statement, which can take
      * as long as the statement timeout: the statement is stopped on the server first (see
-     * {@link BorrowedConnection#rollbackAfterCancel()}).
+     * {@link BorrowedConnection#rollback()}). Decided from whether the statement's reply is still
+     * outstanding, not from a cancel signal, which may reach the reply only after this call.
      */
     @Override
     public Mono<Void> rollbackTransaction() {
-        return Mono.defer(() -> {
-            if (!cancelled) {
-                return ifBound(Connection::rollbackTransaction);
+        return Mono.defer(() -> isBound()
+                ? bind(Target.WRITER).flatMap(connection -> failures(connection.rollback())
+                        .doOnSuccess(done -> abandoned = !connection.connection().isAutoCommit()))
+                : Mono.empty());
+    }
+
+    /** Records a lost connection for the release. */
+    private Mono<Void> failures(Mono<Void> operation) {
+        return operation.doOnError(error -> {
+            if (ErrorTranslator.isConnectionFailure(error)) {
+                connectionFailure = error;
             }
-            return bind(Target.WRITER).flatMap(connection -> connection.rollbackAfterCancel().doOnSuccess(done -> {
-                cancelled = false;
-                abandoned = !connection.connection().isAutoCommit();
-            }));
         });
     }
 
     @Override
     public Mono<Void> createSavepoint(String name) {
-        Objects.requireNonNull(name, "name");
+        Arguments.require(name, "name");
         // Opens a transaction when none is open, with nothing saying it is read-only: the writer.
         return Mono.defer(() -> on(Target.WRITER, connection -> connection.createSavepoint(name)));
     }
 
     @Override
     public Mono<Void> releaseSavepoint(String name) {
-        Objects.requireNonNull(name, "name");
+        Arguments.require(name, "name");
         return ifBound(connection -> connection.releaseSavepoint(name));
     }
 
     @Override
     public Mono<Void> rollbackTransactionToSavepoint(String name) {
-        Objects.requireNonNull(name, "name");
+        Arguments.require(name, "name");
         return ifBound(connection -> connection.rollbackTransactionToSavepoint(name));
     }
 
@@ -248,15 +260,28 @@ final class RoutedConnection implements Connection {
         return connection == null || connection.connection().isAutoCommit();
     }
 
+    /** @throws IllegalStateException when the connection is closed */
     @Override
     public Batch createBatch() {
+        requireOpen();
         return new RoutedBatch(this);
     }
 
+    /**
+     * @throws IllegalArgumentException when {@code sql} is null or its parameters cannot be read
+     * @throws IllegalStateException    when the connection is closed
+     */
     @Override
     public Statement createStatement(String sql) {
-        Objects.requireNonNull(sql, "sql");
+        Arguments.require(sql, "sql");
+        requireOpen();
         return new RoutedStatement(this, sql);
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the connection is closed");
+        }
     }
 
     @Override
@@ -292,20 +317,20 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Void> setTransactionIsolationLevel(IsolationLevel isolationLevel) {
-        Objects.requireNonNull(isolationLevel, "isolationLevel");
+        Arguments.require(isolationLevel, "isolationLevel");
         return sessionSetting(connection -> connection.setTransactionIsolationLevel(isolationLevel),
                 () -> pendingIsolation = isolationLevel);
     }
 
     @Override
     public Mono<Void> setLockWaitTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
+        Arguments.require(timeout, "timeout");
         return sessionSetting(connection -> connection.setLockWaitTimeout(timeout), () -> { });
     }
 
     @Override
     public Mono<Void> setStatementTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
+        Arguments.require(timeout, "timeout");
         return sessionSetting(connection -> connection.setStatementTimeout(timeout), () -> { });
     }
 
@@ -332,7 +357,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Boolean> validate(ValidationDepth depth) {
-        Objects.requireNonNull(depth, "depth");
+        Arguments.require(depth, "depth");
         return Mono.defer(() -> {
             if (closed.get()) {
                 return Mono.just(false);
@@ -361,15 +386,28 @@ final class RoutedConnection implements Connection {
         });
     }
 
+    /**
+     * A broken connection is discarded. A statement whose reply is still outstanding (the caller
+     * took what it wanted, or cancelled: {@code usingWhen} calls {@code close()} as soon as the
+     * cancel starts, before it has reached the reply) is stopped on the server or the connection
+     * resynchronised ({@link BorrowedConnection#releaseAfterCancel()}); outside a transaction a
+     * write's outcome is then unknown, so a consistency session is marked uncertain instead of
+     * advanced. Otherwise the
+     * connection goes back clean, after advancing the session past a write.
+     */
     private Mono<Void> release(BorrowedConnection connection) {
-        if (cancelled) {
-            return connection.releaseAfterCancel();
-        }
         Throwable failure = connectionFailure;
         if (failure != null) {
             return connection.releaseAfterError(failure);
         }
         Optional<ConsistencySession> session = ConsistencySession.from(context);
+        if (connection.isStatementInFlight()) {
+            if (connection.isForWrites() && wrote && connection.connection().isAutoCommit()) {
+                // Outside a transaction the statement commits on its own; inside one it is rolled back.
+                session.ifPresent(connection::writeOutcomeUnknown);
+            }
+            return connection.releaseAfterCancel();
+        }
         Mono<Void> recorded = connection.isForWrites() && wrote && session.isPresent() && connection.connection().isAutoCommit()
                 ? connection.recordWritePosition(session.get())
                 : Mono.empty();

@@ -40,8 +40,9 @@ import reactor.util.context.ContextView;
  * the router's ({@link ReactiveDbRouter#borrowForRead}). Closing a connection releases it exactly
  * once with the router's hygiene: a transaction left open is rolled back, a session whose state was
  * changed (by SQL such as {@code SET}, or by {@code setStatementTimeout}, {@code setLockWaitTimeout},
- * {@code setTransactionIsolationLevel}) is discarded, a cancelled statement is stopped on the server
- * or the connection resynchronised. After a write on the primary, a
+ * {@code setTransactionIsolationLevel}) is discarded, a statement whose reply was not read to its end
+ * (cancelled, or left after its first rows: {@code take(1)}, {@code first()}) is stopped on the
+ * server or the connection resynchronised, never handed back mid-reply. After a write on the primary, a
  * {@link io.reactivedb.routing.ConsistencySession} in the context is advanced to the primary's WAL
  * position when the connection is closed (so the next read-your-writes read sees the write).
  *

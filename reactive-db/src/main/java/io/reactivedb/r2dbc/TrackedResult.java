@@ -4,35 +4,40 @@ import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.RowMetadata;
-import io.reactivedb.routing.BorrowedConnection;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
- * A result whose consumption tells its connection how the reply went: fully read (in step), failed,
- * or cancelled part way (rows may still be on their way, so the release must resynchronise; see
- * r2dbc-pool#198).
+ * A result whose consumption tells its {@link Reply} how it went: read to its end, or failed. A
+ * consumption cancelled part way says nothing: rows may still be on their way, and the statement
+ * stays in flight for the release.
  */
 final class TrackedResult implements Result {
 
     private final Result result;
-    private final RoutedConnection owner;
-    private final BorrowedConnection connection;
+    private final Reply reply;
 
-    TrackedResult(Result result, RoutedConnection owner, BorrowedConnection connection) {
+    TrackedResult(Result result, Reply reply) {
         this.result = result;
-        this.owner = owner;
-        this.connection = connection;
+        this.reply = reply;
     }
 
-    private <T> Flux<T> tracked(Publisher<T> consumption) {
+    /**
+     * A {@link Mono} stays one (the driver's {@code getRowsUpdated()}): {@code Mono.from} of a
+     * {@code Flux} cancels it at its first element, and the count read to its end would then look
+     * abandoned.
+     */
+    private <T> Publisher<T> tracked(Publisher<T> consumption) {
+        if (consumption instanceof Mono<T> single) {
+            return single.doOnSuccess(value -> reply.resultRead()).doOnError(reply::failed);
+        }
         return Flux.from(consumption)
-                .doOnComplete(() -> owner.finished(connection))
-                .doOnError(error -> owner.failed(connection, error))
-                .doOnCancel(owner::cancelled);
+                .doOnComplete(reply::resultRead)
+                .doOnError(reply::failed);
     }
 
     @Override
@@ -52,7 +57,7 @@ final class TrackedResult implements Result {
 
     @Override
     public Result filter(Predicate<Segment> filter) {
-        return new TrackedResult(result.filter(filter), owner, connection);
+        return new TrackedResult(result.filter(filter), reply);
     }
 
     @Override

@@ -108,29 +108,60 @@ public final class BorrowedConnection {
     }
 
     /**
-     * Tells the release hygiene that a statement was sent and its reply is on its way: a cancel
-     * before {@link #statementFinished()} may then send PostgreSQL's cancel request.
+     * Tells the release hygiene that a statement is being sent and its reply will be on its way
+     * until {@link #statementFinished(long)}: a release before that stops it on the server or
+     * resynchronises the connection (see {@link #release()}).
+     *
+     * @return the statement's number on this connection, for {@link #statementFinished(long)}
      */
-    public void statementStarted() {
-        lease.statementStarted();
-    }
-
-    /** The reply of the statement last started has fully arrived. */
-    public void statementFinished() {
-        lease.finished();
+    public long statementStarted() {
+        return lease.statementStarted();
     }
 
     /**
-     * A statement failed. Its reply has arrived; a write rejected as read-only ({@code 25006}) by
-     * the server taken for the primary discards the connection and re-checks the topology at once,
-     * as the router's own writes do.
+     * The reply of statement {@code statement} (a number from {@link #statementStarted()}) has fully
+     * arrived: every result read to its end, or the server's error received. Replies come in order,
+     * so every statement started before it is finished too. Never call it for a reply the borrower
+     * stopped reading (a cancel, an error of its own mapping): the rest is still on its way.
      */
-    public void statementFailed(Throwable error) {
+    public void statementFinished(long statement) {
+        lease.finished(statement);
+    }
+
+    /** Whether a statement was started whose reply has not fully arrived (see {@link #statementFinished(long)}). */
+    public boolean isStatementInFlight() {
+        return lease.statementInFlight();
+    }
+
+    /**
+     * The server reported statement {@code statement}'s failure with {@code error}: its reply has
+     * arrived ({@link #statementFinished(long)}), and a write rejected as read-only ({@code 25006})
+     * by the server taken for the primary discards the connection and re-checks the topology at
+     * once, as the router's own writes do.
+     */
+    public void statementFailed(long statement, Throwable error) {
         Objects.requireNonNull(error, "error");
-        lease.finished();
+        lease.finished(statement);
         if (forWrites && READ_ONLY_TRANSACTION.equals(ErrorTranslator.sqlStateOf(error))) {
             onWriteToReadOnlyServer.accept(lease);
         }
+    }
+
+    /**
+     * Commits the open transaction (nothing when none is open). Behind a statement still in flight
+     * the COMMIT waits for it: what the transaction wrote is committed, never given up.
+     */
+    public Mono<Void> commit() {
+        return lease.commit();
+    }
+
+    /**
+     * Rolls back the open transaction (nothing when none is open). With a statement still in flight
+     * (its reader cancelled or stopped reading), as {@link #rollbackAfterCancel()}: the statement is
+     * stopped on the server instead of the ROLLBACK waiting behind it.
+     */
+    public Mono<Void> rollback() {
+        return lease.rollback();
     }
 
     /**
@@ -165,7 +196,20 @@ public final class BorrowedConnection {
                 .then();
     }
 
-    /** The work completed: roll back a transaction left open, discard a changed session, give the connection back. */
+    /**
+     * A write on this connection was left before its reply arrived, so whether (or where) it
+     * happened is unknown: from now on {@code session}'s read-your-writes reads go to the primary.
+     */
+    public void writeOutcomeUnknown(ConsistencySession session) {
+        Objects.requireNonNull(session, "session").markUncertain();
+    }
+
+    /**
+     * The work completed: roll back a transaction left open, discard a changed session, give the
+     * connection back. When a statement is still in flight (the borrower stopped reading its reply,
+     * or closes before its cancel has reached the reply), as {@link #releaseAfterCancel()}: the
+     * connection never goes back mid-reply.
+     */
     public Mono<Void> release() {
         return once(() -> {
             if (answered != null) {
@@ -175,7 +219,7 @@ public final class BorrowedConnection {
         });
     }
 
-    /** The work failed with {@code error}: a broken connection is discarded, anything else cleaned and given back. */
+    /** The work failed with {@code error}: a broken connection is discarded, anything else cleaned and given back as by {@link #release()}. */
     public Mono<Void> releaseAfterError(Throwable error) {
         Objects.requireNonNull(error, "error");
         return once(() -> lease.releaseAfterError(error));

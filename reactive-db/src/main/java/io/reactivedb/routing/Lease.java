@@ -15,6 +15,7 @@ import io.reactivedb.health.Lsn;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +43,13 @@ final class Lease implements DbSession {
     private final Scheduler scheduler;
     private final Duration cleanupTimeout;
     private volatile boolean sessionChanged;
-    /** A statement was sent and its reply has not fully arrived: set on subscribe, cleared on complete or error, not on cancel. */
-    private volatile boolean statementInFlight;
+    /**
+     * Statements sent, numbered from 1, and the highest number whose reply has fully arrived: replies
+     * come in order, so every statement up to it is finished. A statement is counted at subscription
+     * and settled on complete or error, never on cancel (the rest of its reply is still coming).
+     */
+    private final AtomicLong statementsSent = new AtomicLong();
+    private final AtomicLong statementsSettled = new AtomicLong();
     private volatile long statementStartedNanos;
     private volatile String lastSql = "";
 
@@ -62,16 +68,24 @@ final class Lease implements DbSession {
     @Override
     public <T> Flux<T> query(String sql, Function<? super Row, ? extends T> mapper, Object... params) {
         Objects.requireNonNull(mapper, "mapper");
-        return Flux.defer(() -> started(Flux.from(bound(sql, params).execute())))
-                .concatMap(result -> Flux.<T>from(result.map((row, metadata) -> mapper.apply(row))))
-                .doOnTerminate(this::finished);
+        return Flux.defer(() -> {
+            Statement statement = bound(sql, params);
+            long sent = statementStarted();
+            return Flux.from(statement.execute())
+                    .concatMap(result -> Flux.<T>from(result.map((row, metadata) -> mapper.apply(row))))
+                    .doOnTerminate(() -> finished(sent));
+        });
     }
 
     @Override
     public Mono<Long> execute(String sql, Object... params) {
-        return Flux.defer(() -> started(Flux.from(bound(sql, params).execute())))
-                .concatMap(Result::getRowsUpdated)
-                .doOnTerminate(this::finished)
+        return Flux.defer(() -> {
+                    Statement statement = bound(sql, params);
+                    long sent = statementStarted();
+                    return Flux.from(statement.execute())
+                            .concatMap(Result::getRowsUpdated)
+                            .doOnTerminate(() -> finished(sent));
+                })
                 .reduce(0L, Long::sum);
     }
 
@@ -89,8 +103,9 @@ final class Lease implements DbSession {
                 }
                 bind(statement, parameterRows.get(row));
             }
-            return started(Flux.from(statement.execute()));
-        }).concatMap(Result::getRowsUpdated).doOnTerminate(this::finished);
+            long sent = statementStarted();
+            return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated).doOnTerminate(() -> finished(sent));
+        });
     }
 
     @Override
@@ -103,22 +118,30 @@ final class Lease implements DbSession {
         return connection.createStatement(sql);
     }
 
-    /** Marks a statement as sent; called at subscription, inside the statement's defer. */
-    private <T> Flux<T> started(Flux<T> statement) {
+    /**
+     * Marks a statement as sent (at its subscription; also one run on the raw connection by a
+     * {@link BorrowedConnection}'s user).
+     *
+     * @return its number, for {@link #finished(long)}
+     */
+    long statementStarted() {
         statementStartedNanos = System.nanoTime();
-        statementInFlight = true;
-        return statement;
+        return statementsSent.incrementAndGet();
     }
 
-    /** Its reply has fully arrived (complete or error; a cancel leaves it in flight). */
+    /** The reply of statement {@code sent} has fully arrived (complete or error; a cancel leaves it in flight), so have all before it. */
+    void finished(long sent) {
+        statementsSettled.accumulateAndGet(sent, Math::max);
+    }
+
+    /** A round trip sent after every statement so far has come back: no reply is outstanding. */
     void finished() {
-        statementInFlight = false;
+        finished(statementsSent.get());
     }
 
-    /** Marks a statement run on the raw connection (by a {@link BorrowedConnection}'s user) as sent. */
-    void statementStarted() {
-        statementStartedNanos = System.nanoTime();
-        statementInFlight = true;
+    /** Whether a statement was sent whose reply has not fully arrived: the connection is not in step. */
+    boolean statementInFlight() {
+        return statementsSettled.get() < statementsSent.get();
     }
 
     /** The SQL text of the last statement this session created (never its parameters); for slow-query logs. */
@@ -171,12 +194,48 @@ final class Lease implements DbSession {
         return Mono.from(connection.beginTransaction(options.definition()));
     }
 
+    /** Commits; the COMMIT's round trip, sent after every statement of the transaction, settles them all. */
     Mono<Void> commit() {
-        return Mono.from(connection.commitTransaction());
+        return Mono.defer(() -> {
+            boolean sent = !connection.isAutoCommit(); // the driver sends COMMIT only in a transaction
+            return Mono.from(connection.commitTransaction()).doOnSuccess(done -> {
+                if (sent) {
+                    finished();
+                }
+            });
+        });
     }
 
-    /** Work completed: give the connection back. */
+    /**
+     * Rolls back for a borrower that goes on using the connection: {@link #rollbackAfterCancel()}
+     * when a statement's reply is still outstanding (the ROLLBACK would wait behind it), else a plain
+     * rollback, whose round trip settles every statement before it.
+     */
+    Mono<Void> rollback() {
+        return Mono.defer(() -> {
+            if (statementInFlight()) {
+                return rollbackAfterCancel();
+            }
+            boolean sent = !connection.isAutoCommit();
+            return Mono.from(connection.rollbackTransaction()).doOnSuccess(done -> {
+                if (sent) {
+                    finished();
+                }
+            });
+        });
+    }
+
+    /**
+     * Work completed: give the connection back. A statement whose reply has not fully arrived (the
+     * work stopped reading it: {@code next()}, {@code take(n)}, a cancel that has not reached the
+     * reply yet) makes this {@link #releaseAfterCancel()}: a connection is never lent on mid-reply.
+     */
     Mono<Void> release() {
+        return Mono.defer(() -> statementInFlight() ? releaseAfterCancel() : releaseInStep());
+    }
+
+    /** The connection is in step: roll back a transaction left open, discard a changed session, else give it back. */
+    private Mono<Void> releaseInStep() {
         return Mono.defer(() -> {
             if (sessionChanged) {
                 log.debug("[{}] session state was changed; discarding the connection", endpoint.name());
@@ -217,7 +276,9 @@ final class Lease implements DbSession {
                             ? Mono.<Void>empty()
                             : Mono.error(new IllegalStateException("validation query failed")))
                     : Mono.from(connection.rollbackTransaction());
-            if (statementInFlight) {
+            // The resync is sent after every statement so far: when it comes back, they all have.
+            long sentBefore = statementsSent.get();
+            if (statementInFlight()) {
                 long left = CANCEL_ON_SERVER_AFTER.toNanos() - (System.nanoTime() - statementStartedNanos);
                 if (left <= 0) {
                     return stopOnServerAndDiscard();
@@ -225,11 +286,16 @@ final class Lease implements DbSession {
                 return resync.timeout(Duration.ofNanos(left), scheduler)
                         .thenReturn(Boolean.TRUE)
                         .onErrorResume(error -> Mono.just(Boolean.FALSE))
-                        .flatMap(inStep -> inStep ? release() : stopOnServerAndDiscard());
+                        .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : stopOnServerAndDiscard());
             }
             return attempt(resync, "resynchronise the connection after a cancel")
-                    .flatMap(inStep -> inStep ? release() : discard());
+                    .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : discard());
         });
+    }
+
+    private Mono<Void> inStepAgain(long sentBefore) {
+        finished(sentBefore);
+        return releaseInStep();
     }
 
     /** {@link #stopOnServer()}, then the connection discarded. */
@@ -254,14 +320,15 @@ final class Lease implements DbSession {
     Mono<Void> rollbackAfterCancel() {
         return Mono.defer(() -> {
             Mono<Void> stop = Mono.empty();
-            if (statementInFlight) {
+            if (statementInFlight()) {
                 sessionChanged = true;
                 stop = stopOnServer();
             }
+            long sentBefore = statementsSent.get();
             return stop.then(attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel"))
                     .doOnNext(inStep -> {
                         if (inStep) {
-                            statementInFlight = false;
+                            finished(sentBefore);
                         } else {
                             sessionChanged = true;
                         }

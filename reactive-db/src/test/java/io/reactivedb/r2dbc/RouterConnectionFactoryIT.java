@@ -2,6 +2,7 @@ package io.reactivedb.r2dbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reactivedb.config.PoolSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.SessionSettings;
 import io.reactivedb.devservices.DevCluster;
@@ -237,6 +238,86 @@ class RouterConnectionFactoryIT {
         assertPoolsIdleAndNoOpenTransactions();
         assertThat(Flux.range(0, 20).concatMap(i -> whereAmI()).map(Server::port).collectList().block(WAIT))
                 .containsOnly(cluster.primary().port());
+    }
+
+    /**
+     * Keeps the server busy long after its first row: about 100 s of {@code pg_sleep} in 1 ms steps
+     * (the rows reach the client in batches as the server's send buffer fills). Each row carries the
+     * backend's pid, so the first row says which backend to watch.
+     */
+    static final String BUSY_QUERY = "SELECT g, pg_backend_pid() AS pid, pg_sleep(0.001) FROM generate_series(1, 100000) g";
+
+    /**
+     * A caller that takes the first row of a long query and leaves: the connection's release must
+     * stop the statement on the server (usingWhen calls close() as the cancel reaches the reply, not
+     * after it), so the backend is not left running it and the pool's next borrower, on the same
+     * single pooled connection slot, does not queue behind the rest of the reply.
+     */
+    @Test
+    void aQueryLeftAfterItsFirstRowWhileTheServerIsStillBusyIsStoppedThereAndTheNextBorrowerDoesNotWaitForIt() {
+        ReactiveDbSettings settings = cluster.settings().toBuilder()
+                .session(SessionSettings.builder().applicationName(applicationName).build())
+                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
+                .build();
+        ReactiveDbRouter single = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        try {
+            RouterConnectionFactory singleFactory = RouterConnectionFactory.of(single);
+            Integer pid = Flux.usingWhen(singleFactory.create(),
+                            connection -> Flux.from(connection.createStatement(BUSY_QUERY).execute())
+                                    .flatMap(result -> result.map(row -> row.get("pid", Integer.class))),
+                            io.r2dbc.spi.Connection::close)
+                    .take(1)
+                    .blockLast(WAIT);
+            assertThat(pid).isNotNull();
+            Await.until("the loan ended (close() completed)", WAIT, () -> single.endpoints().stream()
+                    .allMatch(e -> e.inFlight() == 0 && e.poolStatistics().acquired() == 0));
+            // Bounded far below the ~100 s the statement would run on its own.
+            Await.until("backend " + pid + " no longer running the abandoned query", Duration.ofSeconds(10),
+                    () -> activeStatementsOf(pid) == 0);
+            // The next borrower of that one-connection pool gets an answer long before the old
+            // statement would have ended (the old reply, unstopped, would hold the connection ~100 s).
+            assertThat(DatabaseClient.create(singleFactory).sql("SELECT 1").map(row -> row.get(0, Integer.class)).one()
+                    .block(Duration.ofSeconds(30))).isEqualTo(1);
+        } finally {
+            single.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
+
+    /**
+     * {@code Mono.from(statement.execute())}, the usual way to run one statement, cancels the
+     * execution after its one result; that result read to its end (its rows to completion, or
+     * {@code Mono.from(getRowsUpdated())}) still finishes the reply, so the connection goes back in
+     * step and is lent again (same backend), not stopped and discarded.
+     */
+    @Test
+    void aStatementRunThroughMonoFromGivesItsConnectionBackForReuse() {
+        ReactiveDbSettings settings = cluster.settings().toBuilder()
+                .session(SessionSettings.builder().applicationName(applicationName).build())
+                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
+                .build();
+        ReactiveDbRouter single = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        try {
+            RouterConnectionFactory singleFactory = RouterConnectionFactory.of(single);
+            // Longer than the 100 ms after which a statement still in flight is stopped and its connection discarded.
+            Mono<Integer> pid = Mono.usingWhen(singleFactory.create(),
+                    connection -> Mono.from(connection.createStatement("SELECT pg_backend_pid() FROM pg_sleep(0.2)").execute())
+                            .flatMap(result -> Flux.from(result.map(row -> row.get(0, Integer.class))).single()),
+                    io.r2dbc.spi.Connection::close);
+            Mono<Long> count = Mono.usingWhen(singleFactory.create(),
+                    connection -> Mono.from(connection.createStatement("SELECT pg_sleep(0.2)").execute())
+                            .flatMap(result -> Mono.from(result.getRowsUpdated())),
+                    io.r2dbc.spi.Connection::close);
+            Integer first = pid.block(WAIT);
+            assertThat(count.block(WAIT)).isEqualTo(1L);
+            assertThat(pid.block(WAIT)).isEqualTo(first);
+        } finally {
+            single.shutdown(Duration.ofSeconds(5)).block(WAIT);
+        }
+    }
+
+    private int activeStatementsOf(int pid) {
+        return Integer.parseInt(cluster.psql(cluster.primary(), "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'"));
     }
 
     @Test

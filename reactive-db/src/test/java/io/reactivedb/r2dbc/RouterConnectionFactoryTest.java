@@ -1,10 +1,12 @@
 package io.reactivedb.r2dbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.IsolationLevel;
 import io.r2dbc.spi.Option;
+import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
 import io.reactivedb.config.EnvironmentSettings;
@@ -13,6 +15,7 @@ import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
 import java.time.Duration;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -111,9 +114,57 @@ class RouterConnectionFactoryTest {
         StepVerifier.create(connection.beginTransaction(readOnly(true)))
                 .expectErrorMessage("the connection is closed")
                 .verify(WAIT);
-        StepVerifier.create(connection.createStatement("SELECT 1").execute())
-                .expectErrorMessage("the connection is closed")
-                .verify(WAIT);
+        // As a driver's connection: a statement or batch of a closed connection is refused at once.
+        assertThatThrownBy(() -> connection.createStatement("SELECT 1"))
+                .isInstanceOf(IllegalStateException.class).hasMessage("the connection is closed");
+        assertThatThrownBy(connection::createBatch).isInstanceOf(IllegalStateException.class);
+        assertThat(router.endpoints()).allMatch(e -> e.poolStatistics().allocated() == 0 && e.inFlight() == 0);
+    }
+
+    @Test
+    void aStatementChecksEveryBindWhenItIsMadeNotWhenItRuns() {
+        Connection connection = Mono.from(factory.create()).block(WAIT);
+        Statement statement = connection.createStatement("INSERT INTO t VALUES ($1, $2)");
+        assertThatThrownBy(() -> statement.bind(0, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.bind("$1", null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.bind(0, Integer.class)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("bindNull");
+        assertThatThrownBy(() -> statement.bind(2, "x")).isInstanceOf(IndexOutOfBoundsException.class)
+                .hasMessageContaining("indexes 0 to 1");
+        assertThatThrownBy(() -> statement.bind(-1, "x")).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> statement.bindNull(2, String.class)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> statement.bind("$3", "x")).isInstanceOf(NoSuchElementException.class);
+        assertThatThrownBy(() -> statement.bind("name", "x")).isInstanceOf(NoSuchElementException.class);
+        assertThatThrownBy(() -> statement.bind("$0", "x")).isInstanceOf(NoSuchElementException.class);
+        assertThatThrownBy(() -> statement.bindNull((String) null, String.class)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.bindNull(0, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.returnGeneratedValues((String[]) null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.returnGeneratedValues("id", null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.fetchSize(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(statement::execute).isInstanceOf(IllegalStateException.class).hasMessageContaining("no parameters");
+
+        statement.bind(0, 1);
+        assertThatThrownBy(statement::add).isInstanceOf(IllegalStateException.class).hasMessageContaining("$2 is not bound");
+        assertThatThrownBy(statement::execute).isInstanceOf(IllegalStateException.class).hasMessageContaining("$2 is not bound");
+        statement.bindNull("$2", String.class).add();
+        // A trailing add() leaves an empty binding.
+        assertThatThrownBy(statement::execute).isInstanceOf(IllegalStateException.class).hasMessageContaining("$1 is not bound");
+        statement.bind("$1", 2).bind(1, "b");
+        // Complete: execute() returns the (cold) execution; nothing is borrowed until it is subscribed.
+        assertThat(statement.execute()).isNotNull();
+
+        assertThatThrownBy(() -> connection.createStatement(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.createStatement("SELECT $2")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("$1 is missing");
+        assertThatThrownBy(() -> connection.createStatement("SELECT 1").bind(0, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> connection.createBatch().add(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.createBatch().add("SELECT $1")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.createSavepoint(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.releaseSavepoint(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.rollbackTransactionToSavepoint(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.beginTransaction(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.setStatementTimeout(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> connection.validate(null)).isInstanceOf(IllegalArgumentException.class);
         assertThat(router.endpoints()).allMatch(e -> e.poolStatistics().allocated() == 0 && e.inFlight() == 0);
     }
 

@@ -282,6 +282,24 @@ class RouterIT {
         assertPoolsIdleAndNoOpenTransactions();
     }
 
+    /**
+     * Work that takes the first row of a query the server is still busy with and completes (no
+     * cancel reaches the unit): its connection must not go back mid-reply. ~100 s of pg_sleep.
+     */
+    @Test
+    void workThatStopsReadingABusyQueryStopsItOnTheServerBeforeTheNextBorrower() {
+        ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(0).maxSize(1).build()));
+        Integer pid = router.write(s -> s.query("SELECT g, pg_backend_pid(), pg_sleep(0.001) FROM generate_series(1, 100000) g",
+                row -> row.get(1, Integer.class)).next()).single().block(WAIT);
+        Await.until("the unit's connection released", WAIT, () -> router.endpoints().stream()
+                .allMatch(e -> e.inFlight() == 0 && e.poolStatistics().acquired() == 0));
+        Await.until("backend " + pid + " no longer running the query", Duration.ofSeconds(10), () -> "0".equals(
+                cluster.psql(cluster.primary(), "postgres", "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'")));
+        // The pool's one connection slot serves the next borrower long before the query would have ended.
+        assertThat(router.write(s -> s.query("SELECT 1", row -> row.get(0, Integer.class))).single()
+                .block(Duration.ofSeconds(30))).isEqualTo(1);
+    }
+
     @Test
     void changedSessionStateNeverReachesTheNextBorrower() {
         ReactiveDbRouter router = router(b -> b

@@ -11,14 +11,16 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpHeaders;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
 /**
  * The one Spring context every web IT shares (same annotations, so Spring's test context cache
  * keeps a single application and a single dev-services cluster for the run): the demo on its
- * embedded default, admin surface on with a known password, fast health probes, and the web
- * layer's clock on virtual time (rate limits refill only when a test advances it).
+ * embedded default, admin surface on with a known password, fast health probes, the web
+ * layer's clock on virtual time (rate limits refill only when a test advances it), and the beans
+ * only tests use ({@link BusyReads}).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "reactive-db.admin.enabled=true",
@@ -28,7 +30,7 @@ import reactor.test.scheduler.VirtualTimeScheduler;
         "reactive-db.health.timeout=900ms",
         "reactive-db.slow-query-threshold=200ms",
 })
-@Import(WebIT.VirtualClock.class)
+@Import({WebIT.VirtualClock.class, WebIT.TestBeans.class})
 abstract class WebIT {
 
     static final String ADMIN = "admin";
@@ -41,6 +43,15 @@ abstract class WebIT {
         @Bean(name = "reactiveDbWebScheduler")
         VirtualTimeScheduler reactiveDbWebScheduler() {
             return VirtualTimeScheduler.create();
+        }
+    }
+
+    /** Beans only tests use; here, not on one test class, so that every web IT keeps the one context. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class TestBeans {
+        @Bean
+        BusyReads busyReads(DatabaseClient client) {
+            return new BusyReads(client);
         }
     }
 
