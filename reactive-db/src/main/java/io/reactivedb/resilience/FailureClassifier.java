@@ -117,6 +117,7 @@ public final class FailureClassifier {
      *       serialization conflicts ({@code 40001}, {@code 40P01}), statement timeouts
      *       ({@code 57014}: the query was slow, which the breaker's slow-call rate measures),
      *       authentication and other set-up errors with a SQLSTATE ({@code 28xxx}, {@code 3D000}),
+     *       protocol violations the server reported ({@code 08P01}: the client's message was wrong),
      *       {@link DbPoolExhaustedException} (the local pool is full, which says nothing about the
      *       server), {@link DbUnavailableException}, and the caller's own exceptions.</li>
      * </ul>
@@ -124,7 +125,7 @@ public final class FailureClassifier {
     public static boolean countsAgainstEndpoint(Throwable error) {
         Objects.requireNonNull(error, "error");
         Throwable e = Exceptions.unwrap(error);
-        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException) {
+        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException || ErrorTranslator.isProtocolViolation(e)) {
             return false;
         }
         @Nullable String sqlState = e instanceof ReactiveDbException known

@@ -118,6 +118,10 @@ public final class BorrowedConnection {
     public void statementFailed(Throwable error) {
         Objects.requireNonNull(error, "error");
         lease.finished();
+        if (ErrorTranslator.isProtocolViolation(error)) {
+            // The driver's side is out of step with the server's (its prepared statements): not lent again.
+            lease.discardOnRelease();
+        }
         if (forWrites && READ_ONLY_TRANSACTION.equals(ErrorTranslator.sqlStateOf(error))) {
             onWriteToReadOnlyServer.accept(lease);
         }
