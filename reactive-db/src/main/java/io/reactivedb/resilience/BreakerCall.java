@@ -3,7 +3,7 @@ package io.reactivedb.resilience;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -27,16 +27,20 @@ import reactor.util.context.Context;
  */
 final class BreakerCall<T> extends FluxOperator<T, T> {
 
+    /** Permission requests per subscription when the breaker keeps changing state under them. */
+    private static final int MAX_TRIES = 3;
+
     private final CircuitBreaker breaker;
     private final @Nullable LongSupplier start;
-    private final Supplier<? extends Throwable> refusal;
+    private final Function<CircuitBreaker.State, ? extends Throwable> refusal;
 
     /**
      * @param start   the call's start in the breaker's timestamp unit, read when the call ends;
      *                {@link EndpointBreakers#NOT_STARTED} when it never started; null to time from subscription
-     * @param refusal the error a refused subscriber gets
+     * @param refusal the error a refused subscriber gets, from the breaker's state read once after the refusal
      */
-    BreakerCall(Flux<? extends T> source, CircuitBreaker breaker, @Nullable LongSupplier start, Supplier<? extends Throwable> refusal) {
+    BreakerCall(Flux<? extends T> source, CircuitBreaker breaker, @Nullable LongSupplier start,
+                Function<CircuitBreaker.State, ? extends Throwable> refusal) {
         super(source);
         this.breaker = breaker;
         this.start = start;
@@ -45,9 +49,14 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
 
     @Override
     public void subscribe(CoreSubscriber<? super T> actual) {
-        if (!breaker.tryAcquirePermission()) {
-            Operators.error(actual, refusal.get());
-            return;
+        for (int tries = 1; !breaker.tryAcquirePermission(); tries++) {
+            CircuitBreaker.State state = breaker.getState();
+            if (refuses(state) || tries == MAX_TRIES) {
+                Operators.error(actual, refusal.apply(state));
+                return;
+            }
+            // It lets calls through again right after refusing this one (the last trial call closed
+            // it in between, on another thread): ask again rather than refuse with a closed breaker.
         }
         LongSupplier callStart = start;
         if (callStart == null) {
@@ -55,6 +64,11 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
             callStart = () -> subscribed;
         }
         source.subscribe(new CallSubscriber<>(actual, breaker, callStart));
+    }
+
+    /** The states in which a breaker refuses calls by design. */
+    static boolean refuses(CircuitBreaker.State state) {
+        return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN || state == CircuitBreaker.State.FORCED_OPEN;
     }
 
     private static final class CallSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -193,7 +192,7 @@ public final class EndpointBreakers {
         }
         return breakers.computeIfAbsent(endpoint, name -> {
             CircuitBreaker breaker = registry.circuitBreaker(name, config);
-            Tracked tracked = new Tracked(breaker, () -> refused(name, breaker), clock.instant());
+            Tracked tracked = new Tracked(breaker, state -> refused(name, breaker, state), clock.instant());
             breaker.getEventPublisher().onStateTransition(event -> {
                 Instant at = clock.instant();
                 CircuitBreaker.StateTransition change = event.getStateTransition();
@@ -219,12 +218,18 @@ public final class EndpointBreakers {
         }
     }
 
-    private static DbUnavailableException refused(String endpoint, CircuitBreaker breaker) {
-        CircuitBreaker.State state = breaker.getState();
-        String why = state == CircuitBreaker.State.HALF_OPEN
-                ? "circuit breaker is half-open and all its trial calls are in flight; the call was not sent"
-                : "circuit breaker is open (" + state + ") after " + openReason(breaker) + "; the call was not sent";
-        return new DbUnavailableException("[" + endpoint + "] " + why, endpoint);
+    /**
+     * The refusal of a call, described from {@code state}, the one reading of the breaker's state
+     * taken after it refused (reading it again could see a later state: "open (CLOSED)").
+     */
+    static DbUnavailableException refused(String endpoint, CircuitBreaker breaker, CircuitBreaker.State state) {
+        String why = switch (state) {
+            case HALF_OPEN -> "circuit breaker is half-open and all its trial calls are in flight";
+            case OPEN -> "circuit breaker is open after " + openReason(breaker);
+            case FORCED_OPEN -> "circuit breaker is forced open";
+            default -> "circuit breaker refused the call while it changed state (now " + state + ")";
+        };
+        return new DbUnavailableException("[" + endpoint + "] " + why + "; the call was not sent", endpoint);
     }
 
     /** Which threshold opened the breaker, from the window it was opened on (kept while open). */
@@ -244,10 +249,10 @@ public final class EndpointBreakers {
 
     private static final class Tracked {
         final CircuitBreaker breaker;
-        final Supplier<DbUnavailableException> refusal;
+        final Function<CircuitBreaker.State, DbUnavailableException> refusal;
         volatile Instant openedAt;
 
-        Tracked(CircuitBreaker breaker, Supplier<DbUnavailableException> refusal, Instant createdAt) {
+        Tracked(CircuitBreaker breaker, Function<CircuitBreaker.State, DbUnavailableException> refusal, Instant createdAt) {
             this.breaker = breaker;
             this.refusal = refusal;
             // A breaker that already existed in a passed-in registry may be OPEN: wait one interval.

@@ -109,6 +109,51 @@ class EndpointBreakersTest {
                 .verify(Duration.ofSeconds(5));
     }
 
+    @Test
+    void aBreakerThatClosesJustAfterRefusingACallNeverReportsItselfAsOpenAndClosed() {
+        open("primary");
+        clock.advanceTimeBy(Duration.ofSeconds(11));
+        var breaker = breakers.breaker("primary");
+        breaker.transitionToHalfOpenState();
+        for (int i = 0; i < BreakerSettings.DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE; i++) {
+            assertThat(breaker.tryAcquirePermission()).isTrue(); // every trial slot taken
+        }
+        // The last trial call finishes on another thread between the refusal and its message: the
+        // not-permitted event is published inside tryAcquirePermission, right after the refusal.
+        AtomicBoolean closedOnce = new AtomicBoolean();
+        breaker.getEventPublisher().onCallNotPermitted(event -> {
+            if (closedOnce.compareAndSet(false, true)) {
+                breaker.transitionToClosedState();
+            }
+        });
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("primary")))
+                .expectNext("ok")
+                .verifyComplete();
+        assertThat(closedOnce).isTrue();
+    }
+
+    @Test
+    void aRefusalDescribesTheStateThatRefusedTheCall() {
+        open("primary");
+        var breaker = breakers.breaker("primary");
+        AtomicBoolean halfOpenedOnce = new AtomicBoolean();
+        breaker.getEventPublisher().onCallNotPermitted(event -> {
+            if (halfOpenedOnce.compareAndSet(false, true)) {
+                // Between the refusal and its message the breaker moves on; the message must still be one state's.
+                breaker.transitionToHalfOpenState();
+                for (int i = 0; i < BreakerSettings.DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE; i++) {
+                    breaker.tryAcquirePermission();
+                }
+            }
+        });
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("primary")))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(DbUnavailableException.class)
+                        .message().satisfiesAnyOf(
+                                m -> assertThat(m).contains("is open after").doesNotContain("HALF_OPEN").doesNotContain("trial"),
+                                m -> assertThat(m).contains("is half-open").doesNotContain("is open")))
+                .verify(Duration.ofSeconds(5));
+    }
+
     /** A call that takes {@code queued} before it starts and {@code running} after, on the virtual clock. */
     private void call(String endpoint, Duration queued, Duration running, boolean withStart) {
         long[] started = {EndpointBreakers.NOT_STARTED};
