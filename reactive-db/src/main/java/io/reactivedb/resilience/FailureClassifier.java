@@ -45,7 +45,11 @@ public final class FailureClassifier {
      *
      * <ul>
      *   <li>{@link DbOutcomeUnknownException}: {@link Classification#OUTCOME_UNKNOWN};</li>
-     *   <li>{@link DbConnectionException} (and {@link DbPoolExhaustedException}) reported retry-safe:
+     *   <li>{@link DbPoolExhaustedException}: {@link Classification#NOT_RETRYABLE}. It is retry-safe
+     *       (nothing was sent), but the caller has waited the whole acquire timeout already, and
+     *       another try would wait it again: the caller's wait for a connection is bounded by the
+     *       acquire timeout, whatever the retry settings;</li>
+     *   <li>any other {@link DbConnectionException} reported retry-safe:
      *       {@link Classification#RETRYABLE_CONNECTION}; not retry-safe (authentication, TLS):
      *       {@link Classification#NOT_RETRYABLE};</li>
      *   <li>{@link DbTransactionException} with {@code 40001} or {@code 40P01}:
@@ -145,6 +149,9 @@ public final class FailureClassifier {
     private static Classification classifyTranslated(ReactiveDbException e) {
         if (e instanceof DbOutcomeUnknownException) {
             return Classification.OUTCOME_UNKNOWN;
+        }
+        if (e instanceof DbPoolExhaustedException) {
+            return Classification.NOT_RETRYABLE;
         }
         if (e instanceof DbConnectionException) {
             return e.isRetrySafe() ? Classification.RETRYABLE_CONNECTION : Classification.NOT_RETRYABLE;
