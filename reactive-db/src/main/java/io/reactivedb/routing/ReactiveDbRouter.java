@@ -400,8 +400,11 @@ public final class ReactiveDbRouter {
         ConnectionWait wait = ConnectionWait.of(context, settings.pool().acquireTimeout(), scheduler);
         EndpointPool pool = endpoint.pool();
         ConnectionWait.Holding[] holding = new ConnectionWait.Holding[1];
+        // Work with nowhere else to go may wait for a half-open breaker's trial slot (within the
+        // unit's acquire deadline); a read refused there goes to another endpoint instead.
+        boolean waitsForTrial = breakers != null && (writes || refused != null || pinned != null);
         Flux<T> unit = Flux.usingWhen(
-                        acquire(pool, wait, wait.begin(), breakers != null && (writes || refused != null || pinned != null))
+                        acquire(pool, wait, wait.begin(), waitsForTrial)
                                 .map(connection -> {
                                     if (breakers != null) {
                                         handedOver[0] = breakers.now();
@@ -435,7 +438,8 @@ public final class ReactiveDbRouter {
             return unit;
         }
         // transform, not transformDeferred: this method already runs once per subscription.
-        unit = unit.transform(breakers.operator(endpoint.name(), () -> handedOver[0]));
+        unit = unit.transform(waitsForTrial ? breakers.operator(endpoint.name(), () -> handedOver[0], wait::remaining)
+                : breakers.operator(endpoint.name(), () -> handedOver[0]));
         if (writes || refused != null || pinned != null) {
             return unit;
         }
@@ -450,9 +454,9 @@ public final class ReactiveDbRouter {
      * The attempt's acquisition: the pool's own when the whole acquire timeout is left, else bounded
      * by what is left of the unit's wait when it subscribes (after a wait for a breaker's trial slot).
      */
-    private static Mono<io.r2dbc.spi.Connection> acquire(EndpointPool pool, ConnectionWait wait, boolean fresh, boolean mayQueue) {
+    private static Mono<io.r2dbc.spi.Connection> acquire(EndpointPool pool, ConnectionWait wait, boolean fresh, boolean waitsForTrial) {
         boolean nested = wait.nestedOn(pool);
-        if (fresh && !nested && !mayQueue) {
+        if (fresh && !nested && !waitsForTrial) {
             return pool.acquire();
         }
         return Mono.defer(() -> pool.acquire(wait.remaining(), nested));
