@@ -31,7 +31,9 @@ import org.jspecify.annotations.Nullable;
  * <p>User, password, database and parameter values are percent-decoded (UTF-8); a password that
  * contains {@code / ? # %} must percent-encode them ({@code %2F %3F %23 %25}). An unencoded {@code @}
  * or {@code :} in the password is tolerated: the user information ends at the last {@code @} before
- * the host. An IPv6 host is written in brackets ({@code [::1]:5432}); {@link #host()} returns it
+ * the first {@code /}, {@code ?} or {@code #}. A URL that fails to parse and has an {@code @} after
+ * that point (other than in a parameter's value) is reported as user information that must be
+ * percent-encoded, not as the host, port or database that a piece of the password was read as. An IPv6 host is written in brackets ({@code [::1]:5432}); {@link #host()} returns it
  * without them. The port defaults to {@value EndpointSettings#DEFAULT_PORT}.
  *
  * <p>Query parameters (names are case-insensitive and may omit the underscore, so the r2dbc spellings
@@ -69,6 +71,10 @@ public final class ConnectionUrl {
     private static final String APPLICATION_NAME = "application_name";
     private static final String CONNECT_TIMEOUT = "connect_timeout";
     private static final List<String> PARAMETERS = List.of(SSLMODE, SSLROOTCERT, SSLCERT, SSLKEY, APPLICATION_NAME, CONNECT_TIMEOUT);
+
+    private static final String UNENCODED_USERINFO = "an '@' follows the host, so the user information (user and password)"
+            + " seems to hold an unencoded delimiter; the user information must be percent-encoded:"
+            + " write @ as %40, : as %3A, / as %2F, ? as %3F, # as %23 and % as %25";
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
@@ -343,23 +349,27 @@ public final class ConnectionUrl {
                 parseUserinfo(authority.substring(0, at));
                 authority = authority.substring(at + 1);
             }
+            // The user information ends at the last '@' before the first '/', '?' or '#'. A password
+            // holding one of those and an '@' is split elsewhere, and the error would otherwise be
+            // about a piece of the password read as a host, port or database, on a URL whose
+            // masked form looks right.
+            int question = afterAuthority.indexOf('?');
             try {
                 parseHostAndPort(authority);
+                if (afterAuthority.indexOf('#') >= 0) {
+                    throw malformed("a fragment (#...) is not allowed; percent-encode # as %23");
+                }
+                String path = question < 0 ? afterAuthority : afterAuthority.substring(0, question);
+                if (!path.isEmpty()) {
+                    parseDatabase(path);
+                }
             } catch (ConfigurationException e) {
-                if (at < 0 && afterAuthority.indexOf('@') >= 0) {
-                    throw malformed("the user information seems to contain an unencoded '/', '?' or '#';"
-                            + " percent-encode them as %2F, %3F and %23");
+                if (afterAuthority.indexOf('@') >= 0) {
+                    throw malformed(UNENCODED_USERINFO);
                 }
                 throw e;
             }
-            if (afterAuthority.indexOf('#') >= 0) {
-                throw malformed("a fragment (#...) is not allowed; percent-encode # as %23");
-            }
-            int question = afterAuthority.indexOf('?');
-            String path = question < 0 ? afterAuthority : afterAuthority.substring(0, question);
-            if (!path.isEmpty()) {
-                parseDatabase(path);
-            }
+            // An '@' may stand in a parameter's value (a path, an application name), never in its name.
             if (question >= 0) {
                 parseQuery(afterAuthority.substring(question + 1));
             }
@@ -448,6 +458,9 @@ public final class ConnectionUrl {
                 }
                 int eq = pair.indexOf('=');
                 String rawName = eq < 0 ? pair : pair.substring(0, eq);
+                if (rawName.indexOf('@') >= 0) {
+                    throw malformed(UNENCODED_USERINFO);
+                }
                 String name = canonicalParameter(decode(rawName, "a parameter name"));
                 if (eq < 0) {
                     throw malformed("parameter " + name + " has no value (expected name=value)");

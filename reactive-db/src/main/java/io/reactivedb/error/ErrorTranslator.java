@@ -23,6 +23,7 @@ public final class ErrorTranslator {
     /** SQLSTATEs that say the server or the connection went away, not that the statement was wrong. */
     private static final Set<String> CONNECTION_STATES = Set.of("57P01", "57P02", "57P03", "53300");
     private static final Set<String> SERIALIZATION_STATES = Set.of("40001", "40P01");
+    private static final String PROTOCOL_VIOLATION = "08P01";
     private static final Pattern QUOTED = Pattern.compile("\"[^\"]*\"");
 
     private ErrorTranslator() {
@@ -42,6 +43,11 @@ public final class ErrorTranslator {
         String sqlState = sqlStateOf(error);
         if (isConnectionFailure(error, sqlState)) {
             return connectionFailure(error, endpoint, phase, mayHaveWritten, sqlState);
+        }
+        if (phase == Phase.EXECUTE && isProtocolViolation(error)) {
+            return new DbQueryException("[" + endpoint + "] " + describe(error, sqlState) + " (a protocol violation reported by the server:"
+                    + " it refused the statement, which did not run" + (isFatal(error) ? ", and closed the connection)" : ")"),
+                    error, sqlState, endpoint, false, null, null, null);
         }
         if (sqlState != null && SERIALIZATION_STATES.contains(sqlState)) {
             return new DbTransactionException("[" + endpoint + "] " + sqlState + " " + serverMessage(error, sqlState)
@@ -63,9 +69,43 @@ public final class ErrorTranslator {
                 details == null ? null : details.getDetail().orElse(null));
     }
 
-    /** Whether {@code error} means the connection or server failed rather than the statement. */
+    /**
+     * Whether {@code error} means the connection or server failed rather than the statement. A
+     * protocol violation the server reported ({@link #isProtocolViolation(Throwable)}) is not such
+     * a failure, although its SQLSTATE is in class {@code 08}.
+     */
     public static boolean isConnectionFailure(Throwable error) {
         return isConnectionFailure(error, sqlStateOf(error));
+    }
+
+    /**
+     * Whether {@code error} (or a cause) is an ErrorResponse of the server with SQLSTATE
+     * {@code 08P01}: the server found a message of the client malformed or inconsistent (a Bind
+     * with more values than its prepared statement takes, for instance) and refused it, so the
+     * statement did not run. The client's side is out of step with the server's (a stale prepared
+     * statement cache), so the connection should not be lent again. A driver-made {@code 08xxx}
+     * error (the connection closed under it) carries no severity and is not one of these.
+     */
+    public static boolean isProtocolViolation(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof PostgresqlException pg && pg.getErrorDetails() != null
+                    && PROTOCOL_VIOLATION.equals(pg.getErrorDetails().getCode()) && severity(pg.getErrorDetails()) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Only the server sends a severity; the driver's own errors have a code and a message only. */
+    private static @Nullable String severity(ErrorDetails details) {
+        String severity = details.getSeverityNonLocalized();
+        return severity != null ? severity : details.getSeverityLocalized();
+    }
+
+    private static boolean isFatal(Throwable error) {
+        ErrorDetails details = detailsOf(error);
+        String severity = details == null ? null : severity(details);
+        return "FATAL".equals(severity) || "PANIC".equals(severity);
     }
 
     /** The SQLSTATE of the deepest cause that carries one, or null. */
@@ -88,6 +128,9 @@ public final class ErrorTranslator {
 
     private static boolean isConnectionFailure(Throwable error, @Nullable String sqlState) {
         if (sqlState != null) {
+            if (PROTOCOL_VIOLATION.equals(sqlState) && isProtocolViolation(error)) {
+                return false;
+            }
             return sqlState.startsWith("08") || CONNECTION_STATES.contains(sqlState);
         }
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {

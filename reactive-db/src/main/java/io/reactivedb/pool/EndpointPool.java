@@ -18,7 +18,10 @@ import io.reactivedb.error.Phase;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
@@ -34,7 +37,9 @@ import reactor.core.publisher.Mono;
  * defaults and {@code RESET ALL} returns to them.
  *
  * <p>{@link #acquire()} translates every failure through {@link ErrorTranslator}; a caller that
- * waited past the acquire timeout gets a {@link DbPoolExhaustedException} carrying the pool state.
+ * waited past the acquire timeout gets a {@link DbPoolExhaustedException} carrying the pool state,
+ * and saying so when the pool's connections are held by units of work waiting for another one
+ * ({@link #acquire(Duration, boolean)} with {@code nested}).
  */
 public final class EndpointPool {
 
@@ -43,6 +48,8 @@ public final class EndpointPool {
     private final int maxSize;
     private final Duration acquireTimeout;
     private final LongAdder acquireTimeouts = new LongAdder();
+    /** Acquisitions waiting whose caller holds a connection of this pool already (nested). */
+    private final AtomicInteger nestedWaiting = new AtomicInteger();
     private final AcquireWaitRecorder acquireWaits = new AcquireWaitRecorder();
     private final Mono<Connection> acquire;
     private final Deadlines deadlines;
@@ -61,11 +68,16 @@ public final class EndpointPool {
         // router together. A connection handed out just as the deadline fires goes back.
         // fromDirect, not from: Mono.from would cancel the acquire after its one element, and a
         // cancel reaching r2dbc-pool after the hand-over releases the connection under the caller.
-        Mono<Connection> timed = Mono.fromDirect(pool.create().flux().transform(deadlines.<Connection>within(acquireTimeout,
+        this.acquire = acquireWithin(acquireTimeout);
+    }
+
+    /** An acquisition bounded by {@code within}, its failures translated, its wait recorded. */
+    private Mono<Connection> acquireWithin(Duration within) {
+        Mono<Connection> timed = Mono.fromDirect(pool.create().flux().transform(deadlines.<Connection>within(within,
                         late -> Mono.from(late.close()).subscribe(done -> { }, error -> { }), acquisitions)))
-                .onErrorMap(this::translateAcquireFailure);
+                .onErrorMap(error -> translateAcquireFailure(error, within));
         // The wait from subscription to hand-over, for the pool tuning advice and the acquire timer.
-        this.acquire = Mono.defer(() -> {
+        return Mono.defer(() -> {
             long started = System.nanoTime();
             return timed.doOnNext(connection -> acquireWaits.record(System.nanoTime() - started));
         });
@@ -224,6 +236,38 @@ public final class EndpointPool {
     }
 
     /**
+     * As {@link #acquire()}, for a caller that may wait only {@code within} (its unit of work spent
+     * the rest of the acquire timeout on earlier attempts, or runs inside a unit that did): it
+     * fails with {@link DbPoolExhaustedException} after {@code within}, or at once when
+     * {@code within} is zero and no connection is idle. Never waits longer than the acquire timeout.
+     *
+     * @param nested whether the caller holds a connection of this pool already (a unit of work
+     *               acquiring inside another): such callers are counted while they wait, so that a
+     *               timeout can say when the pool's connections are held by units that wait for
+     *               another of them, which none can get
+     */
+    public Mono<Connection> acquire(Duration within, boolean nested) {
+        Objects.requireNonNull(within, "within");
+        Duration bounded = within.isNegative() ? Duration.ZERO : within.compareTo(acquireTimeout) > 0 ? acquireTimeout : within;
+        // Within the sweep's precision of the full timeout: the shared acquisition, built once.
+        Mono<Connection> acquisition = acquireTimeout.minus(bounded).compareTo(Deadlines.TICK) < 0 ? acquire : acquireWithin(bounded);
+        if (!nested) {
+            return acquisition;
+        }
+        return Mono.defer(() -> {
+            nestedWaiting.incrementAndGet();
+            AtomicBoolean counted = new AtomicBoolean(true);
+            Runnable done = () -> {
+                if (counted.compareAndSet(true, false)) {
+                    nestedWaiting.decrementAndGet();
+                }
+            };
+            // Uncounted at the hand-over or after the failure was translated (which reads the count).
+            return acquisition.doOnNext(connection -> done.run()).doOnError(error -> done.run()).doOnCancel(done);
+        });
+    }
+
+    /**
      * Fails every acquisition waiting for a connection of this pool now, each with an error from
      * {@code reason} (it should say why no connection can come, and be retry-safe: nothing was
      * sent). For a server known to be down: work queued for it moves on instead of waiting out the
@@ -263,15 +307,34 @@ public final class EndpointPool {
         return pool.isDisposed();
     }
 
-    private Throwable translateAcquireFailure(Throwable error) {
+    private Throwable translateAcquireFailure(Throwable error, Duration within) {
         if (error instanceof TimeoutException) {
             // The acquire deadline passed: no connection came free in time.
             acquireTimeouts.increment();
             PoolStatistics stats = statistics();
-            return new DbPoolExhaustedException("[" + endpoint.name() + "] no connection available within "
-                    + acquireTimeout.toMillis() + " ms, the acquire timeout (" + stats.describe() + ")", error, endpoint.name(), stats);
+            long timeoutMillis = acquireTimeout.toMillis();
+            String limit = within.equals(acquireTimeout) ? "within " + timeoutMillis + " ms, the acquire timeout"
+                    : "within the acquire timeout of " + timeoutMillis + " ms (" + (timeoutMillis - within.toMillis())
+                    + " ms of it went to earlier attempts of the unit of work, or to the wait of the unit it runs in)";
+            return new DbPoolExhaustedException("[" + endpoint.name() + "] pool exhausted: no connection available " + limit
+                    + " (" + stats.describe() + ")" + nestedWaits(stats), error, endpoint.name(), stats);
         }
         return ErrorTranslator.translate(error, endpoint.name(), Phase.ACQUIRE, false);
+    }
+
+    /** Why the pool is exhausted, when units that hold its connections wait for another one. */
+    private String nestedWaits(PoolStatistics stats) {
+        int nested = nestedWaiting.get();
+        if (nested <= 0) {
+            return "";
+        }
+        String held = " held by units of work that are themselves waiting for another connection of this pool"
+                + " (a unit of work acquiring inside another)";
+        if (nested >= stats.max()) {
+            return "; all " + stats.max() + " connections are" + held + ": none of them can finish, so no connection comes free."
+                    + " Run the inner work on the outer unit's session, or keep fewer such units at once than the pool's size";
+        }
+        return "; " + nested + " of the " + stats.max() + " connections are" + held;
     }
 
     @Override

@@ -4,7 +4,7 @@ package io.reactivedb.resilience;
 public enum Classification {
     /**
      * The work failed before any statement reached the server (connect refused or lost while
-     * acquiring, {@code 08xxx}, {@code 57P01}–{@code 57P03}, {@code 53300}, pool exhausted), or the
+     * acquiring, {@code 08xxx}, {@code 57P01}–{@code 57P03}, {@code 53300}), or the
      * connection was lost during work that cannot have written. Running it again, on a fresh
      * connection, cannot apply it twice.
      */
@@ -22,8 +22,9 @@ public enum Classification {
     /**
      * Trying again would fail the same way or is not known to be safe: integrity ({@code 23xxx}),
      * syntax and permission ({@code 42xxx}), data ({@code 22xxx}), read-only transaction
-     * ({@code 25006}), statement timeout or cancel ({@code 57014}), the caller's own exceptions,
-     * and anything else.
+     * ({@code 25006}), statement timeout or cancel ({@code 57014}), a protocol violation the
+     * server reported ({@code 08P01}), the caller's own exceptions, and anything else. Also a pool
+     * exhausted: safe to try again, but the caller has waited the whole acquire timeout already.
      */
     NOT_RETRYABLE;
 

@@ -12,8 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -32,8 +34,9 @@ import reactor.core.scheduler.Scheduler;
  * it still sends the trial call.
  *
  * <p>Time: breakers built by {@link #create(BreakerSettings, Scheduler)} read the given scheduler's
- * clock for the open-state wait, slow calls and {@link BreakerTransition#at()}, so a
- * {@code VirtualTimeScheduler} drives them in tests.
+ * clock for the open-state wait, slow calls, {@link BreakerTransition#at()} and the waits for a
+ * trial slot ({@link #operator(String, LongSupplier, Supplier)}), so a {@code VirtualTimeScheduler}
+ * drives them in tests.
  */
 public final class EndpointBreakers {
 
@@ -47,6 +50,8 @@ public final class EndpointBreakers {
 
     private final CircuitBreakerRegistry registry;
     private final CircuitBreakerConfig config;
+    /** Times the waits for a trial slot; null: no waiting ({@link #of(CircuitBreakerRegistry)}). */
+    private final @Nullable Scheduler scheduler;
     private final Clock clock;
     private final LongSupplier timestamp;
     private final ConcurrentHashMap<String, Tracked> breakers = new ConcurrentHashMap<>();
@@ -54,9 +59,10 @@ public final class EndpointBreakers {
     private final Object emitLock = new Object();
     private final AtomicLong droppedTransitions = new AtomicLong();
 
-    private EndpointBreakers(CircuitBreakerRegistry registry, CircuitBreakerConfig config) {
+    private EndpointBreakers(CircuitBreakerRegistry registry, CircuitBreakerConfig config, @Nullable Scheduler scheduler) {
         this.registry = registry;
         this.config = config;
+        this.scheduler = scheduler;
         this.clock = config.getClock();
         this.timestamp = () -> config.getCurrentTimestampFunction().apply(clock);
     }
@@ -64,19 +70,20 @@ public final class EndpointBreakers {
     /** Breakers configured from {@code settings}, timed by {@code scheduler}. */
     public static EndpointBreakers create(BreakerSettings settings, Scheduler scheduler) {
         CircuitBreakerConfig config = config(settings, scheduler);
-        return new EndpointBreakers(CircuitBreakerRegistry.of(config), config);
+        return new EndpointBreakers(CircuitBreakerRegistry.of(config), config, scheduler);
     }
 
     /**
      * Breakers created in {@code registry} with its default configuration, except that the record
      * and ignore predicates are replaced by {@link FailureClassifier#countsAgainstEndpoint(Throwable)}
      * and the automatic open-to-half-open transition is turned off. Time comes from that
-     * configuration's clock.
+     * configuration's clock. Without a scheduler to time the waits, calls refused for want of a
+     * trial slot fail at once whatever wait {@link #operator(String, LongSupplier, Supplier)} allows.
      */
     public static EndpointBreakers of(CircuitBreakerRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         CircuitBreakerConfig config = classified(CircuitBreakerConfig.from(registry.getDefaultConfig())).build();
-        return new EndpointBreakers(registry, config);
+        return new EndpointBreakers(registry, config, null);
     }
 
     /** The Resilience4j configuration {@link #create(BreakerSettings, Scheduler)} uses. */
@@ -152,6 +159,23 @@ public final class EndpointBreakers {
         return flux -> new BreakerCall<>(flux, tracked.breaker, start, tracked.refusal);
     }
 
+    /**
+     * As {@link #operator(String, LongSupplier)}, for work that has nowhere else to go (a write, work
+     * pinned to this endpoint): when the breaker is half-open and all its trial calls are in flight,
+     * the subscription waits for a slot, up to {@code maxWait} (read at subscription; the unit's
+     * acquire deadline), instead of failing at once. When a trial call finishes and the breaker
+     * closes, waiting calls go on in arrival order; when it opens again, they fail with its refusal;
+     * when the wait runs out, with a {@link DbUnavailableException} saying how long it waited. A
+     * zero wait refuses at once. Waiting takes no thread: a queue entry and a timer on the
+     * scheduler of {@link #create(BreakerSettings, Scheduler)}.
+     */
+    public <T> Function<Flux<T>, Flux<T>> operator(String endpoint, LongSupplier start, Supplier<Duration> maxWait) {
+        Objects.requireNonNull(start, "start");
+        Objects.requireNonNull(maxWait, "maxWait");
+        Tracked tracked = tracked(endpoint);
+        return flux -> new BreakerCall<>(flux, tracked.breaker, start, tracked.refusal, tracked.trials, maxWait, tracked.waitedTooLong);
+    }
+
     /** The breakers' clock reading, in their timestamp unit (for {@link #create}: milliseconds of the scheduler's clock). */
     public long now() {
         return timestamp.getAsLong();
@@ -193,7 +217,9 @@ public final class EndpointBreakers {
         }
         return breakers.computeIfAbsent(endpoint, name -> {
             CircuitBreaker breaker = registry.circuitBreaker(name, config);
-            Tracked tracked = new Tracked(breaker, () -> refused(name, breaker), clock.instant());
+            Function<CircuitBreaker.State, DbUnavailableException> refusal = state -> refused(name, breaker, state);
+            Tracked tracked = new Tracked(breaker, refusal, scheduler == null ? null : new TrialQueue(breaker, scheduler, refusal),
+                    waited -> waitedTooLong(name, waited), clock.instant());
             breaker.getEventPublisher().onStateTransition(event -> {
                 Instant at = clock.instant();
                 CircuitBreaker.StateTransition change = event.getStateTransition();
@@ -202,6 +228,9 @@ public final class EndpointBreakers {
                 }
                 LOG.info("[{}] circuit breaker {} -> {}", name, change.getFromState(), change.getToState());
                 emit(new BreakerTransition(name, change.getFromState(), change.getToState(), at));
+                if (tracked.trials != null) {
+                    tracked.trials.drain(); // closed: the waiting calls go on; open again: they fail
+                }
             });
             return tracked;
         });
@@ -219,12 +248,23 @@ public final class EndpointBreakers {
         }
     }
 
-    private static DbUnavailableException refused(String endpoint, CircuitBreaker breaker) {
-        CircuitBreaker.State state = breaker.getState();
-        String why = state == CircuitBreaker.State.HALF_OPEN
-                ? "circuit breaker is half-open and all its trial calls are in flight; the call was not sent"
-                : "circuit breaker is open (" + state + ") after " + openReason(breaker) + "; the call was not sent";
-        return new DbUnavailableException("[" + endpoint + "] " + why, endpoint);
+    /**
+     * The refusal of a call, described from {@code state}, the one reading of the breaker's state
+     * taken after it refused (reading it again could see a later state: "open (CLOSED)").
+     */
+    static DbUnavailableException refused(String endpoint, CircuitBreaker breaker, CircuitBreaker.State state) {
+        String why = switch (state) {
+            case HALF_OPEN -> "circuit breaker is half-open and all its trial calls are in flight";
+            case OPEN -> "circuit breaker is open after " + openReason(breaker);
+            case FORCED_OPEN -> "circuit breaker is forced open";
+            default -> "circuit breaker refused the call while it changed state (now " + state + ")";
+        };
+        return new DbUnavailableException("[" + endpoint + "] " + why + "; the call was not sent", endpoint);
+    }
+
+    private static DbUnavailableException waitedTooLong(String endpoint, long waitedMillis) {
+        return new DbUnavailableException("[" + endpoint + "] circuit breaker is half-open and all its trial calls were still in flight"
+                + " after " + waitedMillis + " ms, the unit's acquire deadline; the call was not sent", endpoint);
     }
 
     /** Which threshold opened the breaker, from the window it was opened on (kept while open). */
@@ -244,12 +284,17 @@ public final class EndpointBreakers {
 
     private static final class Tracked {
         final CircuitBreaker breaker;
-        final Supplier<DbUnavailableException> refusal;
+        final Function<CircuitBreaker.State, DbUnavailableException> refusal;
+        final @Nullable TrialQueue trials;
+        final LongFunction<DbUnavailableException> waitedTooLong;
         volatile Instant openedAt;
 
-        Tracked(CircuitBreaker breaker, Supplier<DbUnavailableException> refusal, Instant createdAt) {
+        Tracked(CircuitBreaker breaker, Function<CircuitBreaker.State, DbUnavailableException> refusal, @Nullable TrialQueue trials,
+                LongFunction<DbUnavailableException> waitedTooLong, Instant createdAt) {
             this.breaker = breaker;
             this.refusal = refusal;
+            this.trials = trials;
+            this.waitedTooLong = waitedTooLong;
             // A breaker that already existed in a passed-in registry may be OPEN: wait one interval.
             this.openedAt = createdAt;
         }

@@ -45,7 +45,11 @@ public final class FailureClassifier {
      *
      * <ul>
      *   <li>{@link DbOutcomeUnknownException}: {@link Classification#OUTCOME_UNKNOWN};</li>
-     *   <li>{@link DbConnectionException} (and {@link DbPoolExhaustedException}) reported retry-safe:
+     *   <li>{@link DbPoolExhaustedException}: {@link Classification#NOT_RETRYABLE}. It is retry-safe
+     *       (nothing was sent), but the caller has waited the whole acquire timeout already, and
+     *       another try would wait it again: the caller's wait for a connection is bounded by the
+     *       acquire timeout, whatever the retry settings;</li>
+     *   <li>any other {@link DbConnectionException} reported retry-safe:
      *       {@link Classification#RETRYABLE_CONNECTION}; not retry-safe (authentication, TLS):
      *       {@link Classification#NOT_RETRYABLE};</li>
      *   <li>{@link DbTransactionException} with {@code 40001} or {@code 40P01}:
@@ -117,6 +121,7 @@ public final class FailureClassifier {
      *       serialization conflicts ({@code 40001}, {@code 40P01}), statement timeouts
      *       ({@code 57014}: the query was slow, which the breaker's slow-call rate measures),
      *       authentication and other set-up errors with a SQLSTATE ({@code 28xxx}, {@code 3D000}),
+     *       protocol violations the server reported ({@code 08P01}: the client's message was wrong),
      *       {@link DbPoolExhaustedException} (the local pool is full, which says nothing about the
      *       server), {@link DbUnavailableException}, and the caller's own exceptions.</li>
      * </ul>
@@ -124,7 +129,7 @@ public final class FailureClassifier {
     public static boolean countsAgainstEndpoint(Throwable error) {
         Objects.requireNonNull(error, "error");
         Throwable e = Exceptions.unwrap(error);
-        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException) {
+        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException || ErrorTranslator.isProtocolViolation(e)) {
             return false;
         }
         @Nullable String sqlState = e instanceof ReactiveDbException known
@@ -144,6 +149,9 @@ public final class FailureClassifier {
     private static Classification classifyTranslated(ReactiveDbException e) {
         if (e instanceof DbOutcomeUnknownException) {
             return Classification.OUTCOME_UNKNOWN;
+        }
+        if (e instanceof DbPoolExhaustedException) {
+            return Classification.NOT_RETRYABLE;
         }
         if (e instanceof DbConnectionException) {
             return e.isRetrySafe() ? Classification.RETRYABLE_CONNECTION : Classification.NOT_RETRYABLE;

@@ -8,11 +8,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
+import reactor.util.context.Context;
 
 /**
  * Retries a whole unit of work: on an error that the predicate accepts it waits the
@@ -35,12 +37,35 @@ import reactor.core.scheduler.Scheduler;
  *       stream is not restarted silently, the error is passed on;</li>
  *   <li>when it gives up after more than one attempt, it fails with the last error and adds the
  *       earlier attempts' errors to it as suppressed exceptions (distinct instances only);</li>
- *   <li>cancelling during a delay cancels the delay; nothing is resubscribed.</li>
+ *   <li>cancelling during a delay cancels the delay; nothing is resubscribed;</li>
+ *   <li>with a latest start in the subscriber's Context ({@link #withLatestStart(Context, LongSupplier)}),
+ *       no retry starts at or after that moment: the error goes to the subscriber when the delay
+ *       would reach it.</li>
  * </ul>
  */
 public final class RetryOperator {
 
+    /** The Context key of {@link #withLatestStart(Context, LongSupplier)}. */
+    private static final Object LATEST_START = new Object() {
+        @Override
+        public String toString() {
+            return "RetryOperator.latestStart";
+        }
+    };
+
     private RetryOperator() {
+    }
+
+    /**
+     * {@code context} with a bound for the retries of the subscription it is given to: {@code latest}
+     * gives, when a retry is decided, the moment in milliseconds of the operator's scheduler at or
+     * after which no retry may start ({@link Long#MAX_VALUE}: none). A router uses it so that a unit
+     * still waiting for a connection does not retry past its acquire deadline.
+     */
+    public static Context withLatestStart(Context context, LongSupplier latest) {
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(latest, "latest");
+        return context.put(LATEST_START, latest);
     }
 
     /** {@link #retry(RetrySettings, Scheduler, Predicate, RetryListener)} retrying what {@link FailureClassifier#isRetryable(Throwable)} accepts. */
@@ -70,7 +95,8 @@ public final class RetryOperator {
         Objects.requireNonNull(retryable, "retryable");
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(random, "random");
-        return upstream -> Flux.defer(() -> attempt(upstream, new Attempts(scheduler.now(TimeUnit.MILLISECONDS)),
+        return upstream -> Flux.deferContextual(context -> attempt(upstream,
+                new Attempts(scheduler.now(TimeUnit.MILLISECONDS), context.getOrDefault(LATEST_START, null)),
                 settings, scheduler, retryable, listener, random));
     }
 
@@ -90,7 +116,8 @@ public final class RetryOperator {
                     }
                     Duration elapsed = Duration.ofMillis(scheduler.now(TimeUnit.MILLISECONDS) - attempts.startMillis);
                     @Nullable Duration delay = Backoff.delay(next, elapsed, settings, random).orElse(null);
-                    if (delay == null) {
+                    if (delay == null || attempts.latestStart != null
+                            && scheduler.now(TimeUnit.MILLISECONDS) + delay.toMillis() >= attempts.latestStart.getAsLong()) {
                         return Mono.error(attempts.finalError(error));
                     }
                     listener.onRetry(next, settings.maxAttempts(), FailureClassifier.classify(error), error, delay);
@@ -102,12 +129,14 @@ public final class RetryOperator {
     /** The state of one subscription; signals are serialized, so plain fields made visible by volatile suffice. */
     private static final class Attempts {
         final long startMillis;
+        final @Nullable LongSupplier latestStart;
         /** Created on the first failure: most units of work never fail. */
         @Nullable List<Throwable> errors;
         volatile boolean emitted;
 
-        Attempts(long startMillis) {
+        Attempts(long startMillis, @Nullable LongSupplier latestStart) {
             this.startMillis = startMillis;
+            this.latestStart = latestStart;
         }
 
         /** Records the error of the attempt that just failed and returns that attempt's number. */

@@ -142,6 +142,10 @@ public final class BorrowedConnection {
     public void statementFailed(long statement, Throwable error) {
         Objects.requireNonNull(error, "error");
         lease.finished(statement);
+        if (ErrorTranslator.isProtocolViolation(error)) {
+            // The driver's side is out of step with the server's (its prepared statements): not lent again.
+            lease.discardOnRelease();
+        }
         if (forWrites && READ_ONLY_TRANSACTION.equals(ErrorTranslator.sqlStateOf(error))) {
             onWriteToReadOnlyServer.accept(lease);
         }

@@ -355,9 +355,10 @@ final class Lease implements DbSession {
         return Mono.empty();
     }
 
-    /** Work failed: a broken connection is discarded, anything else cleaned and returned. */
+    /** Work failed: a broken connection, or one the server found out of step (a protocol violation), is discarded; anything else cleaned and returned. */
     Mono<Void> releaseAfterError(Throwable error) {
-        if (ErrorTranslator.isConnectionFailure(error) || error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException) {
+        if (ErrorTranslator.isConnectionFailure(error) || error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException
+                || ErrorTranslator.isProtocolViolation(error)) {
             return discard();
         }
         return release();

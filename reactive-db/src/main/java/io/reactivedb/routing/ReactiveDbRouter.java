@@ -457,8 +457,10 @@ public final class ReactiveDbRouter {
         if (retryOperator == null) {
             return attempt;
         }
-        // transform, not transformDeferred: the operator defers per subscription already.
-        return attempt.transform(retryOperator());
+        // transform, not transformDeferred: the operator defers per subscription already. The
+        // attempts share one wait for a connection, bounded by the acquire timeout in all.
+        return attempt.transform(retryOperator())
+                .contextWrite(context -> ConnectionWait.put(context, settings.pool().acquireTimeout(), scheduler));
     }
 
     @SuppressWarnings("unchecked")
@@ -498,14 +500,25 @@ public final class ReactiveDbRouter {
         // When the connection was handed over: the breaker times the call from there, not from the
         // subscription, so a wait in the pool's queue (the client's congestion) is not a slow call.
         long[] handedOver = {EndpointBreakers.NOT_STARTED};
+        ConnectionWait wait = ConnectionWait.of(context, settings.pool().acquireTimeout(), scheduler);
+        EndpointPool pool = endpoint.pool();
+        ConnectionWait.Holding[] holding = new ConnectionWait.Holding[1];
+        // Work with nowhere else to go may wait for a half-open breaker's trial slot (within the
+        // unit's acquire deadline); a read refused there goes to another endpoint instead.
+        boolean waitsForTrial = breakers != null && (writes || refused != null || pinned != null);
         Flux<T> unit = Flux.usingWhen(
-                        endpoint.pool().acquire().map(connection -> {
-                            if (breakers != null) {
-                                handedOver[0] = breakers.now();
-                            }
-                            return lease[0] = new Lease(endpoint, connection, scheduler, cleanupTimeout);
-                        }),
-                        held -> body(held, writes, tx, mayHaveWritten, work),
+                        acquire(pool, wait, wait.begin(), waitsForTrial)
+                                .map(connection -> {
+                                    if (breakers != null) {
+                                        handedOver[0] = breakers.now();
+                                    }
+                                    holding[0] = wait.handedOver(pool);
+                                    return lease[0] = new Lease(endpoint, connection, scheduler, cleanupTimeout);
+                                }),
+                        // The work sees what this unit holds: a unit it runs waits only what is left
+                        // of the acquire timeout, and one on the same pool is counted as nested.
+                        held -> body(held, writes, tx, mayHaveWritten, work)
+                                .contextWrite(workContext -> ConnectionWait.holding(workContext, holding[0])),
                         held -> complete(held, tx != null, tracked),
                         Lease::releaseAfterError,
                         Lease::releaseAfterCancel);
@@ -536,7 +549,8 @@ public final class ReactiveDbRouter {
             return unit;
         }
         // transform, not transformDeferred: this method already runs once per subscription.
-        unit = unit.transform(breakers.operator(endpoint.name(), () -> handedOver[0]));
+        unit = unit.transform(waitsForTrial ? breakers.operator(endpoint.name(), () -> handedOver[0], wait::remaining)
+                : breakers.operator(endpoint.name(), () -> handedOver[0]));
         if (writes || refused != null || pinned != null) {
             return unit;
         }
@@ -545,6 +559,18 @@ public final class ReactiveDbRouter {
         return unit.onErrorResume(error -> error instanceof DbUnavailableException unavailable
                         && unavailable.endpoint().map(endpoint.name()::equals).orElse(false),
                 error -> attempt(context, consistency, false, tx, work, endpoint, null));
+    }
+
+    /**
+     * The attempt's acquisition: the pool's own when the whole acquire timeout is left, else bounded
+     * by what is left of the unit's wait when it subscribes (after a wait for a breaker's trial slot).
+     */
+    private static Mono<io.r2dbc.spi.Connection> acquire(EndpointPool pool, ConnectionWait wait, boolean fresh, boolean waitsForTrial) {
+        boolean nested = wait.nestedOn(pool);
+        if (fresh && !nested && !waitsForTrial) {
+            return pool.acquire();
+        }
+        return Mono.defer(() -> pool.acquire(wait.remaining(), nested));
     }
 
     private ReactiveDbException timedOut(Endpoint endpoint, Duration timeout, @Nullable TransactionOptions tx, boolean mayHaveWritten,

@@ -251,6 +251,30 @@ class ConnectionUrlTest {
                 });
     }
 
+    /** Passwords mixing an unencoded '@' with ':', '/' or '?', which no split of the URL can read back. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "postgresql://app:Pw@x:y/z@db.example.com:5433/orders",   // read as host "x", port "y"
+            "postgresql://app:Pw:x@y/z@db.example.com/orders",        // read as host "y", database "z@db.example.com/orders"
+            "postgresql://app:Pw/x@db.example.com:5433/orders",       // read as host "app", port "Pw"
+            "postgresql://app:Pw@x?y@db.example.com/orders",          // read as host "x", parameter "y@db.example.com/orders"
+    })
+    void anUnencodedDelimiterInThePasswordIsNamedAsSuchWithoutShowingIt(String text) {
+        assertThatThrownBy(() -> ConnectionUrl.parse("DATABASE_URL", text))
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.getMessage())
+                        .contains("the user information", "must be percent-encoded", "%40", "%3A", "%2F")
+                        .doesNotContain("port must be")
+                        .doesNotContain("Pw")
+                        .contains("app:******@db.example.com"));
+    }
+
+    @Test
+    void anAtSignAfterTheHostIsNotBlamedOnThePasswordWhenTheUrlHasNoneInItsParameterNames() {
+        assertThatThrownBy(() -> ConnectionUrl.parse("DATABASE_URL", "postgresql://db/orders?application_name=me@host&sslmode=sometimes"))
+                .hasMessageContaining("sslmode")
+                .hasMessageNotContaining("user information");
+    }
+
     @Test
     void malformedUrlIsQuotedWithThePasswordMasked() {
         assertThatThrownBy(() -> ConnectionUrl.parse("DATABASE_URL", "postgresql://app:" + ENCODED + "@db:99999/orders"))

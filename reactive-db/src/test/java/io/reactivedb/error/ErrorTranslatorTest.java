@@ -73,6 +73,14 @@ class ErrorTranslatorTest {
     }
 
     @Test
+    void an08P01WithoutTheServersErrorResponseIsStillTreatedAsALostConnection() {
+        // Only an ErrorResponse (with its severity) says the server refused a message; see ProtocolErrorIT.
+        Throwable driverMade = new R2dbcNonTransientResourceException("protocol out of step", "08P01");
+        assertThat(ErrorTranslator.isProtocolViolation(driverMade)).isFalse();
+        assertThat(ErrorTranslator.translate(driverMade, "primary", Phase.EXECUTE, true)).isInstanceOf(DbOutcomeUnknownException.class);
+    }
+
+    @Test
     void classifiesOnTheRootCauseNotTheWrapper() {
         Throwable wrapped = new IllegalStateException("wrapper", new R2dbcNonTransientResourceException("closed", "08006"));
         assertThat(ErrorTranslator.isConnectionFailure(wrapped)).isTrue();

@@ -109,6 +109,133 @@ class EndpointBreakersTest {
                 .verify(Duration.ofSeconds(5));
     }
 
+    @Test
+    void aBreakerThatClosesJustAfterRefusingACallNeverReportsItselfAsOpenAndClosed() {
+        open("primary");
+        clock.advanceTimeBy(Duration.ofSeconds(11));
+        var breaker = breakers.breaker("primary");
+        breaker.transitionToHalfOpenState();
+        for (int i = 0; i < BreakerSettings.DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE; i++) {
+            assertThat(breaker.tryAcquirePermission()).isTrue(); // every trial slot taken
+        }
+        // The last trial call finishes on another thread between the refusal and its message: the
+        // not-permitted event is published inside tryAcquirePermission, right after the refusal.
+        AtomicBoolean closedOnce = new AtomicBoolean();
+        breaker.getEventPublisher().onCallNotPermitted(event -> {
+            if (closedOnce.compareAndSet(false, true)) {
+                breaker.transitionToClosedState();
+            }
+        });
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("primary")))
+                .expectNext("ok")
+                .verifyComplete();
+        assertThat(closedOnce).isTrue();
+    }
+
+    @Test
+    void aRefusalDescribesTheStateThatRefusedTheCall() {
+        open("primary");
+        var breaker = breakers.breaker("primary");
+        AtomicBoolean halfOpenedOnce = new AtomicBoolean();
+        breaker.getEventPublisher().onCallNotPermitted(event -> {
+            if (halfOpenedOnce.compareAndSet(false, true)) {
+                // Between the refusal and its message the breaker moves on; the message must still be one state's.
+                breaker.transitionToHalfOpenState();
+                for (int i = 0; i < BreakerSettings.DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE; i++) {
+                    breaker.tryAcquirePermission();
+                }
+            }
+        });
+        StepVerifier.create(Flux.just("ok").transformDeferred(breakers.operator("primary")))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(DbUnavailableException.class)
+                        .message().satisfiesAnyOf(
+                                m -> assertThat(m).contains("is open after").doesNotContain("HALF_OPEN").doesNotContain("trial"),
+                                m -> assertThat(m).contains("is half-open").doesNotContain("is open")))
+                .verify(Duration.ofSeconds(5));
+    }
+
+    /** Opens the breaker, lets its wait pass and starts every trial call; each ends {@code trialTime} later with {@code outcome}. */
+    private void halfOpenWithEveryTrialInFlight(Duration trialTime, Flux<String> outcome) {
+        open("primary");
+        clock.advanceTimeBy(Duration.ofSeconds(11));
+        for (int i = 0; i < BreakerSettings.DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE; i++) {
+            Mono.delay(trialTime, clock).thenMany(outcome).transform(breakers.operator("primary"))
+                    .subscribe(row -> { }, error -> { });
+        }
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.HALF_OPEN);
+    }
+
+    private Flux<String> queued(AtomicBoolean subscribed, Duration maxWait) {
+        return Flux.defer(() -> {
+            subscribed.set(true);
+            return Flux.just("sent");
+        }).transform(breakers.operator("primary", () -> EndpointBreakers.NOT_STARTED, () -> maxWait));
+    }
+
+    @Test
+    void workRefusedForATrialSlotWaitsAndGoesOnWhenTheTrialCallsCloseTheBreaker() {
+        halfOpenWithEveryTrialInFlight(Duration.ofMillis(300), Flux.just("ok"));
+        AtomicBoolean subscribed = new AtomicBoolean();
+        StepVerifier.create(queued(subscribed, Duration.ofSeconds(2)))
+                .expectSubscription()
+                .then(() -> clock.advanceTimeBy(Duration.ofMillis(299)))
+                .then(() -> assertThat(subscribed).as("sent while every trial call is in flight").isFalse())
+                .then(() -> clock.advanceTimeBy(Duration.ofMillis(1)))
+                .expectNext("sent")
+                .verifyComplete();
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void workWaitingForATrialSlotFailsWithTheBreakersErrorWhenTheTrialCallsOpenItAgain() {
+        halfOpenWithEveryTrialInFlight(Duration.ofMillis(300), Flux.error(lost()));
+        AtomicBoolean subscribed = new AtomicBoolean();
+        StepVerifier.create(queued(subscribed, Duration.ofSeconds(2)))
+                .expectSubscription()
+                .then(() -> clock.advanceTimeBy(Duration.ofMillis(300)))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(DbUnavailableException.class)
+                        .hasMessageStartingWith("[primary] circuit breaker is open after too many connection failures"))
+                .verify(Duration.ofSeconds(5));
+        assertThat(subscribed).isFalse();
+    }
+
+    @Test
+    void theWaitForATrialSlotEndsWithTheUnitsAcquireDeadline() {
+        halfOpenWithEveryTrialInFlight(Duration.ofMinutes(5), Flux.just("ok"));
+        AtomicBoolean subscribed = new AtomicBoolean();
+        StepVerifier.create(queued(subscribed, Duration.ofSeconds(2)))
+                .expectSubscription()
+                .then(() -> clock.advanceTimeBy(Duration.ofMillis(1999)))
+                .expectNoEvent(Duration.ZERO)
+                .then(() -> clock.advanceTimeBy(Duration.ofMillis(1)))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(DbUnavailableException.class)
+                        .hasMessageContaining("half-open").hasMessageContaining("2000 ms"))
+                .verify(Duration.ofSeconds(5));
+        assertThat(subscribed).isFalse();
+        // Work that may not wait (a read that can go elsewhere) is refused at once, as before.
+        StepVerifier.create(queued(subscribed, Duration.ZERO))
+                .expectErrorSatisfies(error -> assertThat(error).hasMessageContaining("all its trial calls are in flight"))
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void waitersLeavingTheQueueTakeNoSlotAndTheOthersGoInOrderOnceItCloses() {
+        halfOpenWithEveryTrialInFlight(Duration.ofMillis(300), Flux.just("ok"));
+        List<String> sent = new ArrayList<>();
+        var cancelled = Flux.defer(() -> Flux.just("never")).transform(breakers.operator("primary", () -> EndpointBreakers.NOT_STARTED,
+                () -> Duration.ofSeconds(2))).subscribe(sent::add);
+        for (int i = 0; i < 5; i++) {
+            String name = "w" + i;
+            Flux.defer(() -> Flux.just(name)).transform(breakers.operator("primary", () -> EndpointBreakers.NOT_STARTED,
+                    () -> Duration.ofSeconds(2))).subscribe(sent::add);
+        }
+        cancelled.dispose();
+        clock.advanceTimeBy(Duration.ofMillis(300));
+        assertThat(sent).containsExactly("w0", "w1", "w2", "w3", "w4");
+        assertThat(breakers.breaker("primary").getState()).isEqualTo(State.CLOSED);
+        assertThat(breakers.breaker("primary").getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(5);
+    }
+
     /** A call that takes {@code queued} before it starts and {@code running} after, on the virtual clock. */
     private void call(String endpoint, Duration queued, Duration running, boolean withStart) {
         long[] started = {EndpointBreakers.NOT_STARTED};

@@ -114,9 +114,13 @@ class FailureClassifierTest {
     }
 
     @Test
-    void poolExhaustionIsRetryableButSaysNothingAboutTheServer() {
+    void poolExhaustionIsRetrySafeButNotRetriedAndSaysNothingAboutTheServer() {
+        // The caller has waited the whole acquire timeout already: another try would wait it again.
         var e = new DbPoolExhaustedException("[primary] no connection", null, "primary", new PoolStatistics(10, 0, 5, 10, 10, 1));
-        assertThat(FailureClassifier.classify(e)).isEqualTo(Classification.RETRYABLE_CONNECTION);
+        assertThat(e.isRetrySafe()).isTrue();
+        assertThat(FailureClassifier.classify(e)).isEqualTo(Classification.NOT_RETRYABLE);
+        assertThat(FailureClassifier.classify(e, Phase.ACQUIRE)).isEqualTo(Classification.NOT_RETRYABLE);
+        assertThat(FailureClassifier.isRetryable(e)).isFalse();
         assertThat(FailureClassifier.countsAgainstEndpoint(e)).isFalse();
     }
 

@@ -3,6 +3,8 @@ package io.reactivedb.resilience;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.error.DbConnectionException;
+import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;
 import java.time.Duration;
@@ -12,7 +14,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
@@ -56,6 +61,55 @@ class RetryOperatorTest {
         assertThat(retries).containsExactly(
                 "2/3 RETRYABLE_CONNECTION 100ms [primary] connection lost 1",
                 "3/3 RETRYABLE_CONNECTION 200ms [primary] connection lost 2");
+    }
+
+    /** Waits {@code wait} on the virtual clock like a unit queued for a connection, then fails with what {@code error} gives. */
+    private Flux<String> waitingThenFailing(Duration wait, Function<Integer, Throwable> error) {
+        return Flux.defer(() -> {
+            int n = subscriptions.incrementAndGet();
+            subscribedAt.add(scheduler.now(TimeUnit.MILLISECONDS));
+            return Mono.delay(wait, scheduler).then(Mono.<String>error(error.apply(n)));
+        });
+    }
+
+    private static DbPoolExhaustedException exhausted(int n) {
+        return new DbPoolExhaustedException("[primary] no connection within 2000 ms " + n, null, "primary",
+                new PoolStatistics(4, 0, 12, 4, 4, n));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {3, 10})
+    void aPoolTimeoutIsNotRetriedSoTheCallersWaitIsTheAcquireTimeoutWhateverTheSettings(int maxAttempts) {
+        RetrySettings settings = RetrySettings.builder().maxAttempts(maxAttempts).maxTotalTime(Duration.ofMinutes(5)).jitter(0.0).build();
+        StepVerifier.withVirtualTime(() -> waitingThenFailing(Duration.ofSeconds(2), RetryOperatorTest::exhausted)
+                                .transformDeferred(retry(settings)), () -> scheduler, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(1999))
+                .thenAwait(Duration.ofMillis(1))
+                .expectError(DbPoolExhaustedException.class)
+                .verify(Duration.ofSeconds(5));
+        assertThat(subscriptions).hasValue(1);
+        assertThat(retries).isEmpty();
+    }
+
+    @Test
+    void noRetryStartsAfterTheLatestStartTheContextGives() {
+        // A unit still waiting for a connection may retry only within its acquire deadline (2000 ms here).
+        RetrySettings settings = RetrySettings.builder().maxAttempts(10).initialDelay(Duration.ofMillis(300)).multiplier(1.0)
+                .jitter(0.0).build();
+        StepVerifier.withVirtualTime(() -> waitingThenFailing(Duration.ofMillis(700), RetryOperatorTest::lost)
+                                .transformDeferred(retry(settings))
+                                .contextWrite(context -> RetryOperator.withLatestStart(context, () -> 2000L)),
+                        () -> scheduler, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(1699))
+                .thenAwait(Duration.ofMillis(1))
+                .expectErrorMessage("[primary] connection lost 2")
+                .verify(Duration.ofSeconds(5));
+        // Fails at 700, retried at 1000, fails at 1700; the next retry would start at 2000, when the
+        // wait must be over already: the error goes to the caller at 1700 instead.
+        assertThat(subscribedAt).containsExactly(0L, 1000L);
+        assertThat(retries).hasSize(1);
     }
 
     @Test
