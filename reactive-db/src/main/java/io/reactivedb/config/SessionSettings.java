@@ -22,6 +22,14 @@ public final class SessionSettings {
      */
     public static final int DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
+    /**
+     * Default number of named prepared statements the driver keeps per connection
+     * ({@code DB_STATEMENT_CACHE_SIZE}): 256, least recently used closed first. r2dbc-postgresql's
+     * own default keeps every distinct SQL text prepared for the connection's whole life, so each
+     * backend's memory grew with the number of texts an application ever ran.
+     */
+    public static final int DEFAULT_STATEMENT_CACHE_SIZE = 256;
+
     private static final Pattern APPLICATION_NAME = Pattern.compile("[\\x20-\\x7E]{1,63}");
 
     private final String applicationName;
@@ -30,9 +38,11 @@ public final class SessionSettings {
     private final Optional<Duration> lockTimeout;
     private final Optional<Duration> idleInTransactionTimeout;
     private final int maxMessageSize;
+    private final int statementCacheSize;
 
     private SessionSettings(Builder b) {
         this.maxMessageSize = b.maxMessageSize;
+        this.statementCacheSize = b.statementCacheSize;
         this.applicationName = b.applicationName;
         this.connectTimeout = b.connectTimeout;
         this.statementTimeout = b.statementTimeout;
@@ -49,7 +59,8 @@ public final class SessionSettings {
     }
 
     public Builder toBuilder() {
-        Builder b = new Builder().applicationName(applicationName).connectTimeout(connectTimeout).maxMessageSize(maxMessageSize);
+        Builder b = new Builder().applicationName(applicationName).connectTimeout(connectTimeout).maxMessageSize(maxMessageSize)
+                .statementCacheSize(statementCacheSize);
         statementTimeout.ifPresent(b::statementTimeout);
         lockTimeout.ifPresent(b::lockTimeout);
         idleInTransactionTimeout.ifPresent(b::idleInTransactionTimeout);
@@ -66,13 +77,20 @@ public final class SessionSettings {
     /** Largest message from the server, in bytes; a bigger one fails the statement instead of the heap. */
     public int maxMessageSize() { return maxMessageSize; }
 
+    /**
+     * Named prepared statements kept per connection, least recently used closed first; {@code 0}
+     * prepares every statement unnamed (parsed on each execution, nothing kept on the server).
+     * Default {@value #DEFAULT_STATEMENT_CACHE_SIZE}.
+     */
+    public int statementCacheSize() { return statementCacheSize; }
+
     @Override
     public String toString() {
         return "SessionSettings[applicationName=" + applicationName + ", connectTimeout=" + connectTimeout
                 + ", statementTimeout=" + statementTimeout.map(Duration::toString).orElse("server")
                 + ", lockTimeout=" + lockTimeout.map(Duration::toString).orElse("server")
                 + ", idleInTransactionTimeout=" + idleInTransactionTimeout.map(Duration::toString).orElse("server")
-                + ", maxMessageSize=" + maxMessageSize + "]";
+                + ", maxMessageSize=" + maxMessageSize + ", statementCacheSize=" + statementCacheSize + "]";
     }
 
     /** Builds {@link SessionSettings}. */
@@ -83,8 +101,19 @@ public final class SessionSettings {
         private Optional<Duration> lockTimeout = Optional.empty();
         private Optional<Duration> idleInTransactionTimeout = Optional.empty();
         private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        private int statementCacheSize = DEFAULT_STATEMENT_CACHE_SIZE;
 
         private Builder() {
+        }
+
+        /** Named prepared statements kept per connection, {@code >= 0}; see {@link SessionSettings#statementCacheSize()}. */
+        public Builder statementCacheSize(int statementCacheSize) {
+            if (statementCacheSize < 0) {
+                throw new ConfigurationException("DB_STATEMENT_CACHE_SIZE", "must be >= 0 (0 = unnamed statements only) but was "
+                        + statementCacheSize);
+            }
+            this.statementCacheSize = statementCacheSize;
+            return this;
         }
 
         public Builder maxMessageSize(int maxMessageSize) {

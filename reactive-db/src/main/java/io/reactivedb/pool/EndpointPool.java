@@ -164,6 +164,8 @@ public final class EndpointPool {
                 .tcpKeepAlive(true)
                 .tcpNoDelay(true)
                 .maxMessageSize(session.maxMessageSize())
+                // Bounded (LRU, evicted statements closed on the server) or 0: unnamed statements only.
+                .preparedStatementCacheQueries(session.statementCacheSize())
                 .options(options);
         if (!endpoint.password().isEmpty()) {
             builder.password(() -> endpoint.password().reveal());

@@ -339,6 +339,16 @@ class EnvironmentSettingsTest {
     }
 
     @Test
+    void statementCacheIsBoundedByDefaultAndZeroMeansUnnamedStatements() {
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL)).session().statementCacheSize())
+                .isEqualTo(SessionSettings.DEFAULT_STATEMENT_CACHE_SIZE).isEqualTo(256);
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_STATEMENT_CACHE_SIZE", "32")).session().statementCacheSize())
+                .isEqualTo(32);
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_STATEMENT_CACHE_SIZE", "0")).session().statementCacheSize())
+                .isZero();
+    }
+
+    @Test
     void zeroServerTimeoutsLeaveTheServersSetting() {
         SessionSettings session = EnvironmentSettings.parse(env("DATABASE_URL", URL,
                 "DB_STATEMENT_TIMEOUT", "0", "DB_LOCK_TIMEOUT", "0s", "DB_IDLE_IN_TRANSACTION_TIMEOUT", "PT0S")).session();

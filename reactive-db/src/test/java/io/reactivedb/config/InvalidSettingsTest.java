@@ -113,7 +113,7 @@ class InvalidSettingsTest {
                 invalid("DB_MAX_OVERFLOW", "DATABASE_URL", URL, "DB_POOL_SIZE", "2147483647", "DB_MAX_OVERFLOW", "1")));
 
         List<String> badIntegers = List.of("abc", "1.5", "-1", "+1", "1e3", "0x10", "99999999999", "2147483648", "1 000", "５");
-        for (String name : List.of("DB_POOL_MIN", "DB_POOL_SIZE", "DB_MAX_OVERFLOW")) {
+        for (String name : List.of("DB_POOL_MIN", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "DB_STATEMENT_CACHE_SIZE")) {
             for (String value : badIntegers) {
                 cases.add(invalid(name, "DATABASE_URL", URL, name, value));
             }

@@ -63,6 +63,7 @@ final class DatabaseEnvironment {
         b.put("DB_IDLE_IN_TRANSACTION_TIMEOUT", "reactive-db.session.idle-in-transaction-timeout", session.getIdleInTransactionTimeout());
         b.put("DB_APPLICATION_NAME", "reactive-db.session.application-name", session.getApplicationName());
         b.put("DB_MAX_MESSAGE_SIZE", "reactive-db.session.max-message-size", session.getMaxMessageSize());
+        b.put("DB_STATEMENT_CACHE_SIZE", "reactive-db.session.statement-cache-size", session.getStatementCacheSize());
 
         ReactiveDbProperties.Ssl ssl = p.getSsl();
         b.put("DB_SSLMODE", "reactive-db.ssl.mode", ssl.getMode());

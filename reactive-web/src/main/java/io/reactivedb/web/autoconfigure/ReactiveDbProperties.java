@@ -107,6 +107,8 @@ public class ReactiveDbProperties {
         private @Nullable String applicationName;
         /** Largest server message in bytes (DB_MAX_MESSAGE_SIZE), default 64 MiB. */
         private @Nullable Integer maxMessageSize;
+        /** Named prepared statements kept per connection, LRU; 0 = unnamed statements only (DB_STATEMENT_CACHE_SIZE), default 256. */
+        private @Nullable Integer statementCacheSize;
 
         public @Nullable String getConnectTimeout() { return connectTimeout; }
         public void setConnectTimeout(@Nullable String connectTimeout) { this.connectTimeout = connectTimeout; }
@@ -120,6 +122,8 @@ public class ReactiveDbProperties {
         public void setApplicationName(@Nullable String applicationName) { this.applicationName = applicationName; }
         public @Nullable Integer getMaxMessageSize() { return maxMessageSize; }
         public void setMaxMessageSize(@Nullable Integer maxMessageSize) { this.maxMessageSize = maxMessageSize; }
+        public @Nullable Integer getStatementCacheSize() { return statementCacheSize; }
+        public void setStatementCacheSize(@Nullable Integer statementCacheSize) { this.statementCacheSize = statementCacheSize; }
     }
 
     /** TLS toward every endpoint. */

@@ -70,6 +70,22 @@ class DatabaseEnvironmentTest {
     }
 
     @Test
+    void theStatementCacheSizeHasAProperty() {
+        ReactiveDbProperties properties = new ReactiveDbProperties();
+        properties.setUrl("postgresql://app@db.internal/app");
+        properties.getSession().setStatementCacheSize(64);
+        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, Map.of("DB_STATEMENT_CACHE_SIZE", "8"));
+        assertThat(environment.parse(() -> EnvironmentSettings.parse(environment.values())).session().statementCacheSize())
+                .as("the property wins").isEqualTo(64);
+
+        properties.getSession().setStatementCacheSize(-1);
+        DatabaseEnvironment invalid = DatabaseEnvironment.of(properties, Map.of());
+        assertThatThrownBy(() -> invalid.parse(() -> EnvironmentSettings.parse(invalid.values())))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("reactive-db.session.statement-cache-size (DB_STATEMENT_CACHE_SIZE): ");
+    }
+
+    @Test
     void anErrorAboutAVariableKeepsTheVariablesName() {
         DatabaseEnvironment environment = DatabaseEnvironment.of(new ReactiveDbProperties(),
                 Map.of("DATABASE_URL", "postgresql://app@db.internal/app", "DB_POOL_SIZE", "-1"));
