@@ -3,6 +3,7 @@ package io.reactivedb.resilience;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
 import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbTransactionException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ErrorTranslator;
@@ -118,13 +119,14 @@ public final class FailureClassifier {
      *       ({@code 57014}: the query was slow, which the breaker's slow-call rate measures),
      *       authentication and other set-up errors with a SQLSTATE ({@code 28xxx}, {@code 3D000}),
      *       {@link DbPoolExhaustedException} (the local pool is full, which says nothing about the
-     *       server), {@link DbUnavailableException}, and the caller's own exceptions.</li>
+     *       server), {@link DbUnavailableException}, {@link DbPoolerException} (a pooler that
+     *       {@code DB_POOLER} does not match: configuration, not health), and the caller's own exceptions.</li>
      * </ul>
      */
     public static boolean countsAgainstEndpoint(Throwable error) {
         Objects.requireNonNull(error, "error");
         Throwable e = Exceptions.unwrap(error);
-        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException) {
+        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException || e instanceof DbPoolerException) {
             return false;
         }
         @Nullable String sqlState = e instanceof ReactiveDbException known
