@@ -156,6 +156,19 @@ class PgBouncerIT {
     }
 
     @Test
+    void readYourWritesWorksThroughATransactionPooler() {
+        ReactiveDbRouter router = router(transactionMode, Function.identity());
+        ConsistencySession session = ConsistencySession.start(null);
+        UUID id = UUID.randomUUID();
+        router.write(s -> s.execute("INSERT INTO pooler_writes (id, n) VALUES ($1, $2)", id, -1)).contextWrite(session::into).blockLast(WAIT);
+        assertThat(session.token()).as("the WAL position read after the write, through the pooler").isPresent();
+        Integer n = router.read(ReadConsistency.readYourWrites(), s -> s.query("SELECT n FROM pooler_writes WHERE id = $1",
+                        row -> row.get(0, Integer.class), id))
+                .contextWrite(session::into).single().block(WAIT);
+        assertThat(n).isEqualTo(-1);
+    }
+
+    @Test
     void statementsThatNeedASessionAreRefusedBehindATransactionPoolerAndLocalOnesWork() {
         ReactiveDbRouter router = router(transactionMode, Function.identity());
         for (String sql : List.of("SET statement_timeout = 0", "LISTEN pooler_it", "SELECT pg_advisory_lock(7)",
