@@ -9,9 +9,11 @@ import io.r2dbc.spi.Result;
 import io.r2dbc.spi.ValidationDepth;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.PoolSettings;
+import io.reactivedb.config.Pooler;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterOptions;
+import io.reactivedb.devservices.DevPgBouncer;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.devservices.PostgresBinaries;
 import io.reactivedb.metrics.ReactiveDbMetrics;
@@ -89,8 +91,8 @@ public final class RouterBenchmark {
             int concurrency = Integer.parseInt(given.getOrDefault("concurrency", "64"));
             List<String> clients = given.containsKey("clients") ? List.of(given.get("clients").split(",")) : CLIENTS;
             for (String client : clients) {
-                if (!CLIENTS.contains(client)) {
-                    throw new IllegalArgumentException("unknown client " + client + "; known: " + CLIENTS);
+                if (!CLIENTS.contains(client) && !OPTIONAL_CLIENTS.contains(client)) {
+                    throw new IllegalArgumentException("unknown client " + client + "; known: " + CLIENTS + " and " + OPTIONAL_CLIENTS);
                 }
             }
             Options options = new Options(
@@ -119,6 +121,12 @@ public final class RouterBenchmark {
     /** Every client, in the order of the report. */
     static final List<String> CLIENTS = List.of("pgbench", "raw", "spring", "vertx", "vertx-pipelined", "hikari",
             "router", "router-full", "router-spread", "raw-update", "router-write", "router-ryw");
+    /**
+     * Clients run only when {@code --clients} names them: {@code router-pgbouncer} (the full router
+     * through the system's PgBouncer in transaction mode, {@code DB_POOLER=pgbouncer-transaction})
+     * needs PgBouncer installed ({@code bin/ensure-pgbouncer}).
+     */
+    static final List<String> OPTIONAL_CLIENTS = List.of("router-pgbouncer");
 
     /** A client of the run: its key, label, kind and chart group, and the load that drives it. */
     record Contender(String key, String label, Kind kind, String group, Load load) {
@@ -328,11 +336,24 @@ public final class RouterBenchmark {
             });
         }
 
-        /** Routers: "bare" (no retry, breaker, slow-query log), "full" (defaults and Micrometer metrics), "spread" (full, replicas). */
+        /**
+         * Routers: "bare" (no retry, breaker, slow-query log), "full" (defaults and Micrometer
+         * metrics), "spread" (full, replicas), "pgbouncer" (full, through PgBouncer in transaction mode).
+         */
         private ReactiveDbRouter router(String kind) {
             return shared("router-" + kind, () -> {
                 ReactiveDbRouter router;
-                if (kind.equals("bare")) {
+                if (kind.equals("pgbouncer")) {
+                    DevPgBouncer pooler = cluster.startPgBouncer(Pooler.PGBOUNCER_TRANSACTION);
+                    closeables.add(pooler);
+                    ReactiveDbSettings through = pooler.settings();
+                    ReactiveDbMetrics metrics = new ReactiveDbMetrics(new SimpleMeterRegistry());
+                    router = ReactiveDbRouter.builder(through.toBuilder().replicas(List.of()).pool(primaryOnly.pool()).build())
+                            .queryListener(metrics).build();
+                    metrics.bindTo(router);
+                    notes.add("router through PgBouncer: transaction mode, " + DevPgBouncer.SERVER_POOL_SIZE
+                            + " server connections for the router's pool of " + options.poolSize() + ", unnamed statements");
+                } else if (kind.equals("bare")) {
                     router = ReactiveDbRouter.builder(primaryOnly).noRetry().noBreakers().noSlowQueryLog().build();
                 } else {
                     ReactiveDbMetrics metrics = new ReactiveDbMetrics(new SimpleMeterRegistry());
@@ -409,6 +430,11 @@ public final class RouterBenchmark {
                     ReactiveDbRouter router = router("spread");
                     return new Contender(key, "router, reads over 2 replicas", Kind.READ, "router", new ReactiveLoad(rows, id -> router.read(
                             session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single()));
+                }
+                case "router-pgbouncer" -> {
+                    ReactiveDbRouter router = router("pgbouncer");
+                    return new Contender(key, "router through PgBouncer (transaction mode)", Kind.READ, "router", new ReactiveLoad(rows,
+                            id -> router.read(session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single()));
                 }
                 case "router-write" -> {
                     ReactiveDbRouter router = router("full");

@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code DB_STATEMENT_TIMEOUT}</td><td>duration, plain number in milliseconds; 0 leaves the server's</td><td>server's</td></tr>
  *   <tr><td>{@code DB_LOCK_TIMEOUT}</td><td>duration, plain number in milliseconds; 0 leaves the server's</td><td>server's</td></tr>
  *   <tr><td>{@code DB_IDLE_IN_TRANSACTION_TIMEOUT}</td><td>duration, plain number in milliseconds; 0 leaves the server's</td><td>server's</td></tr>
+ *   <tr><td>{@code DB_STATEMENT_CACHE_SIZE}</td><td>integer &gt;= 0: named prepared statements kept per connection (LRU); 0 = unnamed statements only</td><td>256</td></tr>
+ *   <tr><td>{@code DB_POOLER}</td><td>{@code none}, {@code pgbouncer-session}, {@code pgbouncer-transaction}: what sits in front of the servers (see {@link Pooler})</td><td>{@code none}</td></tr>
  *   <tr><td>{@code DB_APPLICATION_NAME}</td><td>1 to 63 printable ASCII characters</td><td>{@code reactive-db}</td></tr>
  *   <tr><td>{@code DB_SSLMODE}</td><td>{@code disable}, {@code allow}, {@code prefer}, {@code require}, {@code verify-ca}, {@code verify-full}</td><td>{@code disable}</td></tr>
  *   <tr><td>{@code DB_SSLROOTCERT}, {@code DB_SSLCERT}, {@code DB_SSLKEY}</td><td>paths of readable files</td><td>none</td></tr>
@@ -109,6 +111,8 @@ public final class EnvironmentSettings {
     public static final String DB_LOCK_TIMEOUT = "DB_LOCK_TIMEOUT";
     public static final String DB_APPLICATION_NAME = "DB_APPLICATION_NAME";
     public static final String DB_MAX_MESSAGE_SIZE = "DB_MAX_MESSAGE_SIZE";
+    public static final String DB_STATEMENT_CACHE_SIZE = "DB_STATEMENT_CACHE_SIZE";
+    public static final String DB_POOLER = "DB_POOLER";
     public static final String DB_SSLMODE = "DB_SSLMODE";
     public static final String DB_SSLROOTCERT = "DB_SSLROOTCERT";
     public static final String DB_SSLCERT = "DB_SSLCERT";
@@ -131,6 +135,7 @@ public final class EnvironmentSettings {
             DB_POOL_TIMEOUT, DB_POOL_RECYCLE, DB_POOL_MAX_IDLE, DB_POOL_VALIDATION_QUERY, DB_CONNECT_TIMEOUT,
             DB_STATEMENT_TIMEOUT, DB_IDLE_IN_TRANSACTION_TIMEOUT, DB_LOCK_TIMEOUT, DB_APPLICATION_NAME, DB_SSLMODE,
             DB_SSLROOTCERT, DB_SSLCERT, DB_SSLKEY, DB_REPLICA_SELECTION, DB_SHUTDOWN_TIMEOUT, DB_MAX_MESSAGE_SIZE,
+            DB_STATEMENT_CACHE_SIZE, DB_POOLER,
             DB_HEALTH_USER, DB_HEALTH_PASSWORD, DB_HEALTH_PASSWORD_FILE, DB_MIGRATION_USER, DB_MIGRATION_PASSWORD,
             DB_MIGRATION_PASSWORD_FILE, DB_PRODUCTION_MODE,
             // Read by the router builder's fromEnvironment (resilience and health), listed so that
@@ -542,6 +547,8 @@ public final class EnvironmentSettings {
             serverTimeout(DB_LOCK_TIMEOUT).ifPresent(b::lockTimeout);
             serverTimeout(DB_IDLE_IN_TRANSACTION_TIMEOUT).ifPresent(b::idleInTransactionTimeout);
             get(DB_MAX_MESSAGE_SIZE).map(v -> parseInt(DB_MAX_MESSAGE_SIZE, v, 64 * 1024, Integer.MAX_VALUE)).ifPresent(b::maxMessageSize);
+            get(DB_STATEMENT_CACHE_SIZE).map(v -> parseInt(DB_STATEMENT_CACHE_SIZE, v, 0, Integer.MAX_VALUE)).ifPresent(b::statementCacheSize);
+            get(DB_POOLER).map(v -> Pooler.parse(DB_POOLER, v)).ifPresent(b::pooler);
             return b.build();
         }
 

@@ -115,8 +115,12 @@ final class ClusterFolders {
         }
     }
 
-    /** Stops every server running from a node folder of {@code cluster}, replicas first. Never throws. */
+    /**
+     * Stops every PgBouncer the cluster folder has a pid file of, then every server running from
+     * a node folder of {@code cluster}, replicas first. Never throws.
+     */
     static void stopNodes(Path cluster, PgControl control, String mode) {
+        DevPgBouncer.stopAll(cluster);
         for (Path node : nodeDirs(cluster)) {
             if (!control.stopQuietly(node, mode)) {
                 LOG.warn("A server may still run from {}", node);

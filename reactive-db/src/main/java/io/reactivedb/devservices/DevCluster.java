@@ -3,6 +3,7 @@ package io.reactivedb.devservices;
 import io.reactivedb.config.Credentials;
 import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
+import io.reactivedb.config.Pooler;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.Secret;
 import io.reactivedb.config.TlsSettings;
@@ -23,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -95,6 +97,8 @@ public final class DevCluster implements AutoCloseable {
     private final @Nullable Thread shutdownHook;
     private final Set<DevNode> promoted = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicInteger pgBouncerSets = new AtomicInteger();
+    private volatile @Nullable DevPgBouncer pgBouncer;
 
     private DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
                        DevNode primary, List<DevNode> replicas, Secret superuserPassword, Secret appPassword,
@@ -163,6 +167,9 @@ public final class DevCluster implements AutoCloseable {
             DevCluster cluster = new DevCluster(options, control, version, directory, primary, replicas,
                     superuserPassword, appPassword, migrationPassword, healthPassword, tls, hook);
             cluster.awaitReplicasStreaming(deadline.remaining());
+            if (options.pgbouncer().isPresent()) {
+                cluster.pgBouncer = cluster.startPgBouncer(options.pgbouncer().get());
+            }
             LOG.info("Started dev cluster ({}) in {}: primary {}, replicas {}; data in {}", version,
                     Texts.seconds(startNanos), cluster.databaseUrl(primary),
                     replicas.stream().map(cluster::databaseUrl).collect(Collectors.toList()), directory);
@@ -222,6 +229,22 @@ public final class DevCluster implements AutoCloseable {
 
     /** The options the cluster was started with. */
     public DevClusterOptions options() { return options; }
+
+    /** The PgBouncer started with the cluster ({@link DevClusterOptions#pgbouncer()}); empty without that option. */
+    public Optional<DevPgBouncer> pgbouncer() { return Optional.ofNullable(pgBouncer); }
+
+    /**
+     * Starts PgBouncer from the system package in front of every node (see {@link DevPgBouncer}),
+     * in {@code mode} ({@link Pooler#PGBOUNCER_SESSION} or {@link Pooler#PGBOUNCER_TRANSACTION}).
+     * Several may run at once; each stops with {@link DevPgBouncer#close()}, and all with the
+     * cluster. Blocks until each accepts connections, at most {@link DevClusterOptions#startTimeout()}.
+     *
+     * @throws DevServicesException when PgBouncer is not installed ({@link DevPgBouncer#binary()}) or does not start
+     */
+    public DevPgBouncer startPgBouncer(Pooler mode) {
+        requireOpen(primary);
+        return DevPgBouncer.start(this, control.runner(), pgBouncerSets.incrementAndGet(), mode, options.startTimeout());
+    }
 
     /**
      * Router settings for the application user: the primary as endpoint {@value #PRIMARY_ENDPOINT}
@@ -550,7 +573,7 @@ public final class DevCluster implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

@@ -1,6 +1,7 @@
 package io.reactivedb.devservices;
 
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.Pooler;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -19,7 +20,7 @@ import java.util.regex.Pattern;
  * data under {@value #DEFAULT_BASE_DIR} (relative to the working directory, made absolute),
  * database {@value #DEFAULT_DATABASE}, application user {@value #DEFAULT_APP_USER}, migration user
  * {@value #DEFAULT_MIGRATION_USER}, health user {@value #DEFAULT_HEALTH_USER}, start timeout 60 s, no
- * extra {@code postgresql.conf} settings, no TLS, a JVM shutdown hook that stops the cluster.
+ * extra {@code postgresql.conf} settings, no TLS, no PgBouncer, a JVM shutdown hook that stops the cluster.
  */
 public final class DevClusterOptions {
 
@@ -62,6 +63,7 @@ public final class DevClusterOptions {
     private final String migrationUser;
     private final String healthUser;
     private final boolean tls;
+    private final Optional<Pooler> pgbouncer;
     private final boolean shutdownHook;
 
     private DevClusterOptions(Builder b) {
@@ -76,6 +78,7 @@ public final class DevClusterOptions {
         this.migrationUser = b.migrationUser;
         this.healthUser = b.healthUser;
         this.tls = b.tls;
+        this.pgbouncer = b.pgbouncer;
     }
 
     /** All defaults. */
@@ -91,6 +94,7 @@ public final class DevClusterOptions {
         Builder b = new Builder().replicas(replicas).baseDir(baseDir).database(database).appUser(appUser)
                 .startTimeout(startTimeout).postgresqlConf(postgresqlConf).migrationUser(migrationUser).healthUser(healthUser)
                 .tls(tls).shutdownHook(shutdownHook);
+        pgbouncer.ifPresent(b::pgbouncer);
         binDir.ifPresent(b::binDir);
         return b;
     }
@@ -128,6 +132,12 @@ public final class DevClusterOptions {
      */
     public boolean tls() { return tls; }
 
+    /**
+     * The pool mode of a PgBouncer started with the cluster in front of every node (see
+     * {@link DevCluster#pgbouncer()}); default empty, none.
+     */
+    public Optional<Pooler> pgbouncer() { return pgbouncer; }
+
     /** Whether the cluster registers a JVM shutdown hook that stops it; default true. */
     public boolean shutdownHook() { return shutdownHook; }
 
@@ -136,7 +146,8 @@ public final class DevClusterOptions {
         return "DevClusterOptions[replicas=" + replicas + ", binDir=" + binDir.map(Path::toString).orElse("(search)")
                 + ", baseDir=" + baseDir + ", database=" + database + ", appUser=" + appUser + ", startTimeout="
                 + startTimeout + ", postgresqlConf=" + postgresqlConf + ", migrationUser=" + migrationUser + ", healthUser="
-                + healthUser + ", tls=" + tls + ", shutdownHook=" + shutdownHook + "]";
+                + healthUser + ", tls=" + tls + ", pgbouncer="
+                + pgbouncer.map(Pooler::settingValue).orElse("none") + ", shutdownHook=" + shutdownHook + "]";
     }
 
     /** Builds {@link DevClusterOptions}; each setter checks its argument. */
@@ -151,6 +162,7 @@ public final class DevClusterOptions {
         private String migrationUser = DEFAULT_MIGRATION_USER;
         private String healthUser = DEFAULT_HEALTH_USER;
         private boolean tls;
+        private Optional<Pooler> pgbouncer = Optional.empty();
         private boolean shutdownHook = true;
 
         private Builder() {
@@ -221,6 +233,19 @@ public final class DevClusterOptions {
         /** Health user: a lower-case identifier, not {@code postgres} or {@code replicator}. */
         public Builder healthUser(String healthUser) {
             this.healthUser = role("healthUser", healthUser);
+            return this;
+        }
+
+        /**
+         * Starts PgBouncer from the system package in front of every node, in {@code mode}
+         * ({@link Pooler#PGBOUNCER_SESSION} or {@link Pooler#PGBOUNCER_TRANSACTION}); not with TLS.
+         */
+        public Builder pgbouncer(Pooler mode) {
+            Objects.requireNonNull(mode, "pgbouncer");
+            if (mode == Pooler.NONE) {
+                throw new ConfigurationException("pgbouncer", "must be pgbouncer-session or pgbouncer-transaction but was none");
+            }
+            this.pgbouncer = Optional.of(mode);
             return this;
         }
 
@@ -304,6 +329,9 @@ public final class DevClusterOptions {
             if (appUser.equals(migrationUser) || appUser.equals(healthUser) || migrationUser.equals(healthUser)) {
                 throw new ConfigurationException("appUser", "the application, migration and health users must differ but were '"
                         + appUser + "', '" + migrationUser + "' and '" + healthUser + "'");
+            }
+            if (tls && pgbouncer.isPresent()) {
+                throw new ConfigurationException("pgbouncer", "dev services start PgBouncer in front of plain clusters only, not with tls");
             }
             return new DevClusterOptions(this);
         }

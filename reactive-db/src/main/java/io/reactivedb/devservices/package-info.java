@@ -16,7 +16,12 @@
  * clear into {@code postgresql.auto.conf}. Other connections need SCRAM passwords, generated per
  * cluster.
  *
- * <p>Cleanup: {@code close()} (or a JVM shutdown hook) stops the servers and deletes the cluster
+ * <p>PgBouncer: {@link io.reactivedb.devservices.DevClusterOptions.Builder#pgbouncer} (or
+ * {@link io.reactivedb.devservices.DevCluster#startPgBouncer} on a running cluster) starts the
+ * system package's {@code pgbouncer} in front of every node, as the {@code postgres} OS user when
+ * running as root, with its files in the cluster folder ({@link io.reactivedb.devservices.DevPgBouncer}).
+ *
+ * <p>Cleanup: {@code close()} (or a JVM shutdown hook) stops the PgBouncers and servers and deletes the cluster
  * folder. Before each start, every {@code cluster-*} folder whose owner JVM is gone (for example
  * killed with SIGKILL) is cleaned: its servers are stopped ({@code pg_ctl stop -m immediate}, or
  * SIGKILL to the postmaster) and the folder deleted. Folders of live JVMs are left alone.

@@ -25,6 +25,8 @@ public final class ErrorTranslator {
     private static final Set<String> SERIALIZATION_STATES = Set.of("40001", "40P01");
     private static final String PROTOCOL_VIOLATION = "08P01";
     private static final Pattern QUOTED = Pattern.compile("\"[^\"]*\"");
+    /** The server's words for a named statement of the driver ({@code S_0}, {@code S_1}, …) that is not what the driver prepared. */
+    private static final Pattern DRIVER_STATEMENT_MISMATCH = Pattern.compile("prepared statement \"S_\\d+\" (?:already exists|does not exist)");
 
     private ErrorTranslator() {
     }
@@ -41,6 +43,10 @@ public final class ErrorTranslator {
             return known;
         }
         String sqlState = sqlStateOf(error);
+        DbPoolerException pooler = poolerMismatch(error, endpoint, sqlState);
+        if (pooler != null) {
+            return pooler;
+        }
         if (isConnectionFailure(error, sqlState)) {
             return connectionFailure(error, endpoint, phase, mayHaveWritten, sqlState);
         }
@@ -67,6 +73,51 @@ public final class ErrorTranslator {
                 details == null ? null : details.getConstraintName().orElse(null),
                 details == null ? null : details.getTableName().orElse(null),
                 details == null ? null : details.getDetail().orElse(null));
+    }
+
+    /**
+     * Server replies that show a pooler the settings do not know about: the driver's named
+     * statements meeting other sessions' statements ({@code 42P05}, {@code 26000}, a Bind whose
+     * parameter count does not match, {@code 08P01}), or PgBouncer refusing a startup parameter.
+     */
+    private static @Nullable DbPoolerException poolerMismatch(Throwable error, String endpoint, @Nullable String sqlState) {
+        if (sqlState == null || !(sqlState.equals("42P05") || sqlState.equals("26000") || sqlState.equals("08P01"))) {
+            return null;
+        }
+        String message = messageWithState(error, sqlState);
+        if (message == null) {
+            return null;
+        }
+        if (sqlState.equals("08P01") && message.startsWith("unsupported startup parameter")) {
+            return new DbPoolerException("[" + endpoint + "] the pooler refused the login: " + sqlState + " " + message
+                    + ". Behind PgBouncer set DB_POOLER=pgbouncer-session or pgbouncer-transaction (session timeouts are then"
+                    + " not sent at startup) and ignore_startup_parameters = extra_float_digits in pgbouncer.ini (the driver always"
+                    + " sends it)", error, sqlState, endpoint, DbPoolerException.Reason.STARTUP_PARAMETER_REFUSED);
+        }
+        boolean mismatch = sqlState.equals("08P01") ? message.startsWith("bind message ") : DRIVER_STATEMENT_MISMATCH.matcher(message).find();
+        if (!mismatch) {
+            return null;
+        }
+        return new DbPoolerException("[" + endpoint + "] " + sqlState + " " + message + ": this connection's prepared statements are"
+                + " not in its server session, so its transactions run on other clients' sessions: a transaction pooler"
+                + " (PgBouncer pool_mode = transaction) that DB_POOLER does not name. Set DB_POOLER=pgbouncer-transaction"
+                + " (unnamed statements) or use session pooling; until then statements may also run another client's"
+                + " statement and return its rows", error, sqlState, endpoint, DbPoolerException.Reason.STATEMENT_MISMATCH);
+    }
+
+    /** The server's primary message, else the message of the deepest driver exception carrying {@code sqlState}. */
+    private static @Nullable String messageWithState(Throwable error, String sqlState) {
+        ErrorDetails details = detailsOf(error);
+        if (details != null && details.getMessage() != null) {
+            return details.getMessage();
+        }
+        String found = null;
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof R2dbcException r2dbc && sqlState.equals(r2dbc.getSqlState())) {
+                found = r2dbc.getMessage();
+            }
+        }
+        return found;
     }
 
     /**

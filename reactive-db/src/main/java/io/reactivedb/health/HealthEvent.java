@@ -58,6 +58,16 @@ public sealed interface HealthEvent {
                                   ComponentHealth health) implements HealthEvent {
     }
 
+    /**
+     * A server's reply showed that the pooler in front of {@code endpoint} is not the one
+     * {@code DB_POOLER} names: the connection's named statements were missing or another
+     * session's ({@code sqlState} {@code 42P05}, {@code 26000} or {@code 08P01}). Statements on such
+     * connections may return other clients' rows. Published at most once per endpoint per probe
+     * interval while it goes on.
+     */
+    record PoolerMismatch(Instant at, String endpoint, String sqlState) implements HealthEvent {
+    }
+
     /** The aggregated status changed. */
     record StatusChanged(Instant at, HealthStatus from, HealthStatus to) implements HealthEvent {
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -67,6 +68,8 @@ public final class HealthMonitor {
     private final Sinks.Many<HealthSnapshot> snapshots = Sinks.many().replay().latest();
     private final Sinks.Many<Boolean> triggers = Sinks.many().unicast().onBackpressureBuffer();
     private final Object lock = new Object();
+    /** When the last {@link HealthEvent.PoolerMismatch} of each endpoint was published, in scheduler milliseconds. */
+    private final ConcurrentHashMap<String, Long> poolerMismatches = new ConcurrentHashMap<>();
     private volatile @Nullable HealthSnapshot current;
     private HealthSnapshot previous;
     /** When the latest round started, in the scheduler's milliseconds. */
@@ -166,6 +169,27 @@ public final class HealthMonitor {
             events.tryEmitNext(event);
         }
         probeNow();
+    }
+
+    /**
+     * Publishes a {@link HealthEvent.PoolerMismatch} for {@code endpoint}, unless one was published
+     * for it less than a probe interval ago (a mismatch fails many statements at once).
+     */
+    public void poolerMismatch(String endpoint, String sqlState) {
+        long now = scheduler.now(TimeUnit.MILLISECONDS);
+        long interval = settings.interval().toMillis();
+        Long previousAt = poolerMismatches.get(endpoint);
+        if (previousAt != null && now - previousAt < interval) {
+            return;
+        }
+        if (previousAt == null ? poolerMismatches.putIfAbsent(endpoint, now) != null : !poolerMismatches.replace(endpoint, previousAt, now)) {
+            return; // another thread published it just now
+        }
+        synchronized (lock) {
+            HealthEvent event = new HealthEvent.PoolerMismatch(Instant.ofEpochMilli(now), endpoint, sqlState);
+            logEvent(event);
+            events.tryEmitNext(event);
+        }
     }
 
     /** Stops probing and closes the probes' connections. */
@@ -298,6 +322,7 @@ public final class HealthMonitor {
         if (event instanceof HealthEvent.EndpointDown || event instanceof HealthEvent.SplitBrain
                 || event instanceof HealthEvent.BreakerStateChanged b && "OPEN".equals(b.to())
                 || event instanceof HealthEvent.LagExceeded || event instanceof HealthEvent.PoolExhausted
+                || event instanceof HealthEvent.PoolerMismatch
                 || event instanceof HealthEvent.ComponentStatusChanged c && c.to() == ComponentHealth.Status.DEGRADED) {
             log.warn("{}", event);
         } else {

@@ -7,9 +7,11 @@ import io.r2dbc.postgresql.PostgresqlConnectionConfiguration;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.client.SSLMode;
 import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.Result;
 import io.r2dbc.spi.ValidationDepth;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.PoolSettings;
+import io.reactivedb.config.Pooler;
 import io.reactivedb.config.SessionSettings;
 import io.reactivedb.config.TlsSettings;
 import io.reactivedb.error.DbPoolExhaustedException;
@@ -19,11 +21,13 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -34,7 +38,9 @@ import reactor.core.publisher.Mono;
  * acquire is {@link ValidationDepth#LOCAL} (the socket must be open; no round trip) unless a
  * validation query is configured. TCP keepalive is on. Statement, lock and idle-in-transaction
  * timeouts and {@code application_name} are sent as startup parameters, so they are the session's
- * defaults and {@code RESET ALL} returns to them.
+ * defaults and {@code RESET ALL} returns to them. Behind PgBouncer in session mode, which refuses
+ * startup parameters it does not track, the timeouts are set with {@code SET} on each new
+ * connection instead; in transaction mode the settings never hold any (see {@link SessionSettings}).
  *
  * <p>{@link #acquire()} translates every failure through {@link ErrorTranslator}; a caller that
  * waited past the acquire timeout gets a {@link DbPoolExhaustedException} carrying the pool state,
@@ -53,11 +59,14 @@ public final class EndpointPool {
     private final AcquireWaitRecorder acquireWaits = new AcquireWaitRecorder();
     private final Mono<Connection> acquire;
     private final Deadlines deadlines;
+    private final Pooler pooler;
     /** The group of this pool's acquisitions in {@link Deadlines}. */
     private final Object acquisitions;
 
-    private EndpointPool(EndpointSettings endpoint, ConnectionPool pool, PoolSettings settings, Deadlines deadlines, Object acquisitions) {
+    private EndpointPool(EndpointSettings endpoint, ConnectionPool pool, PoolSettings settings, Pooler pooler, Deadlines deadlines,
+                         Object acquisitions) {
         this.endpoint = endpoint;
+        this.pooler = pooler;
         this.pool = pool;
         this.maxSize = settings.maxSize();
         this.acquireTimeout = settings.acquireTimeout();
@@ -136,7 +145,11 @@ public final class EndpointPool {
         pool.customizer(builder -> builder.evictionPredicate((connection, metadata) ->
                 metadata.idleTime() >= maxIdleMillis || metadata.lifeTime() >= jitteredLifetime(connection, maxLifeMillis)));
         poolSettings.validationQuery().ifPresent(query -> pool.validationQuery(query).maxValidationTime(poolSettings.validationTimeout()));
-        return new EndpointPool(endpoint, new ConnectionPool(pool.build()), poolSettings, deadlines, acquisitions);
+        sessionTimeoutsAfterConnect(session).ifPresent(sql -> pool.postAllocate(connection -> Flux.from(connection.createStatement(sql).execute())
+                .concatMap(Result::getRowsUpdated)
+                .then()
+                .timeout(session.connectTimeout(), deadlines.scheduler())));
+        return new EndpointPool(endpoint, new ConnectionPool(pool.build()), poolSettings, session.pooler(), deadlines, acquisitions);
     }
 
     /** On a failed attempt to open a connection, fails the acquisitions of {@code group} queued before the attempt started. */
@@ -160,12 +173,41 @@ public final class EndpointPool {
         return maxLifeMillis - (spread == 0 ? 0 : Math.floorMod(System.identityHashCode(connection) * 0x9E3779B9L, spread));
     }
 
-    /** The r2dbc-postgresql configuration for {@code endpoint}; the password is read on each connect. */
+    /**
+     * The session timeouts as one {@code SET} round trip for a new connection, behind PgBouncer in
+     * session mode; empty otherwise (sent as startup parameters, or refused in transaction mode).
+     * The client's server session lasts as long as its connection to PgBouncer, which resets it
+     * ({@code server_reset_query}) before the next client gets it.
+     */
+    static Optional<String> sessionTimeoutsAfterConnect(SessionSettings session) {
+        if (session.pooler() != Pooler.PGBOUNCER_SESSION) {
+            return Optional.empty();
+        }
+        Map<String, String> timeouts = sessionTimeouts(session);
+        if (timeouts.isEmpty()) {
+            return Optional.empty();
+        }
+        StringBuilder sql = new StringBuilder();
+        timeouts.forEach((name, value) -> sql.append(sql.length() == 0 ? "" : "; ").append("SET ").append(name).append(" = ").append(value));
+        return Optional.of(sql.toString());
+    }
+
+    private static Map<String, String> sessionTimeouts(SessionSettings session) {
+        Map<String, String> timeouts = new LinkedHashMap<>();
+        session.statementTimeout().ifPresent(d -> timeouts.put("statement_timeout", millis(d)));
+        session.lockTimeout().ifPresent(d -> timeouts.put("lock_timeout", millis(d)));
+        session.idleInTransactionTimeout().ifPresent(d -> timeouts.put("idle_in_transaction_session_timeout", millis(d)));
+        return timeouts;
+    }
+
+    /**
+     * The r2dbc-postgresql configuration for {@code endpoint}; the password is read on each connect.
+     * The driver always sends {@code extra_float_digits} at startup, which PgBouncer must be told to
+     * ignore ({@code ignore_startup_parameters = extra_float_digits}); the session timeouts are sent
+     * only without a pooler.
+     */
     public static PostgresqlConnectionConfiguration connectionConfiguration(EndpointSettings endpoint, SessionSettings session) {
-        Map<String, String> options = new LinkedHashMap<>();
-        session.statementTimeout().ifPresent(d -> options.put("statement_timeout", millis(d)));
-        session.lockTimeout().ifPresent(d -> options.put("lock_timeout", millis(d)));
-        session.idleInTransactionTimeout().ifPresent(d -> options.put("idle_in_transaction_session_timeout", millis(d)));
+        Map<String, String> options = session.pooler() == Pooler.NONE ? sessionTimeouts(session) : Map.of();
         PostgresqlConnectionConfiguration.Builder builder = PostgresqlConnectionConfiguration.builder()
                 .host(endpoint.host())
                 .port(endpoint.port())
@@ -176,6 +218,8 @@ public final class EndpointPool {
                 .tcpKeepAlive(true)
                 .tcpNoDelay(true)
                 .maxMessageSize(session.maxMessageSize())
+                // Bounded (LRU, evicted statements closed on the server) or 0: unnamed statements only.
+                .preparedStatementCacheQueries(session.statementCacheSize())
                 .options(options);
         if (!endpoint.password().isEmpty()) {
             builder.password(() -> endpoint.password().reveal());
@@ -218,6 +262,11 @@ public final class EndpointPool {
 
     private static String millis(Duration duration) {
         return Long.toString(duration.toMillis());
+    }
+
+    /** What sits between this pool and the server ({@code DB_POOLER}). */
+    public Pooler pooler() {
+        return pooler;
     }
 
     /** The endpoint this pool connects to. */

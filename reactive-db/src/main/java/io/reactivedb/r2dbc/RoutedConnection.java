@@ -9,6 +9,8 @@ import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
+import io.reactivedb.config.Pooler;
+import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.EndpointHealth;
 import io.reactivedb.routing.BorrowedConnection;
@@ -341,6 +343,15 @@ final class RoutedConnection implements Connection {
      */
     private Mono<Void> sessionSetting(Function<Connection, Publisher<Void>> setting, Runnable whilePending) {
         return Mono.defer(() -> {
+            Pooler pooler = router.settings().session().pooler();
+            if (pooler.sharesSessions()) {
+                // The driver applies these with a session SET, which would stay on a server
+                // session that other clients get next.
+                return Mono.error(new DbPoolerException("a session setting (isolation level, statement or lock timeout) cannot be"
+                        + " kept with DB_POOLER=" + pooler.settingValue() + ": give the isolation level with the transaction"
+                        + " (beginTransaction(definition)) and set timeouts on the role (ALTER ROLE ... SET)",
+                        null, null, null, DbPoolerException.Reason.NEEDS_SESSION));
+            }
             if (!isBound()) {
                 synchronized (pendingSettings) {
                     pendingSettings.add(setting);

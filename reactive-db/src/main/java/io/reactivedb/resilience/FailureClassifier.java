@@ -3,6 +3,7 @@ package io.reactivedb.resilience;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
 import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbTransactionException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ErrorTranslator;
@@ -123,13 +124,15 @@ public final class FailureClassifier {
      *       authentication and other set-up errors with a SQLSTATE ({@code 28xxx}, {@code 3D000}),
      *       protocol violations the server reported ({@code 08P01}: the client's message was wrong),
      *       {@link DbPoolExhaustedException} (the local pool is full, which says nothing about the
-     *       server), {@link DbUnavailableException}, and the caller's own exceptions.</li>
+     *       server), {@link DbUnavailableException}, {@link DbPoolerException} (a pooler that
+     *       {@code DB_POOLER} does not match: configuration, not health), and the caller's own exceptions.</li>
      * </ul>
      */
     public static boolean countsAgainstEndpoint(Throwable error) {
         Objects.requireNonNull(error, "error");
         Throwable e = Exceptions.unwrap(error);
-        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException || ErrorTranslator.isProtocolViolation(e)) {
+        if (e instanceof DbPoolExhaustedException || e instanceof DbUnavailableException || e instanceof DbPoolerException
+                || ErrorTranslator.isProtocolViolation(e)) {
             return false;
         }
         @Nullable String sqlState = e instanceof ReactiveDbException known

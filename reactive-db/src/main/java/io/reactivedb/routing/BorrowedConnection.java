@@ -93,9 +93,7 @@ public final class BorrowedConnection {
             @Override
             public Batch add(String sql) {
                 Objects.requireNonNull(sql, "sql");
-                if (SessionStateGuard.changesSessionState(sql)) {
-                    lease.discardOnRelease();
-                }
+                lease.noteSessionChange(sql);
                 batch.add(sql);
                 return this;
             }

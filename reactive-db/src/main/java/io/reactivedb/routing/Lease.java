@@ -8,8 +8,10 @@ import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
+import io.reactivedb.config.Pooler;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
+import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.Lsn;
 import java.time.Duration;
@@ -111,11 +113,32 @@ final class Lease implements DbSession {
     @Override
     public Statement statement(String sql) {
         Objects.requireNonNull(sql, "sql");
-        if (SessionStateGuard.changesSessionState(sql)) {
-            sessionChanged = true;
-        }
+        noteSessionChange(sql);
         lastSql = sql;
         return connection.createStatement(sql);
+    }
+
+    /**
+     * A statement that changes session state makes the release discard the connection; behind a
+     * transaction pooler one that needs a session of its own is refused before it is sent, since
+     * the state would stay on a server session other clients get next.
+     *
+     * @throws DbPoolerException for such a statement behind a transaction pooler
+     */
+    void noteSessionChange(String sql) {
+        if (!SessionStateGuard.changesSessionState(sql)) {
+            return;
+        }
+        Pooler pooler = endpoint.pool().pooler();
+        if (pooler.sharesSessions() && SessionStateGuard.needsSession(sql)) {
+            throw new DbPoolerException("[" + endpoint.name() + "] refused before sending: the statement needs a server session of its"
+                    + " own, which DB_POOLER=" + pooler.settingValue() + " does not give (the state would stay behind for other"
+                    + " clients, or be gone at the next transaction). Session SET/RESET, LISTEN, PREPARE, LOAD, DISCARD, WITH HOLD"
+                    + " cursors, temporary tables and session advisory locks are refused; use SET LOCAL or set_config(..., true)"
+                    + " inside a transaction, pg_advisory_xact_lock, or a direct connection",
+                    null, null, endpoint.name(), DbPoolerException.Reason.NEEDS_SESSION);
+        }
+        sessionChanged = true;
     }
 
     /**

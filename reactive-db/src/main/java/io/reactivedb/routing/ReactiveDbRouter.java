@@ -17,6 +17,7 @@ import io.reactivedb.resilience.SlowQueryLog;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
 import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;
 import io.reactivedb.error.DbTimeoutException;
@@ -645,6 +646,8 @@ public final class ReactiveDbRouter {
             return "outcome_unknown";
         } else if (error instanceof DbUnavailableException) {
             return "unavailable";
+        } else if (error instanceof DbPoolerException) {
+            return "pooler";
         }
         return "client";
     }
@@ -659,6 +662,8 @@ public final class ReactiveDbRouter {
             ReactiveDbException translated = ErrorTranslator.translate(error, lease.endpoint(), Phase.EXECUTE, mayHaveWritten);
             if (writes && READ_ONLY_TRANSACTION.equals(translated.sqlState().orElse(null))) {
                 onWriteToReadOnlyServer(lease);
+            } else if (translated instanceof DbPoolerException pooler && pooler.reason() == DbPoolerException.Reason.STATEMENT_MISMATCH) {
+                onPoolerMismatch(lease, pooler);
             }
             return translated;
         });
@@ -674,6 +679,18 @@ public final class ReactiveDbRouter {
         log.warn("[{}] rejected a write as read-only (25006); re-checking the topology", lease.endpoint());
         if (health != null) {
             health.probeNow();
+        }
+    }
+
+    /**
+     * The server's reply shows a transaction pooler that {@code DB_POOLER} does not name: this
+     * connection's statement cache is wrong for the session it now runs in, so it is discarded, and
+     * the health stream says so (at most once per endpoint and interval).
+     */
+    private void onPoolerMismatch(Lease lease, DbPoolerException error) {
+        lease.discardOnRelease();
+        if (health != null) {
+            health.poolerMismatch(lease.endpoint(), error.sqlState().orElse(""));
         }
     }
 

@@ -339,6 +339,47 @@ class EnvironmentSettingsTest {
     }
 
     @Test
+    void statementCacheIsBoundedByDefaultAndZeroMeansUnnamedStatements() {
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL)).session().statementCacheSize())
+                .isEqualTo(SessionSettings.DEFAULT_STATEMENT_CACHE_SIZE).isEqualTo(256);
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_STATEMENT_CACHE_SIZE", "32")).session().statementCacheSize())
+                .isEqualTo(32);
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_STATEMENT_CACHE_SIZE", "0")).session().statementCacheSize())
+                .isZero();
+    }
+
+    @Test
+    void behindATransactionPoolerStatementsAreUnnamedAndSessionTimeoutsAreRefused() {
+        SessionSettings session = EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_POOLER", "pgbouncer-transaction",
+                "DB_STATEMENT_TIMEOUT", "0")).session();
+        assertThat(session.pooler()).isEqualTo(Pooler.PGBOUNCER_TRANSACTION);
+        assertThat(session.statementCacheSize()).isZero();
+        assertThat(session.toBuilder().build().statementCacheSize()).isZero();
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_POOLER", "PGBOUNCER_TRANSACTION", "DB_STATEMENT_CACHE_SIZE", "0"))
+                .session().statementCacheSize()).isZero();
+
+        assertThatThrownBy(() -> EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_POOLER", "pgbouncer-transaction",
+                "DB_STATEMENT_CACHE_SIZE", "100")))
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo("DB_STATEMENT_CACHE_SIZE"))
+                .hasMessageContaining("DB_POOLER=pgbouncer-transaction");
+        for (String name : List.of("DB_STATEMENT_TIMEOUT", "DB_LOCK_TIMEOUT", "DB_IDLE_IN_TRANSACTION_TIMEOUT")) {
+            assertThatThrownBy(() -> EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_POOLER", "pgbouncer-transaction", name, "5s")))
+                    .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo(name))
+                    .hasMessageContaining("ALTER ROLE").hasMessageContaining("5000ms");
+        }
+    }
+
+    @Test
+    void behindASessionPoolerTheCacheAndTimeoutsStay() {
+        SessionSettings session = EnvironmentSettings.parse(env("DATABASE_URL", URL, "DB_POOLER", "pgbouncer-session",
+                "DB_STATEMENT_TIMEOUT", "5s")).session();
+        assertThat(session.pooler()).isEqualTo(Pooler.PGBOUNCER_SESSION);
+        assertThat(session.statementCacheSize()).isEqualTo(SessionSettings.DEFAULT_STATEMENT_CACHE_SIZE);
+        assertThat(session.statementTimeout()).contains(Duration.ofSeconds(5));
+        assertThat(EnvironmentSettings.parse(env("DATABASE_URL", URL)).session().pooler()).isEqualTo(Pooler.NONE);
+    }
+
+    @Test
     void zeroServerTimeoutsLeaveTheServersSetting() {
         SessionSettings session = EnvironmentSettings.parse(env("DATABASE_URL", URL,
                 "DB_STATEMENT_TIMEOUT", "0", "DB_LOCK_TIMEOUT", "0s", "DB_IDLE_IN_TRANSACTION_TIMEOUT", "PT0S")).session();

@@ -107,13 +107,17 @@ class InvalidSettingsTest {
                 invalid("DB_READ_REPLICA_0_WEIGHT", "DATABASE_URL", URL, "DB_READ_REPLICA_URLS", REPLICAS, "DB_READ_REPLICA_0_WEIGHT", "2"),
                 invalid("DB_READ_REPLICA_01_WEIGHT", "DATABASE_URL", URL, "DB_READ_REPLICA_URLS", REPLICAS, "DB_READ_REPLICA_01_WEIGHT", "2"),
                 invalid("DB_READ_REPLICA_1_WEIGHT", "DATABASE_URL", URL, "DB_READ_REPLICA_1_WEIGHT", "2"),
+                invalid("DB_POOLER", "DATABASE_URL", URL, "DB_POOLER", "pgbouncer"),
+                invalid("DB_POOLER", "DATABASE_URL", URL, "DB_POOLER", "transaction"),
+                invalid("DB_STATEMENT_CACHE_SIZE", "DATABASE_URL", URL, "DB_POOLER", "pgbouncer-transaction", "DB_STATEMENT_CACHE_SIZE", "1"),
+                invalid("DB_LOCK_TIMEOUT", "DATABASE_URL", URL, "DB_POOLER", "pgbouncer-transaction", "DB_LOCK_TIMEOUT", "1s"),
                 // pool relations
                 invalid("DB_POOL_MIN", "DATABASE_URL", URL, "DB_POOL_MIN", "11"),
                 invalid("DB_POOL_MIN", "DATABASE_URL", URL, "DB_POOL_MIN", "3", "DB_POOL_SIZE", "2"),
                 invalid("DB_MAX_OVERFLOW", "DATABASE_URL", URL, "DB_POOL_SIZE", "2147483647", "DB_MAX_OVERFLOW", "1")));
 
         List<String> badIntegers = List.of("abc", "1.5", "-1", "+1", "1e3", "0x10", "99999999999", "2147483648", "1 000", "５");
-        for (String name : List.of("DB_POOL_MIN", "DB_POOL_SIZE", "DB_MAX_OVERFLOW")) {
+        for (String name : List.of("DB_POOL_MIN", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "DB_STATEMENT_CACHE_SIZE")) {
             for (String value : badIntegers) {
                 cases.add(invalid(name, "DATABASE_URL", URL, name, value));
             }

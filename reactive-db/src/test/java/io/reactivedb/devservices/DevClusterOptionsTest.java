@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.Pooler;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -42,6 +43,19 @@ class DevClusterOptionsTest {
                 .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("migrationUser:");
         assertThatThrownBy(() -> DevClusterOptions.builder().healthUser("pg_monitor"))
                 .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("healthUser:");
+    }
+
+    @Test
+    void pgBouncerIsAPoolModeInFrontOfAPlainCluster() {
+        assertThat(DevClusterOptions.defaults().pgbouncer()).isEmpty();
+        DevClusterOptions options = DevClusterOptions.builder().pgbouncer(Pooler.PGBOUNCER_TRANSACTION).build();
+        assertThat(options.pgbouncer()).contains(Pooler.PGBOUNCER_TRANSACTION);
+        assertThat(options.toBuilder().build().pgbouncer()).contains(Pooler.PGBOUNCER_TRANSACTION);
+        assertThat(options.toString()).contains("pgbouncer=pgbouncer-transaction");
+        assertThatThrownBy(() -> DevClusterOptions.builder().pgbouncer(Pooler.NONE))
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo("pgbouncer"));
+        assertThatThrownBy(() -> DevClusterOptions.builder().pgbouncer(Pooler.PGBOUNCER_SESSION).tls(true).build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo("pgbouncer"));
     }
 
     @Test

@@ -92,4 +92,36 @@ class ErrorTranslatorTest {
         DbUnavailableException unavailable = new DbUnavailableException("none", null);
         assertThat(ErrorTranslator.translate(unavailable, "primary", Phase.EXECUTE, true)).isSameAs(unavailable);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "42P05|prepared statement \"S_3\" already exists",
+            "26000|prepared statement \"S_12\" does not exist",
+            "08P01|bind message supplies 2 parameters, but prepared statement \"S_1\" requires 1"})
+    void theDriversNamedStatementsMeetingOtherSessionsAreAPoolerMismatch(String stateAndMessage) {
+        String[] parts = stateAndMessage.split("\\|", 2);
+        ReactiveDbException e = ErrorTranslator.translate(new R2dbcNonTransientResourceException(parts[1], parts[0]), "primary",
+                Phase.EXECUTE, false);
+        assertThat(e).isInstanceOf(DbPoolerException.class);
+        assertThat(((DbPoolerException) e).reason()).isEqualTo(DbPoolerException.Reason.STATEMENT_MISMATCH);
+        assertThat(e.isRetrySafe()).isFalse();
+        assertThat(e.sqlState()).contains(parts[0]);
+        assertThat(e.getMessage()).contains("[primary]").contains("DB_POOLER=pgbouncer-transaction").contains(parts[1]);
+    }
+
+    @Test
+    void theApplicationsOwnPreparedStatementsAreOrdinaryQueryErrors() {
+        ReactiveDbException e = ErrorTranslator.translate(new R2dbcBadGrammarException("prepared statement \"mine\" already exists", "42P05"),
+                "primary", Phase.EXECUTE, false);
+        assertThat(e).isExactlyInstanceOf(DbQueryException.class);
+    }
+
+    @Test
+    void aPoolerRefusingAStartupParameterSaysWhichSettingToChange() {
+        ReactiveDbException e = ErrorTranslator.translate(new R2dbcNonTransientResourceException("unsupported startup parameter: statement_timeout",
+                "08P01"), "replica-1", Phase.ACQUIRE, false);
+        assertThat(e).isInstanceOf(DbPoolerException.class);
+        assertThat(((DbPoolerException) e).reason()).isEqualTo(DbPoolerException.Reason.STARTUP_PARAMETER_REFUSED);
+        assertThat(e.getMessage()).contains("DB_POOLER=pgbouncer-session").contains("ignore_startup_parameters = extra_float_digits");
+    }
 }

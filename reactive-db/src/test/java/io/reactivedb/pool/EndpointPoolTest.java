@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.EndpointRole;
+import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.EnvironmentSettings;
+import io.reactivedb.config.Pooler;
 import io.reactivedb.config.SessionSettings;
 import java.util.HashSet;
 import java.util.Map;
@@ -35,4 +38,31 @@ class EndpointPoolTest {
         assertThatThrownBy(() -> SessionSettings.builder().maxMessageSize(10))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("DB_MAX_MESSAGE_SIZE");
     }
+
+    @Test
+    void withoutAPoolerTheSessionTimeoutsAreStartupParameters() {
+        SessionSettings session = SessionSettings.builder().statementTimeout(java.time.Duration.ofSeconds(5)).build();
+        assertThat(EndpointPool.connectionConfiguration(ENDPOINT, session).toString()).contains("statement_timeout=5000");
+        assertThat(EndpointPool.sessionTimeoutsAfterConnect(session)).isEmpty();
+    }
+
+    @Test
+    void behindPgBouncerInSessionModeTheSessionTimeoutsAreSetAfterConnecting() {
+        SessionSettings session = SessionSettings.builder().pooler(Pooler.PGBOUNCER_SESSION)
+                .statementTimeout(java.time.Duration.ofSeconds(5)).lockTimeout(java.time.Duration.ofMillis(100)).build();
+        assertThat(EndpointPool.connectionConfiguration(ENDPOINT, session).toString())
+                .doesNotContain("statement_timeout").doesNotContain("lock_timeout");
+        assertThat(EndpointPool.sessionTimeoutsAfterConnect(session)).contains("SET statement_timeout = 5000; SET lock_timeout = 100");
+        assertThat(EndpointPool.sessionTimeoutsAfterConnect(SessionSettings.builder().pooler(Pooler.PGBOUNCER_SESSION).build())).isEmpty();
+    }
+
+    @Test
+    void behindPgBouncerInTransactionModeNothingIsSentForTheSession() {
+        SessionSettings session = SessionSettings.builder().pooler(Pooler.PGBOUNCER_TRANSACTION).build();
+        assertThat(session.statementCacheSize()).isZero();
+        assertThat(EndpointPool.connectionConfiguration(ENDPOINT, session).toString()).contains("options='{}'");
+        assertThat(EndpointPool.sessionTimeoutsAfterConnect(session)).isEmpty();
+    }
+
+    private static final EndpointSettings ENDPOINT = EndpointSettings.builder().name("primary").role(EndpointRole.PRIMARY).host("db").build();
 }

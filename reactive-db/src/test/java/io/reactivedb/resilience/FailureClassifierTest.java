@@ -11,10 +11,12 @@ import io.r2dbc.spi.R2dbcTransientResourceException;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
 import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
+import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.pool.PoolStatistics;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -140,5 +142,14 @@ class FailureClassifierTest {
         assertThat(FailureClassifier.countsAgainstEndpoint(new TimeoutException("Did not observe any item within 5000ms"))).isTrue();
         assertThat(FailureClassifier.countsAgainstEndpoint(
                 new DbConnectionException("[primary] connect timed out", null, null, "primary", true))).isTrue();
+    }
+
+    @Test
+    void aPoolerMismatchIsConfigurationNotTheEndpointsHealth() {
+        ReactiveDbException mismatch = ErrorTranslator.translate(new R2dbcNonTransientResourceException(
+                "bind message supplies 2 parameters, but prepared statement \"S_1\" requires 1", "08P01"), "primary", Phase.EXECUTE, false);
+        assertThat(mismatch).isInstanceOf(DbPoolerException.class);
+        assertThat(FailureClassifier.countsAgainstEndpoint(mismatch)).isFalse();
+        assertThat(FailureClassifier.classify(mismatch)).isEqualTo(Classification.NOT_RETRYABLE);
     }
 }

@@ -118,6 +118,8 @@ class DiagnosticsController {
         view.put("lockTimeout", s.lockTimeout().map(Object::toString).orElse(null));
         view.put("idleInTransactionTimeout", s.idleInTransactionTimeout().map(Object::toString).orElse(null));
         view.put("maxMessageSize", s.maxMessageSize());
+        view.put("statementCacheSize", s.statementCacheSize());
+        view.put("pooler", s.pooler().settingValue());
         return view;
     }
 }

@@ -43,6 +43,7 @@ final class DatabaseEnvironment {
             b.put("DB_READ_REPLICA_" + (i + 1) + "_WEIGHT", "reactive-db.read-replica-weights[" + i + "]", weights.get(i));
         }
         b.put("DB_REPLICA_SELECTION", "reactive-db.replica-selection", p.getReplicaSelection());
+        b.put("DB_POOLER", "reactive-db.pooler", p.getPooler());
         b.put("DB_SHUTDOWN_TIMEOUT", "reactive-db.shutdown-timeout", p.getShutdownTimeout());
         b.put("DB_QUERY_TIMEOUT", "reactive-db.query-timeout", p.getQueryTimeout());
         b.put("DB_SLOW_QUERY_THRESHOLD", "reactive-db.slow-query-threshold", p.getSlowQueryThreshold());
@@ -63,6 +64,7 @@ final class DatabaseEnvironment {
         b.put("DB_IDLE_IN_TRANSACTION_TIMEOUT", "reactive-db.session.idle-in-transaction-timeout", session.getIdleInTransactionTimeout());
         b.put("DB_APPLICATION_NAME", "reactive-db.session.application-name", session.getApplicationName());
         b.put("DB_MAX_MESSAGE_SIZE", "reactive-db.session.max-message-size", session.getMaxMessageSize());
+        b.put("DB_STATEMENT_CACHE_SIZE", "reactive-db.session.statement-cache-size", session.getStatementCacheSize());
 
         ReactiveDbProperties.Ssl ssl = p.getSsl();
         b.put("DB_SSLMODE", "reactive-db.ssl.mode", ssl.getMode());

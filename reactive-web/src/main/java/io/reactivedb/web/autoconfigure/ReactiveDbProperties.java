@@ -36,6 +36,8 @@ public class ReactiveDbProperties {
     private List<Integer> readReplicaWeights = new ArrayList<>();
     /** weighted-round-robin or least-in-flight (DB_REPLICA_SELECTION). */
     private @Nullable String replicaSelection;
+    /** What sits in front of the servers: none, pgbouncer-session or pgbouncer-transaction (DB_POOLER), default none. */
+    private @Nullable String pooler;
     /** How long shutdown waits for in-flight work (DB_SHUTDOWN_TIMEOUT), default 30s. */
     private @Nullable String shutdownTimeout;
     /** Longest unit of work before it is cancelled on the server (DB_QUERY_TIMEOUT), default 30s. */
@@ -107,6 +109,8 @@ public class ReactiveDbProperties {
         private @Nullable String applicationName;
         /** Largest server message in bytes (DB_MAX_MESSAGE_SIZE), default 64 MiB. */
         private @Nullable Integer maxMessageSize;
+        /** Named prepared statements kept per connection, LRU; 0 = unnamed statements only (DB_STATEMENT_CACHE_SIZE), default 256. */
+        private @Nullable Integer statementCacheSize;
 
         public @Nullable String getConnectTimeout() { return connectTimeout; }
         public void setConnectTimeout(@Nullable String connectTimeout) { this.connectTimeout = connectTimeout; }
@@ -120,6 +124,8 @@ public class ReactiveDbProperties {
         public void setApplicationName(@Nullable String applicationName) { this.applicationName = applicationName; }
         public @Nullable Integer getMaxMessageSize() { return maxMessageSize; }
         public void setMaxMessageSize(@Nullable Integer maxMessageSize) { this.maxMessageSize = maxMessageSize; }
+        public @Nullable Integer getStatementCacheSize() { return statementCacheSize; }
+        public void setStatementCacheSize(@Nullable Integer statementCacheSize) { this.statementCacheSize = statementCacheSize; }
     }
 
     /** TLS toward every endpoint. */
@@ -354,6 +360,8 @@ public class ReactiveDbProperties {
     public void setReadReplicaUrls(List<String> readReplicaUrls) { this.readReplicaUrls = readReplicaUrls; }
     public List<Integer> getReadReplicaWeights() { return readReplicaWeights; }
     public void setReadReplicaWeights(List<Integer> readReplicaWeights) { this.readReplicaWeights = readReplicaWeights; }
+    public @Nullable String getPooler() { return pooler; }
+    public void setPooler(@Nullable String pooler) { this.pooler = pooler; }
     public @Nullable String getReplicaSelection() { return replicaSelection; }
     public void setReplicaSelection(@Nullable String replicaSelection) { this.replicaSelection = replicaSelection; }
     public @Nullable String getShutdownTimeout() { return shutdownTimeout; }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.reactivedb.config.ConfigurationException;
 import io.reactivedb.config.EnvironmentSettings;
+import io.reactivedb.config.Pooler;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
@@ -67,6 +68,40 @@ class DatabaseEnvironmentTest {
         assertThatThrownBy(() -> environment.parse(() -> ReactiveDbRouter.builder(settings).fromEnvironment(environment.values())))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageStartingWith("reactive-db.health.timeout (DB_HEALTH_TIMEOUT): ");
+    }
+
+    @Test
+    void theStatementCacheSizeHasAProperty() {
+        ReactiveDbProperties properties = new ReactiveDbProperties();
+        properties.setUrl("postgresql://app@db.internal/app");
+        properties.getSession().setStatementCacheSize(64);
+        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, Map.of("DB_STATEMENT_CACHE_SIZE", "8"));
+        assertThat(environment.parse(() -> EnvironmentSettings.parse(environment.values())).session().statementCacheSize())
+                .as("the property wins").isEqualTo(64);
+
+        properties.getSession().setStatementCacheSize(-1);
+        DatabaseEnvironment invalid = DatabaseEnvironment.of(properties, Map.of());
+        assertThatThrownBy(() -> invalid.parse(() -> EnvironmentSettings.parse(invalid.values())))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("reactive-db.session.statement-cache-size (DB_STATEMENT_CACHE_SIZE): ");
+    }
+
+    @Test
+    void thePoolerHasAProperty() {
+        ReactiveDbProperties properties = new ReactiveDbProperties();
+        properties.setUrl("postgresql://app@pgbouncer.internal:6432/app");
+        properties.setPooler("pgbouncer-transaction");
+        properties.getSession().setStatementTimeout("5s");
+        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, Map.of());
+        assertThatThrownBy(() -> environment.parse(() -> EnvironmentSettings.parse(environment.values())))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("reactive-db.session.statement-timeout (DB_STATEMENT_TIMEOUT): ")
+                .hasMessageContaining("ALTER ROLE");
+
+        properties.getSession().setStatementTimeout(null);
+        ReactiveDbSettings settings = environment.parse(() -> EnvironmentSettings.parse(DatabaseEnvironment.of(properties, Map.of()).values()));
+        assertThat(settings.session().pooler()).isEqualTo(Pooler.PGBOUNCER_TRANSACTION);
+        assertThat(settings.session().statementCacheSize()).isZero();
     }
 
     @Test
