@@ -20,8 +20,8 @@ import reactor.core.scheduler.Scheduler;
  * <p>Every {@code tick} it compares each endpoint's answered units (a row came, or the unit
  * completed, or the server sent an error) with the last check. An endpoint with units in flight
  * and none answered for the stall timeout is <em>suspect</em>: the health monitor is asked for a
- * round at once. One whose pool also has every connection lent out and acquisitions queued is
- * <em>stalled</em>: it takes no new reads, and its queued acquisitions are failed over, until a
+ * round at once. One whose pool also has every connection slot taken (lent out or being opened)
+ * and acquisitions queued, and that has answered before, is <em>stalled</em>: it takes no new reads, and its queued acquisitions are failed over, until a
  * unit is answered there (or a probe round started after the stall answers: see the router). A
  * saturated healthy server whose queue does not move for that long is shed the same way, which is
  * what its callers want too.
@@ -112,9 +112,10 @@ final class StallWatch implements Disposable {
             handler.suspect(endpoint);
         }
         PoolStatistics pool = endpoint.poolStatistics();
-        // Stalled only with every connection lent out and callers queued: connections still being
-        // opened (a cold pool, slow logins) are bounded by the connect timeout, not by this watch.
-        if (pool.pending() == 0 || pool.acquired() < pool.max()) {
+        // Stalled only with every connection slot taken (lent out, or being opened: a login to a
+        // server that stopped answering hangs until the connect timeout) and callers queued, on an
+        // endpoint that has answered before (a cold pool's first logins are not a stall).
+        if (pool.pending() == 0 || pool.allocated() < pool.max() || answered == 0) {
             return;
         }
         if (!endpoint.isStalled()) {

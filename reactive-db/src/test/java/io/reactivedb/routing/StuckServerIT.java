@@ -42,6 +42,8 @@ class StuckServerIT {
     private static final Logger LOG = LoggerFactory.getLogger(StuckServerIT.class);
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final int LOOPS = 32;
+    /** The default pool size (DB_POOL_SIZE): connections one endpoint can hang at most. */
+    private static final int POOL_SIZE = 10;
     private static final long WINDOW_MILLIS = 250;
     private static final Duration BEFORE = Duration.ofSeconds(2);
     private static final Duration FROZEN = Duration.ofSeconds(5);
@@ -202,7 +204,11 @@ class StuckServerIT {
             List<Long> afterDetection = frozen.subList(Math.min(frozen.size(), (int) (1000 / WINDOW_MILLIS)), frozen.size());
             assertThat(afterDetection).as(describe()).isNotEmpty().allSatisfy(count -> assertThat(count).isPositive());
             assertThat(slowestAfterDetection.get()).as(describe()).isLessThan(2000);
-            assertThat(errors.get()).as(describe() + "; first error: " + firstError.get()).isLessThanOrEqualTo(inFlightAtFreeze);
+            // Errors only for units whose statement went to the frozen server: those in flight there at
+            // the freeze, or sent on one of its connections before the stall was seen (a black hole
+            // drops their bytes, so they end at the query timeout). At most its pool's size.
+            assertThat(errors.get()).as(describe() + "; first error: " + firstError.get())
+                    .isLessThanOrEqualTo(Math.max(inFlightAtFreeze, POOL_SIZE));
         }
     }
 }
