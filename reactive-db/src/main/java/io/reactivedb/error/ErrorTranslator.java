@@ -98,7 +98,8 @@ public final class ErrorTranslator {
         if (!mismatch) {
             return null;
         }
-        return new DbPoolerException("[" + endpoint + "] " + sqlState + " " + message + ": this connection's prepared statements are"
+        String ranNothing = sqlState.equals("08P01") ? " (refused as a protocol violation: the statement did not run)" : "";
+        return new DbPoolerException("[" + endpoint + "] " + sqlState + " " + message + ranNothing + ": this connection's prepared statements are"
                 + " not in its server session, so its transactions run on other clients' sessions: a transaction pooler"
                 + " (PgBouncer pool_mode = transaction) that DB_POOLER does not name. Set DB_POOLER=pgbouncer-transaction"
                 + " (unnamed statements) or use session pooling; until then statements may also run another client's"

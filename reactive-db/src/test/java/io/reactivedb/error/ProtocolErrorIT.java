@@ -86,8 +86,12 @@ class ProtocolErrorIT {
     void aBindMismatchIsAStatementErrorThatRanNothingNotALostConnection() {
         ReactiveDbRouter router = router();
 
+        // A Bind that does not fit its named statement is what a transaction pooler the settings do
+        // not name causes, so it is reported as that (DbPoolerException, naming DB_POOLER), and as
+        // what it is: a protocol violation that ran nothing.
         Throwable write = errorOf(router.write(ProtocolErrorIT::bindMismatch));
-        assertThat(write).isInstanceOf(DbQueryException.class)
+        assertThat(write).isInstanceOf(DbPoolerException.class)
+                .hasMessageContaining("DB_POOLER")
                 .hasMessageContaining("08P01")
                 .hasMessageContaining("protocol violation")
                 .hasMessageContaining("did not run")
@@ -98,7 +102,7 @@ class ProtocolErrorIT {
         assertThat(FailureClassifier.countsAgainstEndpoint(write)).as("a client's protocol error says nothing about the server").isFalse();
 
         Throwable read = errorOf(router.read(ReadConsistency.strong(), ProtocolErrorIT::bindMismatch));
-        assertThat(read).isInstanceOf(DbQueryException.class).hasMessageContaining("08P01");
+        assertThat(read).isInstanceOf(DbPoolerException.class).hasMessageContaining("08P01");
         assertThat(retries.get()).as("retries of work the server refused as a protocol violation").isZero();
         assertThat(router.breakers().orElseThrow().breaker("primary").getMetrics().getNumberOfFailedCalls()).isZero();
 
