@@ -18,9 +18,10 @@ import org.springframework.web.reactive.result.method.annotation.ResponseEntityE
 
 /**
  * RFC 9457 problem details for every error of the HTTP API: 400 for a bad request (Spring's own
- * input errors included, through {@link ResponseEntityExceptionHandler}), 404 for an unknown id,
- * 409 for a constraint violation, 503 when no server can take the work. Bodies name the
- * constraint or the field, never SQL, bound values or server internals.
+ * input errors included, through {@link ResponseEntityExceptionHandler}, and a value the server
+ * refused as bad data, SQLSTATE class {@code 22}), 404 for an unknown id, 409 for a constraint
+ * violation or a {@link Conflict} such as a balance out of range, 503 when no server can take the
+ * work. Bodies name the constraint or the field, never SQL, bound values or server internals.
  */
 @RestControllerAdvice
 public class ApiProblems extends ResponseEntityExceptionHandler {
@@ -52,6 +53,32 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
         }
     }
 
+    /** A request that is well formed but conflicts with the current state: 409 with its own type and title. */
+    public static final class Conflict extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String field;
+        private final String type;
+        private final String title;
+
+        public Conflict(String field, String type, String title, String message) {
+            super(message);
+            this.field = field;
+            this.type = type;
+            this.title = title;
+        }
+
+        public String field() {
+            return field;
+        }
+    }
+
+    @ExceptionHandler(Conflict.class)
+    ResponseEntity<ProblemDetail> conflict(Conflict e) {
+        ProblemDetail problem = problem(HttpStatus.CONFLICT, e.type, e.title, e.getMessage());
+        problem.setProperty("field", e.field());
+        return ResponseEntity.status(HttpStatus.CONFLICT).body(problem);
+    }
+
     @ExceptionHandler(BadRequest.class)
     ResponseEntity<ProblemDetail> badRequest(BadRequest e) {
         ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", e.getMessage());
@@ -79,6 +106,14 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
             e.constraint().ifPresent(c -> problem.setProperty("constraint", c));
             problem.setProperty("sqlState", sqlState);
             return ResponseEntity.status(HttpStatus.CONFLICT).body(problem);
+        }
+        if (sqlState.startsWith("22")) {
+            // Data exceptions: a value the server cannot take (out of range, bad text or format),
+            // which came from the request. The server's message may quote the value: not echoed.
+            ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-value", "Invalid value",
+                    "the database refused a value of the request (SQLSTATE " + sqlState + "); nothing was written");
+            problem.setProperty("sqlState", sqlState);
+            return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(problem);
         }
         log.warn("Query failed with SQLSTATE {} on {}", sqlState, e.endpoint().orElse("?"));
         return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.web.demo.Account;
 import io.reactivedb.web.demo.Transfer;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -130,6 +131,37 @@ class AccountsIT extends WebIT {
         client.get().uri("/api/accounts?limit=0").accept(MediaType.APPLICATION_NDJSON).exchange()
                 .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("limit");
         client.get().uri("/api/accounts/1").header(TOKEN, "not-a-token").exchange().expectStatus().isBadRequest();
+    }
+
+    @Test
+    void aNulByteInTheOwnerFilterIs400NamingTheField() {
+        // PostgreSQL text cannot hold NUL (22021); the request is refused before it reaches a server.
+        client.get().uri(URI.create("http://127.0.0.1:" + port + "/api/accounts?owner=a%00b")).accept(MediaType.APPLICATION_NDJSON).exchange()
+                .expectStatus().isBadRequest()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field").isEqualTo("owner")
+                .jsonPath("$.detail").isEqualTo("owner must not contain NUL")
+                .jsonPath("$.trace").doesNotExist();
+    }
+
+    @Test
+    void aTransferThatWouldOverflowTheTargetIs409AndWritesNothing() {
+        Account from = create(owner(), 10).getResponseBody();
+        EntityExchangeResult<Account> created = create(owner(), Long.MAX_VALUE);
+        Account to = created.getResponseBody();
+        String token = created.getResponseHeaders().getFirst(TOKEN);
+        client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("from", from.id(), "to", to.id(), "amount", 1)).exchange()
+                .expectStatus().isEqualTo(409)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.title").isEqualTo("Balance out of range")
+                .jsonPath("$.type").isEqualTo("https://reactive-db.io/problems/balance-out-of-range")
+                .jsonPath("$.field").isEqualTo("to")
+                .jsonPath("$.trace").doesNotExist();
+        assertThat(balance(from.id(), token)).isEqualTo(10);
+        assertThat(balance(to.id(), token)).isEqualTo(Long.MAX_VALUE);
     }
 
     @Test

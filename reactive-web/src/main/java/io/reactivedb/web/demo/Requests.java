@@ -12,6 +12,13 @@ final class Requests {
     private Requests() {
     }
 
+    /** PostgreSQL text cannot hold NUL (the server would refuse it with 22021): refused before it is sent. */
+    static void checkText(String field, String value) {
+        if (value.indexOf('\0') >= 0) {
+            throw new BadRequest(field, field + " must not contain NUL");
+        }
+    }
+
     /** {@code POST /api/accounts}: an owner and an opening balance in cents. */
     record NewAccount(@Nullable String owner, @Nullable Long balance) {
         NewAccount checked() {
@@ -21,9 +28,7 @@ final class Requests {
             if (owner.length() > MAX_OWNER_LENGTH) {
                 throw new BadRequest("owner", "owner must be at most " + MAX_OWNER_LENGTH + " characters");
             }
-            if (owner.indexOf('\0') >= 0) {
-                throw new BadRequest("owner", "owner must not contain NUL");
-            }
+            checkText("owner", owner);
             if (balance == null || balance < 0) {
                 throw new BadRequest("balance", "balance is required and must be >= 0 (cents)");
             }
