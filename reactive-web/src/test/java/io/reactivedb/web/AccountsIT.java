@@ -165,6 +165,41 @@ class AccountsIT extends WebIT {
     }
 
     @Test
+    void moneyAndOwnersMustHaveTheirJsonTypesOrAre400NamingTheField() {
+        String owner = owner();
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":10.5}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":\"5\"}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":1e3}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":true}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":99999999999999999999}",
+                "balance must be a JSON integer of at most 9223372036854775807");
+        refused.put("/api/accounts {\"owner\":123,\"balance\":5}", "owner must be a JSON string");
+        refused.put("/api/accounts {\"owner\":[\"" + owner + "\"],\"balance\":5}", "owner must be a JSON string");
+        refused.put("/api/data/accounts {\"owner\":\"" + owner + "\",\"balance\":10.5}", "balance must be a JSON integer");
+        refused.put("/api/transfers {\"from\":1,\"to\":2,\"amount\":1.5}", "amount must be a JSON integer");
+        refused.put("/api/transfers {\"from\":\"1\",\"to\":2,\"amount\":5}", "from must be a JSON integer");
+        refused.put("/api/transfers {\"from\":1,\"to\":2.0,\"amount\":5}", "to must be a JSON integer");
+        refused.put("/api/transfers {\"id\":5,\"from\":1,\"to\":2,\"amount\":5}", "id has the wrong type");
+        refused.forEach((request, detail) -> {
+            String path = request.substring(0, request.indexOf(' '));
+            String field = detail.substring(0, detail.indexOf(' '));
+            client.post().uri(path).contentType(MediaType.APPLICATION_JSON).bodyValue(request.substring(path.length() + 1)).exchange()
+                    .expectStatus().isBadRequest()
+                    .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                    .expectBody()
+                    .jsonPath("$.field").isEqualTo(field)
+                    .jsonPath("$.detail").isEqualTo(detail)
+                    .jsonPath("$.title").isEqualTo("Invalid request");
+        });
+        // Nothing of it was stored, read at least as fresh as a later write.
+        String token = create(owner(), 0).getResponseHeaders().getFirst(TOKEN);
+        client.get().uri("/api/accounts?owner=" + owner).header(TOKEN, token).accept(MediaType.APPLICATION_NDJSON).exchange()
+                .expectStatus().isOk()
+                .expectBodyList(Account.class).hasSize(0);
+    }
+
+    @Test
     void listingStreamsNdjsonInIdOrder() {
         String owner = owner();
         String token = null;
