@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -367,7 +368,8 @@ public final class BackupService {
                 if (cancelled) {
                     running.kill();
                 }
-                FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                FileChannel channel = FileChannel.open(partial, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                        BackupStore.ownerOnlyFile());
                 try (InputStream in = running.stdout();
                      GZIPOutputStream gzip = new GZIPOutputStream(sealed(new Tap(new BufferedOutputStream(Channels.newOutputStream(channel), BUFFER),
                              fileDigest, written, channel)), BUFFER)) {

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -30,6 +33,24 @@ final class BackupStore {
 
     private final Path directory;
 
+    /*
+     * A dump holds the database's data (in the clear unless encrypted) and the metadata names
+     * every table with its row count: files owner-only, created so (never chmod-ed after being
+     * readable), and a folder we create owner-only too. An existing folder keeps its mode.
+     */
+    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    private static final FileAttribute<?>[] OWNER_ONLY_FILE = POSIX
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+            : new FileAttribute<?>[0];
+    private static final FileAttribute<?>[] OWNER_ONLY_FOLDER = POSIX
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))}
+            : new FileAttribute<?>[0];
+
+    /** The attributes a backup file is created with: 0600 where the file system has POSIX modes. */
+    static FileAttribute<?>[] ownerOnlyFile() {
+        return OWNER_ONLY_FILE.clone();
+    }
+
     BackupStore(Path directory) {
         this.directory = directory;
     }
@@ -40,7 +61,7 @@ final class BackupStore {
 
     void ensureDirectory() {
         try {
-            Files.createDirectories(directory);
+            Files.createDirectories(directory, OWNER_ONLY_FOLDER);
         } catch (IOException e) {
             throw new BackupException("cannot create the backup folder " + directory + " (BACKUP_DIR): " + e.getMessage(), e);
         }
@@ -168,6 +189,8 @@ final class BackupStore {
     private void writeAtomically(Path target, String text) {
         Path temp = target.resolveSibling(target.getFileName() + ".tmp");
         try {
+            Files.deleteIfExists(temp);
+            Files.createFile(temp, OWNER_ONLY_FILE);
             Files.writeString(temp, text, StandardCharsets.UTF_8);
             try {
                 Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

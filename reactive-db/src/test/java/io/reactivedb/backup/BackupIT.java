@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -154,6 +155,25 @@ class BackupIT {
                 .containsEntry("public.orders", 2000L);
         service.restore(before.id(), database, true).block(WAIT);
         assertThat(contents(database)).isEqualTo(changed);
+    }
+
+    @Test
+    void backupFilesAreReadableByTheOwnerOnlyAndANewFolderToo(DevCluster devCluster) throws IOException {
+        String database = createDatabase(devCluster);
+        Path created = folder.resolve("new").resolve("backups");
+        BackupService service = BackupService.builder(BackupSettings.builder().directory(created).build(), endpoint(database)).build();
+
+        // Unencrypted: the file holds the data in the clear, so it must not be world-readable.
+        BackupMetadata backup = service.backup().block(WAIT);
+        for (Path file : List.of(created.resolve(backup.file()), created.resolve(backup.id() + ".sha256"), created.resolve(backup.id() + ".json"))) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).as(file.toString()).isEqualTo("rw-------");
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(created))).isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(created.getParent()))).isEqualTo("rwx------");
+
+        // Metadata rewritten by a verification keeps the mode.
+        assertThat(service.verify(backup.id()).block(WAIT).passed()).isTrue();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(created.resolve(backup.id() + ".json")))).isEqualTo("rw-------");
     }
 
     @Test

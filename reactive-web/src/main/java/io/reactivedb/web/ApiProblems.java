@@ -6,21 +6,31 @@ import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
+import io.reactivedb.web.demo.StrictJson;
 import java.net.URI;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.ServerWebInputException;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.exc.MismatchedInputException;
 
 /**
  * RFC 9457 problem details for every error of the HTTP API: 400 for a bad request (Spring's own
- * input errors included, through {@link ResponseEntityExceptionHandler}), 404 for an unknown id,
- * 409 for a constraint violation, 503 when no server can take the work. Bodies name the
- * constraint or the field, never SQL, bound values or server internals.
+ * input errors included, through {@link ResponseEntityExceptionHandler}, and a value the server
+ * refused as bad data, SQLSTATE class {@code 22}), 404 for an unknown id, 409 for a constraint
+ * violation or a {@link Conflict} such as a balance out of range, 503 when no server can take the
+ * work. Bodies name the constraint or the field, never SQL, bound values or server internals.
  */
 @RestControllerAdvice
 public class ApiProblems extends ResponseEntityExceptionHandler {
@@ -52,11 +62,73 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
         }
     }
 
+    /** A request that is well formed but conflicts with the current state: 409 with its own type and title. */
+    public static final class Conflict extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String field;
+        private final String type;
+        private final String title;
+
+        public Conflict(String field, String type, String title, String message) {
+            super(message);
+            this.field = field;
+            this.type = type;
+            this.title = title;
+        }
+
+        public String field() {
+            return field;
+        }
+    }
+
+    @ExceptionHandler(Conflict.class)
+    ResponseEntity<ProblemDetail> conflict(Conflict e) {
+        ProblemDetail problem = problem(HttpStatus.CONFLICT, e.type, e.title, e.getMessage());
+        problem.setProperty("field", e.field());
+        return ResponseEntity.status(HttpStatus.CONFLICT).body(problem);
+    }
+
     @ExceptionHandler(BadRequest.class)
     ResponseEntity<ProblemDetail> badRequest(BadRequest e) {
         ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", e.getMessage());
         problem.setProperty("field", e.field());
         return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(problem);
+    }
+
+    /**
+     * A body that does not read: when Jackson names the field (a value of the wrong JSON type), a
+     * 400 naming it, "amount must be a JSON integer", instead of Spring's "Failed to read HTTP
+     * message"; the value itself is never echoed. Anything else as Spring answers it.
+     */
+    @Override
+    protected Mono<ResponseEntity<Object>> handleServerWebInputException(ServerWebInputException ex, HttpHeaders headers,
+                                                                        HttpStatusCode status, ServerWebExchange exchange) {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+            if (cause instanceof MismatchedInputException mismatch) {
+                String field = field(mismatch.getPath());
+                if (field.isEmpty()) {
+                    break;
+                }
+                String rule = mismatch instanceof StrictJson.Refused ? mismatch.getOriginalMessage() : "has the wrong type";
+                ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", field + " " + rule);
+                problem.setProperty("field", field);
+                return Mono.just(ResponseEntity.status(HttpStatus.BAD_REQUEST).headers(headers).body(problem));
+            }
+        }
+        return super.handleServerWebInputException(ex, headers, status, exchange);
+    }
+
+    /** {@code owner}, {@code items[2].amount}: the JSON path of a field, empty when Jackson gave none. */
+    private static String field(List<JacksonException.Reference> path) {
+        StringBuilder field = new StringBuilder();
+        for (JacksonException.Reference reference : path) {
+            if (reference.getPropertyName() != null) {
+                field.append(field.isEmpty() ? "" : ".").append(reference.getPropertyName());
+            } else if (reference.getIndex() >= 0) {
+                field.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return field.toString();
     }
 
     @ExceptionHandler(NotFound.class)
@@ -79,6 +151,14 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
             e.constraint().ifPresent(c -> problem.setProperty("constraint", c));
             problem.setProperty("sqlState", sqlState);
             return ResponseEntity.status(HttpStatus.CONFLICT).body(problem);
+        }
+        if (sqlState.startsWith("22")) {
+            // Data exceptions: a value the server cannot take (out of range, bad text or format),
+            // which came from the request. The server's message may quote the value: not echoed.
+            ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-value", "Invalid value",
+                    "the database refused a value of the request (SQLSTATE " + sqlState + "); nothing was written");
+            problem.setProperty("sqlState", sqlState);
+            return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(problem);
         }
         log.warn("Query failed with SQLSTATE {} on {}", sqlState, e.endpoint().orElse("?"));
         return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.web.demo.Account;
 import io.reactivedb.web.demo.Transfer;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -130,6 +131,72 @@ class AccountsIT extends WebIT {
         client.get().uri("/api/accounts?limit=0").accept(MediaType.APPLICATION_NDJSON).exchange()
                 .expectStatus().isBadRequest().expectBody().jsonPath("$.field").isEqualTo("limit");
         client.get().uri("/api/accounts/1").header(TOKEN, "not-a-token").exchange().expectStatus().isBadRequest();
+    }
+
+    @Test
+    void aNulByteInTheOwnerFilterIs400NamingTheField() {
+        // PostgreSQL text cannot hold NUL (22021); the request is refused before it reaches a server.
+        client.get().uri(URI.create("http://127.0.0.1:" + port + "/api/accounts?owner=a%00b")).accept(MediaType.APPLICATION_NDJSON).exchange()
+                .expectStatus().isBadRequest()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.field").isEqualTo("owner")
+                .jsonPath("$.detail").isEqualTo("owner must not contain NUL")
+                .jsonPath("$.trace").doesNotExist();
+    }
+
+    @Test
+    void aTransferThatWouldOverflowTheTargetIs409AndWritesNothing() {
+        Account from = create(owner(), 10).getResponseBody();
+        EntityExchangeResult<Account> created = create(owner(), Long.MAX_VALUE);
+        Account to = created.getResponseBody();
+        String token = created.getResponseHeaders().getFirst(TOKEN);
+        client.post().uri("/api/transfers").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("from", from.id(), "to", to.id(), "amount", 1)).exchange()
+                .expectStatus().isEqualTo(409)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.title").isEqualTo("Balance out of range")
+                .jsonPath("$.type").isEqualTo("https://reactive-db.io/problems/balance-out-of-range")
+                .jsonPath("$.field").isEqualTo("to")
+                .jsonPath("$.trace").doesNotExist();
+        assertThat(balance(from.id(), token)).isEqualTo(10);
+        assertThat(balance(to.id(), token)).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void moneyAndOwnersMustHaveTheirJsonTypesOrAre400NamingTheField() {
+        String owner = owner();
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":10.5}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":\"5\"}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":1e3}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":true}", "balance must be a JSON integer");
+        refused.put("/api/accounts {\"owner\":\"" + owner + "\",\"balance\":99999999999999999999}",
+                "balance must be a JSON integer of at most 9223372036854775807");
+        refused.put("/api/accounts {\"owner\":123,\"balance\":5}", "owner must be a JSON string");
+        refused.put("/api/accounts {\"owner\":[\"" + owner + "\"],\"balance\":5}", "owner must be a JSON string");
+        refused.put("/api/data/accounts {\"owner\":\"" + owner + "\",\"balance\":10.5}", "balance must be a JSON integer");
+        refused.put("/api/transfers {\"from\":1,\"to\":2,\"amount\":1.5}", "amount must be a JSON integer");
+        refused.put("/api/transfers {\"from\":\"1\",\"to\":2,\"amount\":5}", "from must be a JSON integer");
+        refused.put("/api/transfers {\"from\":1,\"to\":2.0,\"amount\":5}", "to must be a JSON integer");
+        refused.put("/api/transfers {\"id\":5,\"from\":1,\"to\":2,\"amount\":5}", "id has the wrong type");
+        refused.forEach((request, detail) -> {
+            String path = request.substring(0, request.indexOf(' '));
+            String field = detail.substring(0, detail.indexOf(' '));
+            client.post().uri(path).contentType(MediaType.APPLICATION_JSON).bodyValue(request.substring(path.length() + 1)).exchange()
+                    .expectStatus().isBadRequest()
+                    .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                    .expectBody()
+                    .jsonPath("$.field").isEqualTo(field)
+                    .jsonPath("$.detail").isEqualTo(detail)
+                    .jsonPath("$.title").isEqualTo("Invalid request");
+        });
+        // Nothing of it was stored, read at least as fresh as a later write.
+        String token = create(owner(), 0).getResponseHeaders().getFirst(TOKEN);
+        client.get().uri("/api/accounts?owner=" + owner).header(TOKEN, token).accept(MediaType.APPLICATION_NDJSON).exchange()
+                .expectStatus().isOk()
+                .expectBodyList(Account.class).hasSize(0);
     }
 
     @Test

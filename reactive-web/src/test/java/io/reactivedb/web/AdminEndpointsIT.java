@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.reactivedb.web.admin.AdminAudit;
+import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -104,6 +105,58 @@ class AdminEndpointsIT extends WebIT {
 
         clock.advanceTimeBy(Duration.ofMinutes(1));
         client.post().uri("/api/database/test?endpoint=primary").headers(WebIT::admin).exchange().expectStatus().isOk();
+    }
+
+    @Test
+    void anEncodedOperationPathIsLimitedAndAuditedAsTheRouterDispatchesIt() {
+        for (int i = 0; i <= ADMIN_RATE_LIMIT; i++) {
+            String guess = "guess-" + i;
+            client.post().uri("/api/database/test?endpoint=primary").headers(h -> h.setBasicAuth(ADMIN, guess)).exchange();
+        }
+        client.post().uri("/api/database/test?endpoint=primary").headers(h -> h.setBasicAuth(ADMIN, "guess")).exchange()
+                .expectStatus().isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+        audit.list.clear();
+        // The router dispatches each of these to an operation: the limit and the audit must see the same.
+        for (String path : new String[] {"/api/database/%74est", "/api/database/reconnec%74", "/api/database/test;x=1", "/api/%64atabase/test"}) {
+            client.post().uri(URI.create("http://127.0.0.1:" + port + path + "?endpoint=primary")).headers(h -> h.setBasicAuth(ADMIN, "guess"))
+                    .exchange().expectStatus().isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+        }
+        client.post().uri(URI.create("http://127.0.0.1:" + port + "/api/database/%74est?endpoint=primary")).headers(WebIT::admin)
+                .exchange().expectStatus().isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+        assertThat(auditLines()).filteredOn(line -> line.contains("outcome=refused:_429"))
+                .hasSize(5)
+                .anyMatch(line -> line.contains("operation=reconnect"))
+                .allMatch(line -> line.contains("operation=test") || line.contains("operation=reconnect"));
+    }
+
+    @Test
+    void wrongPasswordsOnEveryAuthenticatedRouteAreLimitedPerClient() {
+        for (String path : new String[] {"/api/database/info", "/actuator/prometheus"}) {
+            int refusedAfter = -1;
+            for (int i = 0; i < ADMIN_RATE_LIMIT + 5 && refusedAfter < 0; i++) {
+                int status = client.get().uri(path).headers(h -> h.setBasicAuth(ADMIN, "wrong")).exchange().returnResult(String.class).getStatus().value();
+                if (status == HttpStatus.TOO_MANY_REQUESTS.value()) {
+                    refusedAfter = i;
+                } else {
+                    assertThat(status).isEqualTo(401);
+                }
+            }
+            assertThat(refusedAfter).as("wrong passwords on " + path + " answered 429 within the limit").isBetween(1, ADMIN_RATE_LIMIT);
+            // Once over the limit the right password is refused too, on every route, before it is checked.
+            client.get().uri("/api/database/info").headers(WebIT::admin).exchange()
+                    .expectStatus().isEqualTo(HttpStatus.TOO_MANY_REQUESTS).expectHeader().exists(HttpHeaders.RETRY_AFTER);
+            client.get().uri(URI.create("http://127.0.0.1:" + port + "/api/database/%69nfo")).headers(WebIT::admin).exchange()
+                    .expectStatus().isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+            assertThat(auditLines()).anyMatch(line -> line.contains("operation=authenticate") && line.contains("outcome=refused:_429"));
+            // Callers without credentials are not locked out of public routes.
+            client.get().uri("/health/database").exchange().expectStatus().isOk();
+            clock.advanceTimeBy(Duration.ofMinutes(1));
+            client.get().uri(path).headers(WebIT::admin).exchange().expectStatus().isOk();
+        }
+        // Right passwords are not counted: more than the limit of them go through.
+        for (int i = 0; i <= ADMIN_RATE_LIMIT; i++) {
+            client.get().uri("/api/database/endpoints").headers(WebIT::admin).exchange().expectStatus().isOk();
+        }
     }
 
     @Test

@@ -37,6 +37,15 @@ public final class RateLimiter {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /** Whether {@link #tryAcquire} would allow a request for this key now, without taking it. */
+    public Decision peek(String key) {
+        long now = clock.now(TimeUnit.NANOSECONDS);
+        Long arrival = theoreticalArrival.get(key);
+        long base = arrival == null || arrival < now ? now : arrival;
+        long wait = base + intervalNanos - now - burstNanos;
+        return wait > 0 ? new Decision(false, Duration.ofNanos(wait)) : new Decision(true, Duration.ZERO);
+    }
+
     public Decision tryAcquire(String key) {
         long now = clock.now(TimeUnit.NANOSECONDS);
         if (theoreticalArrival.size() > SWEEP_ABOVE) {

@@ -73,10 +73,8 @@ public class SecurityConfiguration {
                 .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 .cors(cors -> cors.configurationSource(cors(properties.getWeb().getCorsAllowedOrigins())))
                 .httpBasic(basicSpec -> basicSpec.authenticationEntryPoint((exchange, denied) -> {
-                    String path = exchange.getRequest().getPath().value();
-                    if (AdminPaths.OPERATIONS.contains(path)) {
-                        audit.record(exchange, "anonymous", operationOf(path), "-", "refused: " + HttpStatus.UNAUTHORIZED.value());
-                    }
+                    AdminPaths.operation(exchange.getRequest()).ifPresent(operation ->
+                            audit.record(exchange, "anonymous", operation, "-", "refused: " + HttpStatus.UNAUTHORIZED.value()));
                     return basic.commence(exchange, denied);
                 }))
                 .authorizeExchange(rules -> {
@@ -96,10 +94,6 @@ public class SecurityConfiguration {
                     rules.anyExchange().permitAll();
                 })
                 .build();
-    }
-
-    static String operationOf(String path) {
-        return path.substring(path.lastIndexOf('/') + 1);
     }
 
     private static CorsConfigurationSource cors(List<String> allowedOrigins) {

@@ -57,6 +57,9 @@ class AccountController {
         if (minBalance < 0 || afterId < 0) {
             throw new BadRequest(minBalance < 0 ? "minBalance" : "afterId", "must be >= 0");
         }
+        if (owner != null) {
+            Requests.checkText("owner", owner);
+        }
         return store.list(owner, minBalance, afterId, limit);
     }
 

@@ -1,12 +1,14 @@
 package io.reactivedb.web.demo;
 
 import io.r2dbc.spi.Row;
+import io.reactivedb.error.DbQueryException;
 import io.reactivedb.routing.DbOperation;
 import io.reactivedb.routing.DbSession;
 import io.reactivedb.routing.Isolation;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
 import io.reactivedb.routing.TransactionOptions;
+import io.reactivedb.web.ApiProblems.Conflict;
 import io.reactivedb.web.ApiProblems.NotFound;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -66,7 +68,8 @@ public class AccountStore {
     /**
      * Moves {@code amount} in one SERIALIZABLE transaction on the primary: debit, credit, record.
      * A serialization failure or deadlock retries the whole transaction (the router's retry); an
-     * unknown account or a balance that would go negative rolls everything back.
+     * unknown account or a balance that would go negative rolls everything back; a credit past
+     * the largest balance ({@code 22003}) too, and is a {@link Conflict} naming {@code to}.
      */
     public Mono<Transfer> transfer(@Nullable UUID id, long from, long to, long amount) {
         return router.inTransaction(TransactionOptions.of(Isolation.SERIALIZABLE), session ->
@@ -77,6 +80,8 @@ public class AccountStore {
                                         row -> new Transfer(row.get(0, UUID.class), from, to, amount, row.get(1, OffsetDateTime.class).toInstant()),
                                         id == null ? DbSession.nullOf(UUID.class) : id, from, to, amount).single()))
                 .single()
+                .onErrorMap(AccountStore::outOfRange, e -> new Conflict("to", "balance-out-of-range", "Balance out of range",
+                        "the transfer would take account " + to + "'s balance past " + Long.MAX_VALUE + " cents; nothing was written"))
                 .contextWrite(DbOperation.named("transfer"));
     }
 
@@ -90,6 +95,11 @@ public class AccountStore {
         return session.query("UPDATE account SET balance = balance + $1 WHERE id = $2 RETURNING balance", row -> row.get(0, Long.class), amount, account)
                 .singleOrEmpty()
                 .switchIfEmpty(Mono.error(() -> new NotFound("account " + account + " does not exist")));
+    }
+
+    /** {@code 22003}: only the credit can overflow (a debit stops at the non-negative check first). */
+    private static boolean outOfRange(Throwable e) {
+        return e instanceof DbQueryException query && query.sqlState().filter("22003"::equals).isPresent();
     }
 
     static Account account(Row row) {

@@ -29,6 +29,22 @@ class RateLimiterTest {
     }
 
     @Test
+    void peekTellsWithoutTaking() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.peek("10.0.0.1").allowed()).isTrue();
+        }
+        for (int i = 0; i < 3; i++) {
+            limiter.tryAcquire("10.0.0.1");
+        }
+        assertThat(limiter.peek("10.0.0.1")).isEqualTo(new RateLimiter.Decision(false, Duration.ofSeconds(10)));
+        clock.advanceTimeBy(Duration.ofSeconds(10));
+        assertThat(limiter.peek("10.0.0.1").allowed()).isTrue();
+        assertThat(limiter.peek("10.0.0.1").allowed()).isTrue();
+        assertThat(limiter.tryAcquire("10.0.0.1").allowed()).isTrue();
+        assertThat(limiter.peek("10.0.0.1").allowed()).isFalse();
+    }
+
+    @Test
     void keysAreLimitedApart() {
         for (int i = 0; i < 3; i++) {
             limiter.tryAcquire("a");
