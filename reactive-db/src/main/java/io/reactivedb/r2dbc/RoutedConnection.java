@@ -154,14 +154,21 @@ final class RoutedConnection implements Connection {
         }
     }
 
-    /** {@code operation} on the bound connection, binding to {@code target} first if needed. */
+    /**
+     * {@code operation} on the bound connection, binding to {@code target} first if needed. It counts
+     * as a statement in flight until it completes or the server answers with an error: a BEGIN
+     * cancelled on its way (the caller gave up the transaction while it was being opened) must not
+     * let the connection go back before the BEGIN's reply, or the pool would hold a connection that
+     * the server puts in a transaction a moment later (seen on CI: a session of the cancel test left
+     * idle in transaction). Left in flight, the release resynchronises and rolls back first.
+     */
     private Mono<Void> on(Target target, Function<Connection, Publisher<Void>> operation) {
-        return bind(target).flatMap(connection -> Mono.from(operation.apply(connection.connection()))
-                .doOnError(error -> {
-                    if (ErrorTranslator.isConnectionFailure(error)) {
-                        connectionFailure = error;
-                    }
-                }));
+        return bind(target).flatMap(connection -> Mono.defer(() -> {
+            long statement = connection.statementStarted();
+            return Mono.from(operation.apply(connection.connection()))
+                    .doOnSuccess(done -> connection.statementFinished(statement))
+                    .doOnError(error -> failed(connection, statement, error));
+        }));
     }
 
     /** {@code operation} when bound; nothing when not (there is nothing to act on yet). */

@@ -321,6 +321,21 @@ class RouterConnectionFactoryIT {
     }
 
     @Test
+    void transactionsCancelledWhileTheirBeginIsOnItsWayLeaveNoSessionInATransaction() {
+        // Cancels 0 to 4 ms after subscription land while the connection is borrowed, while the
+        // BEGIN is on the wire, or while the work runs. A BEGIN answered after its connection went
+        // back left that session idle in transaction in the pool (seen once in a repeat run of the
+        // suite, in the test below). A stress check: the window is a round trip wide, and this loop
+        // did not hit it on the code before the fix either.
+        Flux.range(0, 200)
+                .concatMap(i -> transactional(i % 2 == 0).transactional(whereAmI())
+                        .timeout(Duration.ofMillis(i % 5), Mono.empty())
+                        .onErrorResume(error -> Mono.empty()))
+                .blockLast(WAIT);
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
     void aTransactionCancelledWhileItWaitsForItsConnectionGivesItBack() {
         for (int i = 0; i < 20; i++) {
             transactional(i % 2 == 0).transactional(whereAmI()).subscribe().dispose();
