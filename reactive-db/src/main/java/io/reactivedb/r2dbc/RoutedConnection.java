@@ -159,8 +159,8 @@ final class RoutedConnection implements Connection {
      * as a statement in flight until it completes or the server answers with an error: a BEGIN
      * cancelled on its way (the caller gave up the transaction while it was being opened) must not
      * let the connection go back before the BEGIN's reply, or the pool would hold a connection that
-     * the server puts in a transaction a moment later (seen on CI: a session of the cancel test left
-     * idle in transaction). Left in flight, the release resynchronises and rolls back first.
+     * the server puts in a transaction a moment later (seen in a repeat run: a session of the cancel
+     * test left idle in transaction). Left in flight, the release resynchronises and rolls back first.
      */
     private Mono<Void> on(Target target, Function<Connection, Publisher<Void>> operation) {
         return bind(target).flatMap(connection -> Mono.defer(() -> {
@@ -387,7 +387,10 @@ final class RoutedConnection implements Connection {
 
     /**
      * Releases the borrowed connection, exactly once, waiting for a borrow still under way; a
-     * connection never bound releases nothing. Later calls complete at once.
+     * connection never bound releases nothing. Later calls complete at once. The release runs on
+     * its own once started: a subscriber of {@code close()} that cancels (Spring's clean-up inside
+     * a chain that is itself cancelled: a timeout, a client gone) stops waiting for it, never the
+     * release itself, which left the connection borrowed for good.
      */
     @Override
     public Mono<Void> close() {
@@ -398,9 +401,12 @@ final class RoutedConnection implements Connection {
             if (binding.compareAndSet(null, CLOSED)) {
                 return Mono.empty();
             }
-            return Objects.requireNonNull(binding.get()).asMono()
+            Sinks.Empty<Void> released = Sinks.empty();
+            Objects.requireNonNull(binding.get()).asMono()
                     .onErrorResume(borrowFailed -> Mono.empty())
-                    .flatMap(this::release);
+                    .flatMap(this::release)
+                    .subscribe(done -> { }, released::tryEmitError, released::tryEmitEmpty);
+            return released.asMono();
         });
     }
 

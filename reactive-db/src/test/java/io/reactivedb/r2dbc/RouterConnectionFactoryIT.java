@@ -321,15 +321,34 @@ class RouterConnectionFactoryIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("Open defect, found by this check in 1 of 3 repeat runs of the suite: after 200 Spring"
-            + " transactions cancelled at 0-4 ms, one read connection (replica-1) was never given back (acquired=1, in flight 1"
-            + " for 30 s). Not yet diagnosed; kept as the reproduction for the next session (see the stop note of issue 12)")
+    void aCloseWhoseSubscriberCancelsStillGivesTheConnectionBack() {
+        // Spring's clean-up subscribes close() inside chains that may themselves be cancelled (a
+        // timeout, a client gone): the release must not depend on that subscriber staying.
+        for (int i = 0; i < 20; i++) {
+            io.r2dbc.spi.Connection connection = Mono.from(factory.create()).block(WAIT);
+            Flux.from(connection.createStatement("SELECT 1").execute()).flatMap(result -> result.map(row -> row.get(0))).blockLast(WAIT);
+            Mono.from(connection.close()).subscribe().dispose();
+        }
+        for (int i = 0; i < 20; i++) {
+            // The borrow is still under way when close() is subscribed and cancelled.
+            io.r2dbc.spi.Connection connection = Mono.from(factory.create()).block(WAIT);
+            Flux.from(connection.createStatement("SELECT 1").execute()).subscribe().dispose();
+            Mono.from(connection.close()).subscribe().dispose();
+        }
+        assertPoolsIdleAndNoOpenTransactions();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Disabled("Open defect this check reproduces in most runs (also on the code before the BEGIN and"
+            + " close() fixes): after 200 Spring transactions cancelled 0-4 ms after subscription, one connection is never given"
+            + " back (acquired=1, in flight 1). Not yet diagnosed; see the stop note of issue 12")
     void transactionsCancelledWhileTheirBeginIsOnItsWayLeaveNoSessionInATransaction() {
         // Cancels 0 to 4 ms after subscription land while the connection is borrowed, while the
         // BEGIN is on the wire, or while the work runs. A BEGIN answered after its connection went
         // back left that session idle in transaction in the pool (seen once in a repeat run of the
         // suite, in the test below). A stress check: the window is a round trip wide, and this loop
-        // did not hit it on the code before the fix either.
+        // did not hit it on the code before that fix; it found instead, 1 run in 3, a connection
+        // never given back when Spring's close() was cancelled (see the test above).
         Flux.range(0, 200)
                 .concatMap(i -> transactional(i % 2 == 0).transactional(whereAmI())
                         .timeout(Duration.ofMillis(i % 5), Mono.empty())
