@@ -255,11 +255,7 @@ class RouterConnectionFactoryIT {
      */
     @Test
     void aQueryLeftAfterItsFirstRowWhileTheServerIsStillBusyIsStoppedThereAndTheNextBorrowerDoesNotWaitForIt() {
-        ReactiveDbSettings settings = cluster.settings().toBuilder()
-                .session(SessionSettings.builder().applicationName(applicationName).build())
-                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
-                .build();
-        ReactiveDbRouter single = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        ReactiveDbRouter single = singleConnectionRouter();
         try {
             RouterConnectionFactory singleFactory = RouterConnectionFactory.of(single);
             Integer pid = Flux.usingWhen(singleFactory.create(),
@@ -291,11 +287,7 @@ class RouterConnectionFactoryIT {
      */
     @Test
     void aStatementRunThroughMonoFromGivesItsConnectionBackForReuse() {
-        ReactiveDbSettings settings = cluster.settings().toBuilder()
-                .session(SessionSettings.builder().applicationName(applicationName).build())
-                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
-                .build();
-        ReactiveDbRouter single = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        ReactiveDbRouter single = singleConnectionRouter();
         try {
             RouterConnectionFactory singleFactory = RouterConnectionFactory.of(single);
             // Longer than the 100 ms after which a statement still in flight is stopped and its connection discarded.
@@ -313,6 +305,15 @@ class RouterConnectionFactoryIT {
         } finally {
             single.shutdown(Duration.ofSeconds(5)).block(WAIT);
         }
+    }
+
+    /** A router whose every pool holds one connection, so the next borrower gets the connection the last one used. */
+    private ReactiveDbRouter singleConnectionRouter() {
+        ReactiveDbSettings settings = cluster.settings().toBuilder()
+                .session(SessionSettings.builder().applicationName(applicationName).build())
+                .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
+                .build();
+        return ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
     }
 
     private int activeStatementsOf(int pid) {
