@@ -15,7 +15,7 @@ import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevPgBouncer;
 import io.reactivedb.devservices.DevNode;
-import io.reactivedb.devservices.PostgresBinaries;
+import io.reactivedb.tools.PostgresBinaries;
 import io.reactivedb.metrics.ReactiveDbMetrics;
 import io.reactivedb.pool.EndpointPool;
 import io.reactivedb.routing.ConsistencySession;
