@@ -41,6 +41,15 @@ import reactor.util.context.ContextView;
  * <p>The borrow is subscribed by this connection itself, not by the operation that triggered it, so
  * a caller that cancels while the borrow is under way does not lose the connection: it arrives,
  * is held, and {@link #close()} releases it.
+ *
+ * <p>A transaction begun while unbound borrows nothing: the begin only records where the
+ * transaction binds and its BEGIN, which is sent at binding (by the first statement, savepoint or
+ * other operation), before anything else. Spring's transaction manager begins inside the resource
+ * of {@code TransactionalOperator}'s {@code usingWhen}; a cancel landing after the begin and before
+ * that resource reaches {@code usingWhen} drops the transaction with no rollback and no
+ * {@code close()}, so a connection borrowed by the begin was never given back. Deferred to the
+ * first statement, the borrow happens inside the transaction's work, whose cancel Spring does
+ * follow with a rollback and a close.
  */
 final class RoutedConnection implements Connection {
 
@@ -54,7 +63,11 @@ final class RoutedConnection implements Connection {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Session settings asked for before binding; applied right after it. */
     private final List<Function<Connection, Publisher<Void>>> pendingSettings = new ArrayList<>();
+    /** A transaction begun while unbound: sent at binding, after the pending settings. Guarded by {@link #pendingSettings}. */
+    private @Nullable PendingBegin pendingBegin;
     private volatile @Nullable BorrowedConnection borrowed;
+    /** The binding failed (no connection, or its settings or BEGIN failed) and gave its connection back itself. */
+    private volatile boolean bindingFailed;
     private volatile @Nullable IsolationLevel pendingIsolation;
     /** A rollback after a cancel could not be done in time: the transaction ends when the connection is discarded on close. */
     private volatile boolean abandoned;
@@ -66,13 +79,21 @@ final class RoutedConnection implements Connection {
         this.context = context;
     }
 
+    /** Where a transaction begun while unbound binds, its BEGIN, and the isolation level it asked for (null: the session's). */
+    private record PendingBegin(Target target, Function<Connection, Publisher<Void>> begin, @Nullable IsolationLevel isolation) {
+    }
+
     private static Sinks.One<BorrowedConnection> closedSink() {
         Sinks.One<BorrowedConnection> sink = Sinks.one();
         sink.tryEmitError(new IllegalStateException("the connection is closed"));
         return sink;
     }
 
-    /** The borrowed connection: binds to {@code target} on first use; later calls get the same one. */
+    /**
+     * The borrowed connection: binds on first use to {@code target}, or to the target of a
+     * transaction begun while unbound (the transaction decides where its statements run); later
+     * calls get the same one.
+     */
     Mono<BorrowedConnection> bind(Target target) {
         if (closed.get()) {
             return CLOSED.asMono();
@@ -80,11 +101,19 @@ final class RoutedConnection implements Connection {
         Sinks.One<BorrowedConnection> sink = binding.get();
         if (sink == null) {
             Sinks.One<BorrowedConnection> candidate = Sinks.one();
-            if (binding.compareAndSet(null, candidate)) {
-                Mono<BorrowedConnection> borrow = target.isWrite()
+            @Nullable Target where = null;
+            synchronized (pendingSettings) {
+                if (binding.compareAndSet(null, candidate)) {
+                    PendingBegin begin = pendingBegin;
+                    where = begin != null ? begin.target() : target;
+                }
+            }
+            if (where != null) {
+                Mono<BorrowedConnection> borrow = where.isWrite()
                         ? router.borrowForWrite()
-                        : router.borrowForRead(Objects.requireNonNull(target.read()));
+                        : router.borrowForRead(Objects.requireNonNull(where.read()));
                 borrow.flatMap(this::applyPendingSettings)
+                        .doOnError(failed -> bindingFailed = true)
                         .contextWrite(downstream -> downstream.putAll(context))
                         .subscribe(candidate::tryEmitValue, candidate::tryEmitError);
             }
@@ -93,25 +122,55 @@ final class RoutedConnection implements Connection {
         return sink.asMono();
     }
 
+    /** Session settings asked for before binding, then the BEGIN of a transaction begun before it. */
     private Mono<BorrowedConnection> applyPendingSettings(BorrowedConnection connection) {
         borrowed = connection;
         List<Function<Connection, Publisher<Void>>> settings;
+        PendingBegin begin;
         synchronized (pendingSettings) {
             settings = List.copyOf(pendingSettings);
             pendingSettings.clear();
+            begin = pendingBegin;
         }
-        if (settings.isEmpty()) {
+        if (settings.isEmpty() && begin == null) {
             return Mono.just(connection);
         }
-        connection.discardOnRelease();
-        return Flux.fromIterable(settings)
+        if (!settings.isEmpty()) {
+            connection.discardOnRelease();
+        }
+        Mono<Void> applied = Flux.fromIterable(settings)
                 .concatMap(setting -> setting.apply(connection.connection()))
+                .then();
+        if (begin != null) {
+            applied = applied.then(Mono.defer(() -> {
+                long statement = connection.statementStarted();
+                return Mono.from(begin.begin().apply(connection.connection()))
+                        .doOnSuccess(done -> connection.statementFinished(statement))
+                        .doOnError(error -> failed(connection, statement, error));
+            })).doFinally(signal -> {
+                synchronized (pendingSettings) {
+                    pendingBegin = null;
+                }
+            });
+        }
+        return applied
                 .then(Mono.just(connection))
                 // The caller never gets this connection: release it here, close() finds the error.
                 .onErrorResume(error -> {
                     borrowed = null;
                     return connection.releaseAfterError(error).then(Mono.error(error));
                 });
+    }
+
+    /** Unbound: ends a transaction begun but not yet sent (there is nothing on a server to end) and returns true. */
+    private boolean endUnsentTransaction() {
+        synchronized (pendingSettings) {
+            if (binding.get() != null) {
+                return false;
+            }
+            pendingBegin = null;
+            return true;
+        }
     }
 
     boolean isBound() {
@@ -178,33 +237,48 @@ final class RoutedConnection implements Connection {
 
     @Override
     public Mono<Void> beginTransaction() {
-        return Mono.defer(() -> begin(Target.forBegin(null, context), Connection::beginTransaction));
+        return Mono.defer(() -> begin(Target.forBegin(null, context), Connection::beginTransaction, null));
     }
 
     @Override
     public Mono<Void> beginTransaction(TransactionDefinition definition) {
         Arguments.require(definition, "definition");
         return Mono.defer(() -> begin(Target.forBegin(definition.getAttribute(TransactionDefinition.READ_ONLY), context),
-                connection -> connection.beginTransaction(definition)));
+                connection -> connection.beginTransaction(definition), definition.getAttribute(TransactionDefinition.ISOLATION_LEVEL)));
     }
 
     /**
-     * A begin cancelled before it completed closes this connection: the caller gave up the
-     * transaction before it existed. Spring's transaction manager, cancelled there, never gets a
-     * hold of the connection to close it (its clean-up runs on error, not on cancel), and the
-     * borrowed connection would otherwise never go back to its pool.
+     * Unbound (as Spring's transaction manager always begins): borrows nothing and completes at
+     * once; the transaction binds where {@code target} says and its BEGIN is sent at binding (see
+     * the class description). A second begin before binding changes nothing, as the driver skips a
+     * BEGIN inside a transaction.
+     *
+     * <p>Bound: the BEGIN is sent now. A begin cancelled before it completed closes this connection:
+     * the caller gave up the transaction before it existed, and a transaction manager cancelled
+     * there never gets a hold of the connection to close it.
      */
-    private Mono<Void> begin(Target target, Function<Connection, Publisher<Void>> begin) {
+    private Mono<Void> begin(Target target, Function<Connection, Publisher<Void>> begin, @Nullable IsolationLevel isolation) {
+        synchronized (pendingSettings) {
+            if (binding.get() == null) {
+                if (pendingBegin == null) {
+                    pendingBegin = new PendingBegin(target, begin, isolation);
+                }
+                return Mono.empty();
+            }
+        }
         return on(target, begin).doOnCancel(() -> {
             log.debug("a transaction begin was cancelled; closing its connection");
             close().subscribe(done -> { }, error -> log.warn("closing a connection after a cancelled begin failed", error));
         });
     }
 
-    /** Behind a statement still in flight the COMMIT waits for it (see {@link BorrowedConnection#commit()}). */
+    /**
+     * Behind a statement still in flight the COMMIT waits for it (see {@link BorrowedConnection#commit()}).
+     * Unbound: a transaction begun without a statement ends here, never having reached a server.
+     */
     @Override
     public Mono<Void> commitTransaction() {
-        return Mono.defer(() -> isBound() ? bind(Target.WRITER).flatMap(connection -> failures(connection.commit())) : Mono.empty());
+        return Mono.defer(() -> endUnsentTransaction() ? Mono.empty() : bind(Target.WRITER).flatMap(connection -> failures(connection.commit())));
     }
 
     /**
@@ -213,13 +287,15 @@ final class RoutedConnection implements Connection {
      * as long as the statement timeout: the statement is stopped on the server first (see
      * {@link BorrowedConnection#rollback()}). Decided from whether the statement's reply is still
      * outstanding, not from a cancel signal, which may reach the reply only after this call.
+     * Unbound, or bound in vain (the borrow or the BEGIN failed, and the binding gave its connection
+     * back): nothing is open anywhere, nothing to roll back.
      */
     @Override
     public Mono<Void> rollbackTransaction() {
-        return Mono.defer(() -> isBound()
-                ? bind(Target.WRITER).flatMap(connection -> failures(connection.rollback())
-                        .doOnSuccess(done -> abandoned = !connection.connection().isAutoCommit()))
-                : Mono.empty());
+        return Mono.defer(() -> endUnsentTransaction() || bindingFailed
+                ? Mono.empty()
+                : bind(Target.WRITER).flatMap(connection -> failures(connection.rollback())
+                        .doOnSuccess(done -> abandoned = !connection.connection().isAutoCommit())));
     }
 
     /** Records a lost connection for the release. */
@@ -253,7 +329,8 @@ final class RoutedConnection implements Connection {
     @Override
     public Mono<Void> setAutoCommit(boolean autoCommit) {
         return Mono.defer(() -> {
-            if (autoCommit && (!isBound() || abandoned)) {
+            if (autoCommit && (endUnsentTransaction() || abandoned)) {
+                // Unbound: nothing to commit, a transaction begun but not sent ends.
                 // Abandoned: turning auto-commit on would send a COMMIT that waits behind the
                 // stuck statement; closing discards the connection, which ends the transaction.
                 return Mono.empty();
@@ -263,8 +340,14 @@ final class RoutedConnection implements Connection {
         });
     }
 
+    /** Off from a begin on: also while the transaction is not yet sent (unbound, or its BEGIN under way). */
     @Override
     public boolean isAutoCommit() {
+        synchronized (pendingSettings) {
+            if (pendingBegin != null) {
+                return false;
+            }
+        }
         BorrowedConnection connection = borrowed;
         return connection == null || connection.connection().isAutoCommit();
     }
@@ -313,12 +396,21 @@ final class RoutedConnection implements Connection {
         };
     }
 
-    /** Before binding: the level asked for with {@link #setTransactionIsolationLevel}, else PostgreSQL's default. */
+    /**
+     * Before binding: the level of a transaction begun but not yet sent, else the level asked for
+     * with {@link #setTransactionIsolationLevel}, else PostgreSQL's default.
+     */
     @Override
     public IsolationLevel getTransactionIsolationLevel() {
         BorrowedConnection connection = borrowed;
         if (connection != null) {
             return connection.connection().getTransactionIsolationLevel();
+        }
+        synchronized (pendingSettings) {
+            PendingBegin begin = pendingBegin;
+            if (begin != null && begin.isolation() != null) {
+                return begin.isolation();
+            }
         }
         IsolationLevel pending = pendingIsolation;
         return pending != null ? pending : IsolationLevel.READ_COMMITTED;

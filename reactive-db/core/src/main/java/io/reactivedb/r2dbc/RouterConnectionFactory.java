@@ -20,7 +20,9 @@ import reactor.util.context.ContextView;
  * <p>{@link #create()} borrows nothing: it emits a connection that binds to an endpoint when its
  * first operation arrives, because Spring's transaction manager obtains the connection before it
  * says whether the transaction is read-only (it says so in
- * {@link Connection#beginTransaction(io.r2dbc.spi.TransactionDefinition)}):
+ * {@link Connection#beginTransaction(io.r2dbc.spi.TransactionDefinition)}). A begin borrows nothing
+ * either: the transaction binds, and its BEGIN is sent, with its first statement (so a transaction
+ * Spring drops between its begin and its work, on a cancel, holds no connection):
  * <ul>
  *   <li>a transaction begun with {@code TransactionDefinition.READ_ONLY} true
  *       ({@code @Transactional(readOnly = true)}) binds where a read goes: at the consistency put in

@@ -169,12 +169,45 @@ class RouterConnectionFactoryTest {
     }
 
     @Test
-    void aRouterThatIsShutDownFailsTheFirstOperationNotCreate() {
+    void aRouterThatIsShutDownFailsTheFirstStatementNotCreateNorBegin() {
         router.shutdown(WAIT).block(WAIT);
         Connection connection = Mono.from(factory.create()).block(WAIT);
-        StepVerifier.create(connection.beginTransaction())
+        // An unbound begin borrows nothing: the transaction's first statement binds it.
+        StepVerifier.create(connection.beginTransaction()).expectComplete().verify(WAIT);
+        StepVerifier.create(Mono.from(connection.createStatement("SELECT 1").execute()))
                 .expectErrorSatisfies(error -> assertThat(error).hasMessageContaining("shut down"))
                 .verify(WAIT);
+        // The binding failed and gave nothing to hold: nothing to roll back, nothing to release.
+        StepVerifier.create(connection.rollbackTransaction()).expectComplete().verify(WAIT);
         StepVerifier.create(connection.close()).expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void aTransactionBegunWhileUnboundBorrowsNothingUntilItsFirstStatement() {
+        Connection connection = Mono.from(factory.create()).block(WAIT);
+        TransactionDefinition serializable = new TransactionDefinition() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <T> @Nullable T getAttribute(Option<T> option) {
+                return option.equals(TransactionDefinition.ISOLATION_LEVEL) ? (T) IsolationLevel.SERIALIZABLE : null;
+            }
+        };
+        StepVerifier.create(connection.beginTransaction(serializable)).expectComplete().verify(WAIT);
+        assertThat(connection.isAutoCommit()).isFalse();
+        assertThat(connection.getTransactionIsolationLevel()).isEqualTo(IsolationLevel.SERIALIZABLE);
+        // A second begin changes nothing, as the driver skips a BEGIN inside a transaction.
+        StepVerifier.create(connection.beginTransaction(readOnly(true))).expectComplete().verify(WAIT);
+        assertThat(connection.getTransactionIsolationLevel()).isEqualTo(IsolationLevel.SERIALIZABLE);
+        // Committed without a statement: it never reached a server.
+        StepVerifier.create(connection.commitTransaction()).expectComplete().verify(WAIT);
+        assertThat(connection.isAutoCommit()).isTrue();
+        StepVerifier.create(connection.beginTransaction()).expectComplete().verify(WAIT);
+        StepVerifier.create(connection.rollbackTransaction()).expectComplete().verify(WAIT);
+        assertThat(connection.isAutoCommit()).isTrue();
+        StepVerifier.create(connection.beginTransaction()).expectComplete().verify(WAIT);
+        StepVerifier.create(connection.setAutoCommit(true)).expectComplete().verify(WAIT);
+        assertThat(connection.isAutoCommit()).isTrue();
+        StepVerifier.create(connection.close()).expectComplete().verify(WAIT);
+        assertThat(router.endpoints()).allMatch(e -> e.poolStatistics().allocated() == 0 && e.inFlight() == 0);
     }
 }
