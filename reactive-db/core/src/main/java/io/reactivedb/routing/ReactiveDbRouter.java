@@ -53,9 +53,8 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class ReactiveDbRouter {
 
-    private static final long DEFAULT_QUERY_TIMEOUT_SECONDS = 30;
     /** Default query timeout ({@code DB_QUERY_TIMEOUT}): 30 s. */
-    public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(DEFAULT_QUERY_TIMEOUT_SECONDS);
+    public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(30);
     /** The fixed statement of {@link #probe(String)}. */
     public static final String PROBE_SQL = "SELECT 1 /* reactive-db probe */";
 
@@ -119,14 +118,12 @@ public final class ReactiveDbRouter {
     }
 
     /**
-     * Runs work in one transaction: begun with the options' isolation and access mode, committed
-     * when the work completes, rolled back when it fails or the subscriber cancels. Its results
-     * are held until the commit succeeds and then emitted (so they must fit in memory); a
-     * serialization failure or deadlock, also one raised by the COMMIT, retries the whole
-     * transaction. Read-only transactions go where {@link ReadConsistency#eventual()} reads go;
-     * others to the writable primary. A connection lost before the commit was sent leaves nothing
-     * behind (the server rolls back) and is retry-safe; one lost during the commit is reported as
-     * {@link io.reactivedb.error.DbOutcomeUnknownException}.
+     * Runs work in one transaction (the options' isolation and access mode), committed when the
+     * work completes, rolled back when it fails or is cancelled. Results are held until the commit
+     * succeeds (they must fit in memory); a serialization failure or deadlock, also at COMMIT,
+     * retries the whole transaction. Read-only transactions go where eventual reads go, others to
+     * the writable primary. A connection lost before the commit was sent is retry-safe; one lost
+     * during the commit is {@link io.reactivedb.error.DbOutcomeUnknownException}.
      */
     public <T> Flux<T> inTransaction(TransactionOptions options, Function<? super DbSession, ? extends Publisher<T>> work) {
         Objects.requireNonNull(options, "options");
@@ -150,11 +147,10 @@ public final class ReactiveDbRouter {
     }
 
     /**
-     * Borrows a connection from where a read at {@code consistency} would run now (a replica chosen
-     * by the configured selection, else the writable primary), for an integration that manages the
-     * unit of work itself. The same endpoint choice, breaker, pool, acquire deadline and error
-     * translation as {@link #read}; a {@link ConsistencySession} in the subscriber's context steers
-     * {@link ReadConsistency#readYourWrites()}. No retry: a failed borrow reaches the caller.
+     * Borrows a connection from where a read at {@code consistency} would run now, for an
+     * integration that manages the unit of work itself: the endpoint choice, breaker, pool, acquire
+     * deadline and error translation of {@link #read} (a {@link ConsistencySession} in the context
+     * steers read-your-writes); no retry.
      *
      * @return emits the loan; the caller must release it exactly once (see {@link BorrowedConnection})
      */
@@ -168,20 +164,15 @@ public final class ReactiveDbRouter {
         return loans.borrow(null);
     }
 
-    /**
-     * Opens each pool's minimum of connections. Completes when the primary's are open; a replica
-     * that cannot be reached is logged and left to connect lazily.
-     */
+    /** Opens each pool's minimum of connections: completes with the primary's; an unreachable replica connects lazily. */
     public Mono<Void> warmUp() {
         return admin.warmUp();
     }
 
     /**
-     * Runs the fixed probe {@value #PROBE_SQL} on the named endpoint over one of its pooled
-     * connections, whatever its role, health or breaker state (a diagnostic: no routing, no retry),
-     * bounded by the query timeout. Emits the statement's round trip, the wait for a connection
-     * excluded. Fails with {@link IllegalArgumentException} for an unknown name, else with a
-     * translated {@link ReactiveDbException}.
+     * Runs {@value #PROBE_SQL} on the named endpoint over a pooled connection, whatever its role,
+     * health or breaker (no routing, no retry), bounded by the query timeout; emits the round trip.
+     * Fails with {@link IllegalArgumentException} for an unknown name, else a {@link ReactiveDbException}.
      */
     public Mono<Duration> probe(String endpointName) {
         Objects.requireNonNull(endpointName, "endpointName");
@@ -189,15 +180,12 @@ public final class ReactiveDbRouter {
     }
 
     /**
-     * Drains and rebuilds the pool of the named endpoint: new work gets connections from a fresh
-     * pool at once, while the old pool keeps serving the work that holds or waits for its
-     * connections and closes once they have come back (waiting at most
-     * {@link ReactiveDbSettings#shutdownTimeout()}). Completes when the old pool is closed and the
-     * new one has opened its minimum of connections; fails with that warm-up's error when the
-     * server cannot be reached (the new pool then connects on demand). The pool's statistics,
-     * acquire timeouts included, start again from zero. Fails with
-     * {@link IllegalArgumentException} for an unknown name and {@link DbUnavailableException}
-     * after {@link #shutdown}.
+     * Drains and rebuilds the named endpoint's pool: new work uses a fresh pool at once; the old one
+     * serves the work holding or waiting for its connections and closes once they are back (at
+     * most {@link ReactiveDbSettings#shutdownTimeout()}). Completes when the old pool is closed and
+     * the new one has opened its minimum (else fails with that warm-up's error; it then connects on
+     * demand). Statistics start from zero. Fails with {@link IllegalArgumentException} for an
+     * unknown name, {@link DbUnavailableException} after {@link #shutdown}.
      */
     public Mono<Void> reconnect(String endpointName) {
         Objects.requireNonNull(endpointName, "endpointName");
@@ -223,11 +211,7 @@ public final class ReactiveDbRouter {
         return shutdown.shutdown(deadline);
     }
 
-    /**
-     * The health monitor's read-only view: {@code events()} is the hot event stream,
-     * {@code snapshot()} / {@code current()} the latest state. Empty when health monitoring is off
-     * ({@link Builder#healthMonitoring(boolean)}).
-     */
+    /** The health monitor's read-only view (events, latest state); empty when monitoring is off ({@link Builder#healthMonitoring}). */
     public Optional<HealthView> health() {
         return health;
     }
@@ -307,10 +291,7 @@ public final class ReactiveDbRouter {
             return this;
         }
 
-        /**
-         * Turns health monitoring off: no probes, the configured topology is trusted as is, and
-         * {@link ReactiveDbRouter#health()} is empty. Default on.
-         */
+        /** Off: no probes, the configured topology trusted as is, {@link ReactiveDbRouter#health()} empty. Default on. */
         public Builder healthMonitoring(boolean enabled) {
             this.healthSettings = enabled ? (healthSettings == null ? HealthSettings.defaults() : healthSettings) : null;
             return this;
