@@ -133,7 +133,7 @@ class HealthEndpointsIT extends WebIT {
         } finally {
             cluster().start(replica);
             cluster().awaitReplicasStreaming(WAIT);
-            Await.until("the router to see every server healthy again", WAIT, () -> router.health().current()
+            Await.until("the router to see every server healthy again", WAIT, () -> router.health().orElseThrow().current()
                     .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
             Await.until("an endpoint-up event of replica-2", WAIT, () -> received.stream()
                     .anyMatch(e -> "endpoint-up".equals(e.event()) && e.data() != null && e.data().contains("\"endpoint\":\"replica-2\"")));

@@ -50,14 +50,14 @@ class UnhealthyIT extends WebIT {
                         .configureClient().responseTimeout(WAIT).build();
                 ReactiveDbHealthIndicator indicator = new ReactiveDbHealthIndicator(router, Duration.ofSeconds(5));
 
-                Await.until("the first healthy round", WAIT, () -> router.health().current()
+                Await.until("the first healthy round", WAIT, () -> router.health().orElseThrow().current()
                         .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
                 local.get().uri("/health/database").exchange().expectStatus().isOk()
                         .expectBody().jsonPath("$.status").isEqualTo("HEALTHY");
                 assertThat(indicator.health().block(WAIT).getStatus()).isEqualTo(Status.UP);
 
                 proxy.blackhole();
-                Await.until("the router to find no writable primary", WAIT, () -> router.health().current()
+                Await.until("the router to find no writable primary", WAIT, () -> router.health().orElseThrow().current()
                         .map(h -> h.status() == HealthStatus.UNHEALTHY).orElse(false));
                 local.get().uri("/health/database").exchange()
                         .expectStatus().isEqualTo(503)

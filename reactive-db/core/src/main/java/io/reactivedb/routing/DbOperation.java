@@ -14,12 +14,16 @@ import reactor.util.context.ContextView;
  */
 public final class DbOperation {
 
-    private static final Object KEY = DbOperation.class;
-    private static final Object TIMEOUT_KEY = Duration.class;
-    private static final Object IDEMPOTENT_KEY = Boolean.class;
+    private static final Object KEY = new Key("name");
+    private static final Object TIMEOUT_KEY = new Key("timeout");
+    private static final Object IDEMPOTENT_KEY = new Key("idempotent");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
 
     private DbOperation() {
+    }
+
+    /** A Context key of this class's own: no other library's entry can collide with it. */
+    private record Key(String name) {
     }
 
     /**

@@ -128,6 +128,11 @@ public final class Endpoint {
         return last != null && last.walPosition().map(position -> position.isAtLeast(needed)).orElse(false);
     }
 
+    /** The replay position read on this server since its last probe round, if any. */
+    Optional<Lsn> replayedSince() {
+        return Optional.ofNullable(replayed.get());
+    }
+
     /** Records a replay position read on this server (positions only move forward). */
     void replayedUpTo(Lsn position) {
         replayed.accumulateAndGet(position, (seen, next) -> seen == null || next.isAtLeast(seen) ? next : seen);

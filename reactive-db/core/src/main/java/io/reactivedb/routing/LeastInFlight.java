@@ -2,8 +2,7 @@ package io.reactivedb.routing;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
-import org.jspecify.annotations.Nullable;
+import java.util.function.IntPredicate;
 
 /**
  * The eligible endpoint with the fewest units of work in flight from this router. The scan starts
@@ -14,18 +13,18 @@ final class LeastInFlight implements ReplicaSelector {
     private final AtomicInteger offset = new AtomicInteger();
 
     @Override
-    public @Nullable Endpoint select(List<Endpoint> endpoints, Predicate<Endpoint> eligible) {
+    public int select(List<EndpointState> endpoints, IntPredicate eligible) {
         int size = endpoints.size();
         if (size == 0) {
-            return null;
+            return NONE;
         }
         int start = Math.floorMod(offset.getAndIncrement(), size);
-        Endpoint best = null;
+        int best = NONE;
         int bestLoad = Integer.MAX_VALUE;
         for (int i = 0; i < size; i++) {
-            Endpoint candidate = endpoints.get((start + i) % size);
+            int candidate = (start + i) % size;
             if (eligible.test(candidate)) {
-                int load = candidate.inFlight();
+                int load = endpoints.get(candidate).inFlight();
                 if (load < bestLoad) {
                     best = candidate;
                     bestLoad = load;

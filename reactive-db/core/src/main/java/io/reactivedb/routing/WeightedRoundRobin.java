@@ -3,8 +3,7 @@ package io.reactivedb.routing;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
-import org.jspecify.annotations.Nullable;
+import java.util.function.IntPredicate;
 
 /**
  * Smooth weighted round robin over the endpoints eligible right now. For each set of eligible
@@ -17,15 +16,14 @@ final class WeightedRoundRobin implements ReplicaSelector {
     /** Endpoints are addressed by bit in a {@code long} mask. */
     static final int MAX_ENDPOINTS = 64;
 
-    private final int[] weights;
+    /** Orders by eligible set; the weights are the endpoints' configured ones, fixed for a router. */
     private final ConcurrentHashMap<Long, int[]> orders = new ConcurrentHashMap<>();
     private final AtomicLong next = new AtomicLong();
 
-    WeightedRoundRobin(List<Endpoint> endpoints) {
-        if (endpoints.size() > MAX_ENDPOINTS) {
-            throw new IllegalArgumentException("at most " + MAX_ENDPOINTS + " endpoints but got " + endpoints.size());
+    WeightedRoundRobin(int endpoints) {
+        if (endpoints > MAX_ENDPOINTS) {
+            throw new IllegalArgumentException("at most " + MAX_ENDPOINTS + " endpoints but got " + endpoints);
         }
-        this.weights = endpoints.stream().mapToInt(e -> e.settings().weight()).toArray();
     }
 
     /** Slot order for {@code weights}: indexes into the array, each appearing weight times. */
@@ -50,15 +48,15 @@ final class WeightedRoundRobin implements ReplicaSelector {
         return order;
     }
 
-    private int[] orderFor(long mask) {
+    private static int[] orderFor(long mask, List<EndpointState> endpoints) {
         int members = Long.bitCount(mask);
         int[] index = new int[members];
         int[] memberWeights = new int[members];
         int m = 0;
-        for (int i = 0; i < weights.length; i++) {
+        for (int i = 0; i < endpoints.size(); i++) {
             if ((mask & (1L << i)) != 0) {
                 index[m] = i;
-                memberWeights[m] = weights[i];
+                memberWeights[m] = endpoints.get(i).weight();
                 m++;
             }
         }
@@ -70,17 +68,17 @@ final class WeightedRoundRobin implements ReplicaSelector {
     }
 
     @Override
-    public @Nullable Endpoint select(List<Endpoint> endpoints, Predicate<Endpoint> eligible) {
+    public int select(List<EndpointState> endpoints, IntPredicate eligible) {
         long mask = 0;
         for (int i = 0; i < endpoints.size(); i++) {
-            if (eligible.test(endpoints.get(i))) {
+            if (eligible.test(i)) {
                 mask |= 1L << i;
             }
         }
         if (mask == 0) {
-            return null;
+            return NONE;
         }
-        int[] order = orders.computeIfAbsent(mask, this::orderFor);
-        return endpoints.get(order[(int) Long.remainderUnsigned(next.getAndIncrement(), order.length)]);
+        int[] order = orders.computeIfAbsent(mask, set -> orderFor(set, endpoints));
+        return order[(int) Long.remainderUnsigned(next.getAndIncrement(), order.length)];
     }
 }

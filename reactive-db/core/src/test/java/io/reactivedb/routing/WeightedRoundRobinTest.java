@@ -2,40 +2,32 @@ package io.reactivedb.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reactivedb.config.EndpointRole;
-import io.reactivedb.config.EndpointSettings;
-import io.reactivedb.config.PoolSettings;
-import io.reactivedb.config.SessionSettings;
-import io.reactivedb.pool.EndpointPool;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class WeightedRoundRobinTest {
 
-    private final List<Endpoint> replicas = List.of(replica("replica-1", 5), replica("replica-2", 3), replica("replica-3", 1));
+    private final List<EndpointState> replicas = new ArrayList<>(List.of(
+            replica("replica-1", 5, true, 0), replica("replica-2", 3, true, 0), replica("replica-3", 1, true, 0)));
 
-    @AfterEach
-    void closePools() {
-        replicas.forEach(r -> r.pool().close().subscribe());
+    private static EndpointState replica(String name, int weight, boolean inRotation, int inFlight) {
+        return new EndpointState(name, false, inRotation, false, true, Optional.empty(), Optional.empty(), weight, inFlight);
     }
 
-    private static Endpoint replica(String name, int weight) {
-        EndpointSettings settings = EndpointSettings.builder().name(name).role(EndpointRole.REPLICA).host("127.0.0.1").port(1)
-                .weight(weight).build();
-        // The pool is never used: selection only reads weights and rotation flags.
-        return new Endpoint(settings, EndpointPool.create(settings, PoolSettings.builder().minIdle(0).build(), SessionSettings.defaults(),
-                new io.reactivedb.pool.Deadlines(reactor.core.scheduler.Schedulers.parallel())));
+    private String pick(ReplicaSelector selector) {
+        return replicas.get(selector.select(replicas, i -> replicas.get(i).inRotation())).name();
     }
 
     @Test
     void everyCycleGivesEachReplicaItsWeight() {
-        WeightedRoundRobin selector = new WeightedRoundRobin(replicas);
+        WeightedRoundRobin selector = new WeightedRoundRobin(replicas.size());
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 9 * 100; i++) {
-            counts.merge(selector.select(replicas, Endpoint::isInRotation).name(), 1, Integer::sum);
+            counts.merge(pick(selector), 1, Integer::sum);
         }
         assertThat(counts).containsExactlyInAnyOrderEntriesOf(Map.of("replica-1", 500, "replica-2", 300, "replica-3", 100));
     }
@@ -57,30 +49,36 @@ class WeightedRoundRobinTest {
 
     @Test
     void skipsReplicasOutOfRotationAndKeepsTheOthersShares() {
-        WeightedRoundRobin selector = new WeightedRoundRobin(replicas);
-        replicas.get(0).inRotation(false);
+        WeightedRoundRobin selector = new WeightedRoundRobin(replicas.size());
+        replicas.set(0, replica("replica-1", 5, false, 0));
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 4 * 100; i++) {
-            counts.merge(selector.select(replicas, Endpoint::isInRotation).name(), 1, Integer::sum);
+            counts.merge(pick(selector), 1, Integer::sum);
         }
         assertThat(counts).containsExactlyInAnyOrderEntriesOf(Map.of("replica-2", 300, "replica-3", 100));
-        replicas.forEach(r -> r.inRotation(false));
-        assertThat(selector.select(replicas, Endpoint::isInRotation)).isNull();
+        replicas.replaceAll(r -> replica(r.name(), r.weight(), false, 0));
+        assertThat(selector.select(replicas, i -> replicas.get(i).inRotation())).isEqualTo(ReplicaSelector.NONE);
     }
 
     @Test
     void leastInFlightPicksTheIdlestAndSpreadsTies() {
         LeastInFlight selector = new LeastInFlight();
-        replicas.get(0).inFlightCounter().set(4);
-        replicas.get(1).inFlightCounter().set(1);
-        replicas.get(2).inFlightCounter().set(2);
-        assertThat(selector.select(replicas, Endpoint::isInRotation).name()).isEqualTo("replica-2");
+        replicas.set(0, replica("replica-1", 5, true, 4));
+        replicas.set(1, replica("replica-2", 3, true, 1));
+        replicas.set(2, replica("replica-3", 1, true, 2));
+        assertThat(pick(selector)).isEqualTo("replica-2");
 
-        replicas.forEach(r -> r.inFlightCounter().set(0));
+        replicas.replaceAll(r -> replica(r.name(), r.weight(), true, 0));
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 30; i++) {
-            counts.merge(selector.select(replicas, Endpoint::isInRotation).name(), 1, Integer::sum);
+            counts.merge(pick(selector), 1, Integer::sum);
         }
         assertThat(counts).containsOnly(Map.entry("replica-1", 10), Map.entry("replica-2", 10), Map.entry("replica-3", 10));
+    }
+
+    @Test
+    void moreEndpointsThanAMaskAddressesAreRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new WeightedRoundRobin(WeightedRoundRobin.MAX_ENDPOINTS + 1))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -296,22 +296,22 @@ class BackupIT {
                 .healthComponent(service.health())
                 .build();
         List<io.reactivedb.health.HealthEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-        reactor.core.Disposable subscription = router.health().events().subscribe(events::add);
+        reactor.core.Disposable subscription = router.health().orElseThrow().events().subscribe(events::add);
         try {
-            io.reactivedb.testing.Await.until("backup component UP", WAIT, () -> router.health().current()
+            io.reactivedb.testing.Await.until("backup component UP", WAIT, () -> router.health().orElseThrow().current()
                     .flatMap(s -> s.component(BackupHealth.NAME))
                     .map(c -> c.status() == io.reactivedb.health.ComponentHealth.Status.UP).orElse(false));
-            io.reactivedb.health.ComponentHealth up = router.health().current().orElseThrow().component(BackupHealth.NAME).orElseThrow();
+            io.reactivedb.health.ComponentHealth up = router.health().orElseThrow().current().orElseThrow().component(BackupHealth.NAME).orElseThrow();
             assertThat(up.details()).containsEntry("newestVerifiedBackup", backup.id())
                     .containsEntry("newestVerifiedAgeSeconds", Duration.ofHours(25).toSeconds())
                     .containsEntry("lastVerificationPassed", true);
 
             clock.set(madeAt.plus(Duration.ofHours(27)));
-            io.reactivedb.testing.Await.until("status DEGRADED by the backup's age", WAIT, () -> router.health().current()
+            io.reactivedb.testing.Await.until("status DEGRADED by the backup's age", WAIT, () -> router.health().orElseThrow().current()
                     .map(s -> s.status() == io.reactivedb.health.HealthStatus.DEGRADED
                             && s.component(BackupHealth.NAME).orElseThrow().status() == io.reactivedb.health.ComponentHealth.Status.DEGRADED)
                     .orElse(false));
-            assertThat(router.health().current().orElseThrow().component(BackupHealth.NAME).orElseThrow().details().get("reason"))
+            assertThat(router.health().orElseThrow().current().orElseThrow().component(BackupHealth.NAME).orElseThrow().details().get("reason"))
                     .asString().contains("27 h old, older than DB_BACKUP_MAX_AGE PT26H");
             io.reactivedb.testing.Await.until("a ComponentStatusChanged event", WAIT, () -> events.stream()
                     .anyMatch(e -> e instanceof io.reactivedb.health.HealthEvent.ComponentStatusChanged c

@@ -104,7 +104,7 @@ class ProtocolErrorIT {
         Throwable read = errorOf(router.read(ReadConsistency.strong(), ProtocolErrorIT::bindMismatch));
         assertThat(read).isInstanceOf(DbPoolerException.class).hasMessageContaining("08P01");
         assertThat(retries.get()).as("retries of work the server refused as a protocol violation").isZero();
-        assertThat(router.breakers().orElseThrow().breaker("primary").getMetrics().getNumberOfFailedCalls()).isZero();
+        assertThat(router.breakers().orElseThrow().metrics("primary").getNumberOfFailedCalls()).isZero();
 
         // The connection that met it is not lent again with its driver's stale statement cache.
         assertThat(router.write(s -> s.query("SELECT $1::int + $2::int", row -> row.get(0, Integer.class), 5, 6)).blockLast(WAIT))

@@ -51,10 +51,10 @@ class FailoverIT {
                 .health(HealthSettings.builder().interval(INTERVAL).probeTimeout(Duration.ofMillis(400)).build())
                 .build();
         Queue<HealthEvent> events = new ConcurrentLinkedQueue<>();
-        Disposable subscription = router.health().events().subscribe(events::add);
+        Disposable subscription = router.health().orElseThrow().events().subscribe(events::add);
         try {
             // A cold JVM's first connect can outlast the short probe timeout used here: wait for a good round.
-            await("healthy", () -> router.health().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+            await("healthy", () -> router.health().orElseThrow().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
             assertThat(writePort(router)).isEqualTo(oldPrimary.port());
 
             cluster.stop(oldPrimary);
@@ -73,7 +73,7 @@ class FailoverIT {
             // The old primary comes back without being rewound: a second server not in recovery.
             cluster.start(oldPrimary);
             await("split-brain event", () -> events.stream().anyMatch(e -> e instanceof HealthEvent.SplitBrain));
-            HealthSnapshot snapshot = router.health().current().orElseThrow();
+            HealthSnapshot snapshot = router.health().orElseThrow().current().orElseThrow();
             assertThat(snapshot.splitBrain()).isTrue();
             assertThat(snapshot.status()).isEqualTo(HealthStatus.DEGRADED);
             assertThat(snapshot.writer()).contains("replica-1");

@@ -82,7 +82,7 @@ class FailoverTimeIT {
             AtomicLong resumed = new AtomicLong();
             AtomicBoolean stop = new AtomicBoolean();
             try {
-                Await.until("a healthy round with the primary answering", WAIT, () -> router.health().current()
+                Await.until("a healthy round with the primary answering", WAIT, () -> router.health().orElseThrow().current()
                         .map(h -> h.status() == HealthStatus.HEALTHY && h.endpoint("primary").map(e -> e.error().isEmpty()).orElse(false))
                         .orElse(false));
                 Disposable writers = Flux.range(0, WRITERS)

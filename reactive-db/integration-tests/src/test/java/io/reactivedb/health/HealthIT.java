@@ -57,9 +57,9 @@ class HealthIT {
                         .session(SessionSettings.builder().applicationName(applicationName).build()).build())
                 .health(HealthSettings.builder().interval(INTERVAL).probeTimeout(Duration.ofMillis(400)).maxLag(Duration.ofSeconds(1)).build())
                 .build();
-        subscription = router.health().events().subscribe(events::add);
+        subscription = router.health().orElseThrow().events().subscribe(events::add);
         // A cold JVM's first connect can outlast the short probe timeout used here: wait for a good round.
-        await("healthy", () -> router.health().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+        await("healthy", () -> router.health().orElseThrow().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
     }
 
     @AfterEach
@@ -77,19 +77,19 @@ class HealthIT {
 
     @Test
     void aStoppedReplicaIsReportedDownWithinTwoIntervalsAndRejoinsWhenStarted() {
-        assertThat(router.health().snapshot().block(WAIT).status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(router.health().orElseThrow().snapshot().block(WAIT).status()).isEqualTo(HealthStatus.HEALTHY);
         assertThat(events.peek()).isInstanceOf(HealthEvent.Snapshot.class);
         DevNode stopped = cluster.replicas().get(0);
         cluster.stop(stopped);
         long stoppedAt = System.nanoTime();
         await("endpoint-down event", () -> events.stream().anyMatch(e -> e instanceof HealthEvent.EndpointDown d && d.endpoint().equals("replica-1")));
         assertThat(Duration.ofNanos(System.nanoTime() - stoppedAt)).isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plusMillis(400));
-        assertThat(router.health().current().orElseThrow().status()).isEqualTo(HealthStatus.DEGRADED);
+        assertThat(router.health().orElseThrow().current().orElseThrow().status()).isEqualTo(HealthStatus.DEGRADED);
         assertThat(readPorts(40)).doesNotContain(stopped.port());
 
         cluster.start(stopped);
         await("endpoint-up event", () -> events.stream().anyMatch(e -> e instanceof HealthEvent.EndpointUp u && u.endpoint().equals("replica-1")));
-        await("status healthy", () -> router.health().current().orElseThrow().status() == HealthStatus.HEALTHY);
+        await("status healthy", () -> router.health().orElseThrow().current().orElseThrow().status() == HealthStatus.HEALTHY);
         assertThat(readPorts(40)).contains(stopped.port());
     }
 
@@ -108,7 +108,7 @@ class HealthIT {
                 .subscribe();
         try {
             await("lag-exceeded event", () -> events.stream().anyMatch(e -> e instanceof HealthEvent.LagExceeded l && l.endpoint().equals("replica-2")));
-            EndpointHealth lagging = router.health().current().orElseThrow().endpoint("replica-2").orElseThrow();
+            EndpointHealth lagging = router.health().orElseThrow().current().orElseThrow().endpoint("replica-2").orElseThrow();
             assertThat(lagging.lagging()).isTrue();
             assertThat(lagging.lagBytes().getAsLong()).isPositive();
             assertThat(readPorts(40)).doesNotContain(paused.port());
@@ -158,7 +158,7 @@ class HealthIT {
                 .health(HealthSettings.builder().interval(Duration.ofHours(1)).build())
                 .build();
         try {
-            await("first probe round", () -> slowProbes.health().current().map(h -> h.endpoints().stream().allMatch(EndpointHealth::reachable)).orElse(false));
+            await("first probe round", () -> slowProbes.health().orElseThrow().current().map(h -> h.endpoints().stream().allMatch(EndpointHealth::reachable)).orElse(false));
             record Seen(int port, long rows) {
             }
             ConsistencySession session = ConsistencySession.start(null);
@@ -199,7 +199,7 @@ class HealthIT {
         long alone = probeQueriesDuring(Duration.ofSeconds(3));
         List<Disposable> subscribers = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
-            subscribers.add(router.health().events().subscribe());
+            subscribers.add(router.health().orElseThrow().events().subscribe());
         }
         long crowded = probeQueriesDuring(Duration.ofSeconds(3));
         subscribers.forEach(Disposable::dispose);
@@ -215,8 +215,8 @@ class HealthIT {
                 .health(HealthSettings.builder().interval(Duration.ofMinutes(1)).probeTimeout(Duration.ofSeconds(5)).build())
                 .build();
         try {
-            await("first round", () -> slowProbing.health().current().isPresent());
-            java.time.Instant firstRound = slowProbing.health().current().orElseThrow().at();
+            await("first round", () -> slowProbing.health().orElseThrow().current().isPresent());
+            java.time.Instant firstRound = slowProbing.health().orElseThrow().current().orElseThrow().at();
             cluster.psql(cluster.primary(), "postgres", "ALTER DATABASE " + cluster.database() + " SET default_transaction_read_only = on");
             int pidBefore = slowProbing.write(s -> s.query("SELECT pg_backend_pid()", row -> row.get(0, Integer.class))).single().block(WAIT);
             UUID id = UUID.randomUUID();
@@ -227,7 +227,7 @@ class HealthIT {
                         assertThat(((io.reactivedb.error.DbQueryException) e).isRetrySafe()).isFalse();
                     })
                     .verify(WAIT);
-            await("an immediate topology re-check", () -> slowProbing.health().current().orElseThrow().at().isAfter(firstRound));
+            await("an immediate topology re-check", () -> slowProbing.health().orElseThrow().current().orElseThrow().at().isAfter(firstRound));
             int pidAfter = slowProbing.write(s -> s.query("SELECT pg_backend_pid()", row -> row.get(0, Integer.class))).single().block(WAIT);
             assertThat(pidAfter).isNotEqualTo(pidBefore);
             assertThat(cluster.psql(cluster.primary(), cluster.database(), "SELECT count(*) FROM health_it WHERE id = '" + id + "'")).isEqualTo("0");

@@ -40,7 +40,7 @@ class ReactiveDbMetricsIT {
                 .contextWrite(DbOperation.named("ping"))).blockLast(WAIT);
         router.write(s -> s.execute("SELECT 1")).blockLast(WAIT);
         router.write(s -> s.execute("SELECT 1/0")).onErrorResume(DbQueryException.class, e -> Mono.empty()).blockLast(WAIT);
-        await(() -> router.health().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+        await(() -> router.health().orElseThrow().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
 
         long pings = registry.find(ReactiveDbMetrics.QUERY).tag("operation", "ping").tag("outcome", "success").timers().stream()
                 .mapToLong(Timer::count).sum();

@@ -163,7 +163,7 @@ class ResilienceIT {
     void aBlackHoledReplicaOpensItsBreakerReadsGoOnAndItClosesAfterHealing() {
         // Health probing off: here the breaker alone must protect the callers.
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(2).maxSize(4).build(), b -> b.healthMonitoring(false));
-        CircuitBreaker breaker = router.breakers().orElseThrow().breaker("replica-1");
+        BreakerView breakers = router.breakers().orElseThrow();
         ConcurrentLinkedQueue<BreakerTransition> transitions = new ConcurrentLinkedQueue<>();
         router.breakers().orElseThrow().transitions().subscribe(transitions::add);
         AtomicInteger errors = new AtomicInteger();
@@ -196,7 +196,7 @@ class ResilienceIT {
                 .isLessThanOrEqualTo(inFlightAtCut[0]);
         await("breaker closed again", () -> {
             router.read(s -> s.query("SELECT 1", row -> row.get(0))).blockLast(WAIT);
-            return breaker.getState() == CircuitBreaker.State.CLOSED;
+            return breakers.state("replica-1") == CircuitBreaker.State.CLOSED;
         });
         assertThat(transitions).extracting(t -> t.endpoint() + ":" + t.to())
                 .containsSubsequence("replica-1:OPEN", "replica-1:HALF_OPEN", "replica-1:CLOSED");
@@ -205,7 +205,7 @@ class ResilienceIT {
     @Test
     void writesFailFastWhileThePrimaryIsDownAndResumeAfterItsRestart() {
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(4).build(), b -> b);
-        await("healthy", () -> router.health().current().map(h -> h.writer().isPresent() && h.endpoints().stream().allMatch(e -> e.reachable())).orElse(false));
+        await("healthy", () -> router.health().orElseThrow().current().map(h -> h.writer().isPresent() && h.endpoints().stream().allMatch(e -> e.reachable())).orElse(false));
         ConcurrentLinkedQueue<Long> fastFailures = new ConcurrentLinkedQueue<>();
         AtomicInteger readsDuringOutage = new AtomicInteger();
         AtomicInteger readErrors = new AtomicInteger();
@@ -293,7 +293,7 @@ class ResilienceIT {
     @Test
     void aRestartedPrimaryServesEverythingAgainWithinFiveSecondsWithoutAConnectionStorm() {
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(2).maxSize(4).build(), b -> b);
-        await("healthy", () -> router.health().current().map(h -> h.writer().isPresent()).orElse(false));
+        await("healthy", () -> router.health().orElseThrow().current().map(h -> h.writer().isPresent()).orElse(false));
         ConcurrentLinkedQueue<String> failuresAfterRecovery = new ConcurrentLinkedQueue<>();
         long[] recoveredAt = {Long.MAX_VALUE};
         AtomicInteger maxBackends = new AtomicInteger();
@@ -326,8 +326,8 @@ class ResilienceIT {
         long writesAfter = outcomes.entrySet().stream().filter(e -> e.getValue().equals("success")).count();
         assertThat(writesAfter).isPositive();
         assertThat(failuresAfterRecovery).as("operations failing more than 5 s after the restart; health now %s; breakers %s",
-                router.health().current().orElse(null), router.endpoints().stream()
-                        .map(e -> e.name() + "=" + router.breakers().orElseThrow().breaker(e.name()).getState()).toList()).isEmpty();
+                router.health().orElseThrow().current().orElse(null), router.endpoints().stream()
+                        .map(e -> e.name() + "=" + router.breakers().orElseThrow().state(e.name())).toList()).isEmpty();
         assertThat(maxBackends.get()).as("connections of this router on the primary after the restart").isLessThanOrEqualTo(4);
         // The limiter: a burst of the pool size (4), then at most 10 per second.
         assertThat(maxNewPerSecond.get()).as("new connections within one second").isLessThanOrEqualTo(14);
@@ -380,7 +380,7 @@ class ResilienceIT {
         // refusal, and the breaker (opened by their failures) kept the retries away from it. Each
         // waiting for its own refusal, they made 7 attempts in the run that showed the problem.
         assertThat(refusing.acceptedConnections() - attemptsBefore).as("connection attempts to replica-1").isLessThanOrEqualTo(2);
-        assertThat(router.breakers().orElseThrow().breaker("replica-1").getState()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(router.breakers().orElseThrow().state("replica-1")).isEqualTo(CircuitBreaker.State.OPEN);
     }
 
     @Test
@@ -396,7 +396,7 @@ class ResilienceIT {
                 .health(HealthSettings.builder().interval(Duration.ofMillis(500)).probeTimeout(Duration.ofMillis(450)).build())
                 .build();
         ReactiveDbRouter router = this.router;
-        await("healthy", () -> router.health().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+        await("healthy", () -> router.health().orElseThrow().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
 
         // Without the health monitor's word they would wait out the 20 s connect timeout.
         assertThat(twentyReadsWhileReplica1HangsLogins(router)).isLessThan(Duration.ofSeconds(10));

@@ -268,7 +268,7 @@ class PgBouncerIT {
     void namedStatementsBehindATransactionPoolerFailNamingDbPoolerAndPublishAHealthEvent() {
         ReactiveDbRouter router = router(transactionMode, session -> session.pooler(Pooler.NONE));
         List<HealthEvent> events = new CopyOnWriteArrayList<>();
-        Disposable watching = router.health().events().subscribe(events::add);
+        Disposable watching = router.health().orElseThrow().events().subscribe(events::add);
         try {
             // Two connections of the router one after the other: PgBouncer hands the server session
             // the first just used (LIFO) to the second, whose first statement is S_0 as well.

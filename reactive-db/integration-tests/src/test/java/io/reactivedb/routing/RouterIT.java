@@ -374,7 +374,7 @@ class RouterIT {
     void aWaitInThePoolsQueueIsNotASlowCallOfTheServer() {
         ReactiveDbRouter router = router(b -> b.pool(PoolSettings.builder().minIdle(1).maxSize(1).build()),
                 r -> r.breakers(BreakerSettings.builder().slowCallDuration(Duration.ofMillis(300)).minimumNumberOfCalls(5).slidingWindowSize(20).build()));
-        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = router.breakers().orElseThrow().breaker("primary");
+        io.reactivedb.resilience.BreakerView breakers = router.breakers().orElseThrow();
         Mono<Void> holder = router.write(s -> s.query("SELECT 1 FROM pg_sleep(0.6)", row -> row.get(0))).then().cache();
         holder.subscribe();
         Await.until("the holder to take the only connection", WAIT, () -> router.primary().poolStatistics().acquired() == 1);
@@ -389,10 +389,10 @@ class RouterIT {
                 .collectList().block(WAIT);
         holder.block(WAIT);
         assertThat(waitedMillis).as("the queued calls, from subscription to end").filteredOn(ms -> ms >= 300).hasSizeGreaterThanOrEqualTo(5);
-        assertThat(breaker.getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(11);
+        assertThat(breakers.metrics("primary").getNumberOfSuccessfulCalls()).isEqualTo(11);
         // The holder's own sleep is slow; timed from subscription, the queued calls would be too (at least 6).
-        assertThat(breaker.getMetrics().getNumberOfSlowCalls()).as("slow calls").isBetween(1, 2);
-        assertThat(breaker.getState()).isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
+        assertThat(breakers.metrics("primary").getNumberOfSlowCalls()).as("slow calls").isBetween(1, 2);
+        assertThat(breakers.state("primary")).isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
     }
 
     @Test

@@ -93,7 +93,7 @@ class StuckServerIT {
         ReactiveDbRouter router = ReactiveDbRouter.create(settings);
         try {
             Await.until("a healthy first round", WAIT,
-                    () -> router.health().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
+                    () -> router.health().orElseThrow().current().map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
             Run run = new Run(frozenEndpoint);
             AtomicBoolean stop = new AtomicBoolean();
             Disposable loops = Flux.range(0, LOOPS)

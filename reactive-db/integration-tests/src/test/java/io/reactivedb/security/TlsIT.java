@@ -116,7 +116,7 @@ class TlsIT {
                 .health(HealthSettings.builder().interval(Duration.ofSeconds(1)).probeTimeout(Duration.ofSeconds(1)).build()).build();
         try {
             assertThat(router.write(s -> s.query(SSL_IN_USE, row -> row.get(0, Boolean.class))).blockLast(WAIT)).isTrue();
-            Await.until("a healthy round of probes over TLS", WAIT, () -> router.health().current()
+            Await.until("a healthy round of probes over TLS", WAIT, () -> router.health().orElseThrow().current()
                     .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
             // The probes log in as the health role, over TLS like the traffic.
             // (A probe that outlasts its timeout drops its connection until the next round: poll.)

@@ -143,15 +143,15 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
             router.breakers().ifPresent(breakers ->
                     gauge(BREAKER_OPEN, endpoint, tags, null, e -> breakers.allowsCalls(e.name()) ? 0.0 : 1.0));
         }
-        if (router.isHealthMonitored()) {
+        router.health().ifPresent(monitor -> {
             for (HealthStatus status : HealthStatus.values()) {
-                meters.add(Gauge.builder(HEALTH_STATUS, router, r -> r.health().current().map(HealthSnapshot::status)
+                meters.add(Gauge.builder(HEALTH_STATUS, monitor, m -> m.current().map(HealthSnapshot::status)
                                 .map(current -> current == status ? 1.0 : 0.0).orElse(0.0))
                         .description("1 for the router's current health status, 0 for the others")
                         .tag("status", status.name().toLowerCase(Locale.ROOT))
                         .register(registry));
             }
-        }
+        });
         return this;
     }
 

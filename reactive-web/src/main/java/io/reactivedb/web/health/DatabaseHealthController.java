@@ -2,6 +2,7 @@ package io.reactivedb.web.health;
 
 import io.reactivedb.health.HealthSnapshot;
 import io.reactivedb.health.HealthStatus;
+import io.reactivedb.health.HealthView;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.web.autoconfigure.MigrationStatusCache;
 import io.reactivedb.web.autoconfigure.QueryStatistics;
@@ -49,7 +50,7 @@ public class DatabaseHealthController {
 
     @GetMapping(path = "/health/database", produces = MediaType.APPLICATION_JSON_VALUE)
     Mono<ResponseEntity<HealthReport>> health(ServerWebExchange exchange) {
-        return Mono.zip(router.health().snapshot().timeout(FIRST_ROUND_WAIT, scheduler), access.showDetails(exchange))
+        return Mono.zip(monitor().snapshot().timeout(FIRST_ROUND_WAIT, scheduler), access.showDetails(exchange))
                 .flatMap(both -> report(both.getT1(), both.getT2()).map(report -> ResponseEntity
                         .status(both.getT1().status() == HealthStatus.UNHEALTHY ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.OK)
                         .body(report)));
@@ -57,8 +58,12 @@ public class DatabaseHealthController {
 
     @GetMapping(path = "/health/database/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     Flux<ServerSentEvent<Object>> stream(ServerWebExchange exchange) {
-        return access.showDetails(exchange).flatMapMany(details -> HealthStream.of(router.health().events(),
+        return access.showDetails(exchange).flatMapMany(details -> HealthStream.of(monitor().events(),
                 snapshot -> report(snapshot.snapshot(), details).map(report -> (Object) report), details, heartbeat, scheduler));
+    }
+
+    private HealthView monitor() {
+        return router.health().orElseThrow(() -> new IllegalStateException("health monitoring is off for this router"));
     }
 
     private Mono<HealthReport> report(HealthSnapshot snapshot, boolean details) {

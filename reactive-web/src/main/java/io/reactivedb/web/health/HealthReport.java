@@ -75,7 +75,7 @@ public record HealthReport(String status, @Nullable Instant at, @Nullable String
     }
 
     private static EndpointReport endpoint(EndpointHealth e, ReactiveDbRouter router) {
-        String breaker = router.breakers().map(b -> b.breaker(e.endpoint()).getState().name()).orElse(null);
+        String breaker = router.breakers().map(b -> b.state(e.endpoint()).name()).orElse(null);
         PoolStatistics pool = router.endpoint(e.endpoint()).map(endpoint -> endpoint.poolStatistics()).orElse(e.pool());
         return new EndpointReport(e.endpoint(), lower(e.configuredRole().name()), lower(e.observedRole().name()), e.reachable(),
                 millis(e.latency()), e.serverVersion().orElse(null), e.lagBytes().isPresent() ? e.lagBytes().getAsLong() : null,

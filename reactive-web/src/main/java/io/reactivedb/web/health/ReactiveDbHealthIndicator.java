@@ -2,6 +2,7 @@ package io.reactivedb.web.health;
 
 import io.reactivedb.health.HealthSnapshot;
 import io.reactivedb.health.HealthStatus;
+import io.reactivedb.health.HealthView;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
 import org.springframework.boot.health.contributor.Health;
@@ -27,10 +28,11 @@ public final class ReactiveDbHealthIndicator implements ReactiveHealthIndicator 
 
     @Override
     public Mono<Health> health() {
-        if (!router.isHealthMonitored()) {
+        HealthView monitor = router.health().orElse(null);
+        if (monitor == null) {
             return Mono.just(Health.unknown().withDetail("reason", "health monitoring is off").build());
         }
-        return router.health().current().map(Mono::just).orElseGet(() -> router.health().snapshot().timeout(firstRoundWait))
+        return monitor.current().map(Mono::just).orElseGet(() -> monitor.snapshot().timeout(firstRoundWait))
                 .map(ReactiveDbHealthIndicator::toHealth)
                 .onErrorResume(error -> Mono.just(Health.unknown().withDetail("reason", "no probe round completed yet").build()));
     }
