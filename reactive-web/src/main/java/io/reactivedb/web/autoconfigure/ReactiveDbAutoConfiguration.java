@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivedb.config.ConfigurationException;
 import io.reactivedb.config.EnvironmentSettings;
 import io.reactivedb.config.ReactiveDbSettings;
+import io.reactivedb.config.SettingsTable;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevNode;
@@ -30,6 +31,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -64,11 +66,16 @@ public class ReactiveDbAutoConfiguration {
     public record ResolvedDatabase(ReactiveDbSettings settings, ReactiveDbSettings migrationSettings, boolean embedded, boolean production) {
     }
 
+    /** The library's settings: the {@code reactive-db.*} properties over the environment variables. */
+    @Bean
+    PropertySettingSource reactiveDbSettingSource(Environment environment) {
+        return PropertySettingSource.of(environment, System.getenv());
+    }
+
     @Bean
     @ConditionalOnMissingBean
-    EmbeddedDatabase reactiveDbEmbeddedDatabase(ReactiveDbProperties properties) {
-        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
-        if (environment.hasDatabase()) {
+    EmbeddedDatabase reactiveDbEmbeddedDatabase(ReactiveDbProperties properties, PropertySettingSource source) {
+        if (source.hasDatabase()) {
             return new EmbeddedDatabase(Optional.empty());
         }
         if (!properties.getDevServices().isEnabled()) {
@@ -87,45 +94,43 @@ public class ReactiveDbAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    ResolvedDatabase reactiveDbResolvedDatabase(ReactiveDbProperties properties, EmbeddedDatabase embedded) {
-        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
+    ResolvedDatabase reactiveDbResolvedDatabase(ReactiveDbProperties properties, PropertySettingSource source, EmbeddedDatabase embedded) {
         // The embedded cluster's roles: the application's for traffic, the health role for probes,
         // the migration role (DDL) for the schema check; a configured database names its own.
-        ReactiveDbSettings settings = embedded.cluster().map(cluster -> environment.parse(() -> EnvironmentSettings.parseToBuilder(environment.values())
+        ReactiveDbSettings settings = embedded.cluster().map(cluster -> source.parse(() -> EnvironmentSettings.parseToBuilder(source)
                         .primary(cluster.settings().primary()).replicas(cluster.settings().replicas())
                         .probeCredentials(cluster.settings().probeCredentials().orElseThrow()).build()))
-                .orElseGet(() -> environment.parse(() -> EnvironmentSettings.parse(environment.values())));
+                .orElseGet(() -> EnvironmentSettings.parse(source));
         ReactiveDbSettings migrations = embedded.cluster().map(DevCluster::migrationSettings)
-                .orElseGet(() -> environment.parse(() -> EnvironmentSettings.migrationSettings(environment.values(), settings)));
+                .orElseGet(() -> EnvironmentSettings.migrationSettings(source, settings));
         boolean production = properties.getProduction() != null ? properties.getProduction() : !embedded.isEmbedded();
         // Outside dev mode the library's production checks are on unless DB_PRODUCTION_MODE says
         // otherwise: anything weaker than verify-full toward a remote host, a superuser login or a
         // missing password stops the start, naming the setting.
-        ReactiveDbSettings inForce = production && !environment.values().containsKey(EnvironmentSettings.DB_PRODUCTION_MODE)
-                ? environment.parse(() -> settings.toBuilder().productionMode(true).build())
+        ReactiveDbSettings inForce = production && source.raw(SettingsTable.DB_PRODUCTION_MODE.env()).isEmpty()
+                ? source.parse(() -> settings.toBuilder().productionMode(true).build())
                 : settings;
         return new ResolvedDatabase(inForce, migrations, embedded.isEmbedded(), production);
     }
 
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
-    ReactiveDbRouter reactiveDbRouter(ReactiveDbProperties properties, ResolvedDatabase resolved, ObjectProvider<MeterRegistry> registries) {
-        DatabaseEnvironment environment = DatabaseEnvironment.of(properties, System.getenv());
+    ReactiveDbRouter reactiveDbRouter(PropertySettingSource source, ResolvedDatabase resolved, ObjectProvider<MeterRegistry> registries) {
         ReactiveDbSettings settings = resolved.settings();
         // Startup edge, before any traffic (Liquibase is JDBC): the embedded database is migrated;
         // a configured one is validated and migrated only when asked to. Pending change sets or
         // changed checksums stop the start with their list.
-        SchemaCheck check = resolved.embedded() ? new SchemaCheck(true, true) : environment.parse(() -> SchemaCheck.fromEnvironment(environment.values()));
+        SchemaCheck check = resolved.embedded() ? new SchemaCheck(true, true) : source.parse(() -> SchemaCheck.fromEnvironment(source));
         check.run(MigrationRunner.create(resolved.migrationSettings()));
         log.info("Routing with {}", settings);
-        ReactiveDbRouter.Builder builder = environment.parse(() -> ReactiveDbRouter.builder(settings).fromEnvironment(environment.values()));
+        ReactiveDbRouter.Builder builder = ReactiveDbRouter.builder(settings).fromEnvironment(source);
         MeterRegistry registry = registries.getIfAvailable(SimpleMeterRegistry::new);
         ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
-        Duration slowThreshold = environment.parse(() -> SlowQueryLog.fromEnvironment(environment.values())).threshold();
-        if (environment.hasBackups()) {
+        Duration slowThreshold = source.parse(() -> SlowQueryLog.fromEnvironment(source)).threshold();
+        if (source.hasBackups()) {
             // Backup health (age of the newest verified backup, last verification) joins the health
             // snapshot as the "backup" component; the dumps run as the schema's owner.
-            BackupService backups = environment.parse(() -> BackupService.builder(BackupSettings.fromEnvironment(environment.values()),
+            BackupService backups = source.parse(() -> BackupService.builder(BackupSettings.fromEnvironment(source),
                     resolved.migrationSettings().primary()).build());
             builder.healthComponent(backups.health());
             log.info("Backup health from {}", backups.settings().directory());
