@@ -6,7 +6,6 @@ import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
-import io.reactivedb.web.demo.StrictJson;
 import java.net.URI;
 import java.util.List;
 import org.slf4j.Logger;
@@ -39,6 +38,10 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
     private static final String TYPE_BASE = "https://reactive-db.io/problems/";
 
     /** A request that fails validation: 400 naming the field. */
+    /** A JSON input error whose message states the rule the value broke; it is shown as is. */
+    public interface RuleRefusal {
+    }
+
     public static final class BadRequest extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final String field;
@@ -109,7 +112,7 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
                 if (field.isEmpty()) {
                     break;
                 }
-                String rule = mismatch instanceof StrictJson.Refused ? mismatch.getOriginalMessage() : "has the wrong type";
+                String rule = mismatch instanceof RuleRefusal ? mismatch.getOriginalMessage() : "has the wrong type";
                 ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", field + " " + rule);
                 problem.setProperty("field", field);
                 return Mono.just(ResponseEntity.status(HttpStatus.BAD_REQUEST).headers(headers).body(problem));

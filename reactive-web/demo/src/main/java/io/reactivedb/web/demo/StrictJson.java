@@ -1,5 +1,6 @@
 package io.reactivedb.web.demo;
 
+import io.reactivedb.web.ApiProblems;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationContext;
@@ -47,7 +48,7 @@ public final class StrictJson {
     }
 
     /** A field of the wrong JSON type; its message completes "{field} ...", without echoing the value. */
-    public static final class Refused extends MismatchedInputException {
+    public static final class Refused extends MismatchedInputException implements ApiProblems.RuleRefusal {
         private static final long serialVersionUID = 1L;
 
         Refused(JsonParser p, String message, Class<?> targetType) {
