@@ -60,7 +60,7 @@ public final class LoadTestRunner {
             }
         }
         Path project = projectDir();
-        Path jar = project.resolve("reactive-web/target/reactive-web.jar");
+        Path jar = project.resolve("reactive-web/demo/target/reactive-web-demo.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build it first (bin/load-test does)");
         }

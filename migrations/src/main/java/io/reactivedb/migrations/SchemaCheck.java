@@ -1,22 +1,22 @@
 package io.reactivedb.migrations;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 
 /**
  * What an application does with the schema at startup, from two environment variables:
  * <ul>
- *   <li>{@value #DB_AUTO_MIGRATE} (default {@code false}): apply pending change sets first;</li>
- *   <li>{@value #DB_VALIDATE_SCHEMA_ON_STARTUP} (default {@code true}): refuse to start when change
+ *   <li>{@code DB_AUTO_MIGRATE} (default {@code false}): apply pending change sets first;</li>
+ *   <li>{@code DB_VALIDATE_SCHEMA_ON_STARTUP} (default {@code true}): refuse to start when change
  *       sets are pending or an applied change set's checksum changed.</li>
  * </ul>
  * Booleans accept {@code true/false/1/0/yes/no} in any case; anything else is a
@@ -27,35 +27,26 @@ import io.reactivedb.config.ConfigurationException;
  */
 public record SchemaCheck(boolean autoMigrate, boolean validateSchema) {
 
-    public static final String DB_VALIDATE_SCHEMA_ON_STARTUP = "DB_VALIDATE_SCHEMA_ON_STARTUP";
-    public static final String DB_AUTO_MIGRATE = "DB_AUTO_MIGRATE";
+    public static final String DB_VALIDATE_SCHEMA_ON_STARTUP = SettingsTable.DB_VALIDATE_SCHEMA_ON_STARTUP.env();
+    public static final String DB_AUTO_MIGRATE = SettingsTable.DB_AUTO_MIGRATE.env();
 
     private static final Logger LOG = LoggerFactory.getLogger(SchemaCheck.class);
 
-    /** Reads {@value #DB_AUTO_MIGRATE} and {@value #DB_VALIDATE_SCHEMA_ON_STARTUP} from {@code env}. */
+    /** Reads {@code DB_AUTO_MIGRATE} and {@code DB_VALIDATE_SCHEMA_ON_STARTUP} from {@code env}. */
     public static SchemaCheck fromEnvironment(Map<String, String> env) {
-        Objects.requireNonNull(env, "env");
-        return new SchemaCheck(bool(env, DB_AUTO_MIGRATE, false), bool(env, DB_VALIDATE_SCHEMA_ON_STARTUP, true));
+        return fromEnvironment(SettingSource.of(env));
+    }
+
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static SchemaCheck fromEnvironment(SettingSource source) {
+        Objects.requireNonNull(source, "source");
+        return new SchemaCheck(SettingsTable.DB_AUTO_MIGRATE.read(source).orElse(false),
+                SettingsTable.DB_VALIDATE_SCHEMA_ON_STARTUP.read(source).orElse(true));
     }
 
     /** {@link #fromEnvironment(Map)} of {@link System#getenv()}. */
     public static SchemaCheck fromEnvironment() {
         return fromEnvironment(System.getenv());
-    }
-
-    static boolean bool(Map<String, String> env, String name, boolean defaultValue) {
-        @Nullable String raw = env.get(name);
-        if (raw == null || raw.isBlank()) {
-            return defaultValue;
-        }
-        switch (raw.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "1", "yes":
-                return true;
-            case "false", "0", "no":
-                return false;
-            default:
-                throw new ConfigurationException(name, "must be one of true, false, 1, 0, yes, no but was '" + raw.trim() + "'");
-        }
     }
 
     /**

@@ -1,8 +1,11 @@
 package io.reactivedb.health;
 
+import io.reactivedb.config.Checks;
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 import java.time.Duration;
-import java.util.Objects;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /** How often and how long the monitor probes, and when a replica counts as lagging. */
@@ -67,44 +70,21 @@ public final class HealthSettings {
      *
      * @throws ConfigurationException naming the invalid variable
      */
-    public static HealthSettings fromEnvironment(java.util.Map<String, String> env) {
+    public static HealthSettings fromEnvironment(Map<String, String> env) {
+        return fromEnvironment(SettingSource.of(env));
+    }
+
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static HealthSettings fromEnvironment(SettingSource source) {
         Builder b = builder();
-        String value;
-        if ((value = present(env, "DB_HEALTH_INTERVAL")) != null) {
-            b.interval(io.reactivedb.config.Durations.parse("DB_HEALTH_INTERVAL", value, java.time.temporal.ChronoUnit.MILLIS));
-        }
-        if ((value = present(env, "DB_HEALTH_TIMEOUT")) != null) {
-            b.probeTimeout(io.reactivedb.config.Durations.parse("DB_HEALTH_TIMEOUT", value, java.time.temporal.ChronoUnit.MILLIS));
-        }
-        if ((value = present(env, "DB_MAX_REPLICA_LAG")) != null) {
-            b.maxLag(io.reactivedb.config.Durations.parse("DB_MAX_REPLICA_LAG", value, java.time.temporal.ChronoUnit.MILLIS));
-        }
-        if ((value = present(env, "DB_MAX_REPLICA_LAG_BYTES")) != null) {
-            b.maxLagBytes(integer("DB_MAX_REPLICA_LAG_BYTES", value));
-        }
-        if ((value = present(env, "DB_HEALTH_FAILURES_BEFORE_DOWN")) != null) {
-            b.failuresBeforeDown((int) integer("DB_HEALTH_FAILURES_BEFORE_DOWN", value));
-        }
-        if ((value = present(env, "DB_HEALTH_RECHECK_INTERVAL")) != null) {
-            b.recheckInterval(io.reactivedb.config.Durations.parse("DB_HEALTH_RECHECK_INTERVAL", value, java.time.temporal.ChronoUnit.MILLIS));
-        }
-        if ((value = present(env, "DB_STALL_TIMEOUT")) != null) {
-            b.stallTimeout(io.reactivedb.config.Durations.parse("DB_STALL_TIMEOUT", value, java.time.temporal.ChronoUnit.MILLIS));
-        }
+        SettingsTable.DB_HEALTH_INTERVAL.read(source).ifPresent(b::interval);
+        SettingsTable.DB_HEALTH_TIMEOUT.read(source).ifPresent(b::probeTimeout);
+        SettingsTable.DB_MAX_REPLICA_LAG.read(source).ifPresent(b::maxLag);
+        SettingsTable.DB_MAX_REPLICA_LAG_BYTES.read(source).ifPresent(b::maxLagBytes);
+        SettingsTable.DB_HEALTH_FAILURES_BEFORE_DOWN.read(source).ifPresent(b::failuresBeforeDown);
+        SettingsTable.DB_HEALTH_RECHECK_INTERVAL.read(source).ifPresent(b::recheckInterval);
+        SettingsTable.DB_STALL_TIMEOUT.read(source).ifPresent(b::stallTimeout);
         return b.build();
-    }
-
-    private static @org.jspecify.annotations.Nullable String present(java.util.Map<String, String> env, String name) {
-        String value = env.get(name);
-        return value == null || value.isBlank() ? null : value.trim();
-    }
-
-    private static long integer(String setting, String value) {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new ConfigurationException(setting, "must be an integer but was '" + value + "'");
-        }
     }
 
     public Duration interval() { return interval; }
@@ -155,67 +135,50 @@ public final class HealthSettings {
         }
 
         public Builder recheckInterval(Duration recheckInterval) {
-            this.recheckInterval = positive("DB_HEALTH_RECHECK_INTERVAL", recheckInterval);
+            this.recheckInterval = Checks.positive(SettingsTable.DB_HEALTH_RECHECK_INTERVAL.env(), recheckInterval);
             return this;
         }
 
         public Builder stallTimeout(Duration stallTimeout) {
-            this.stallTimeout = positive("DB_STALL_TIMEOUT", stallTimeout);
+            this.stallTimeout = Checks.positive(SettingsTable.DB_STALL_TIMEOUT.env(), stallTimeout);
             return this;
         }
 
         public Builder failuresBeforeDown(int failuresBeforeDown) {
-            if (failuresBeforeDown < 1) {
-                throw new ConfigurationException("DB_HEALTH_FAILURES_BEFORE_DOWN", "must be >= 1 but was " + failuresBeforeDown);
-            }
-            this.failuresBeforeDown = failuresBeforeDown;
+            this.failuresBeforeDown = Checks.atLeast(SettingsTable.DB_HEALTH_FAILURES_BEFORE_DOWN.env(), failuresBeforeDown, 1);
             return this;
         }
 
         public Builder interval(Duration interval) {
-            this.interval = positive("DB_HEALTH_INTERVAL", interval);
+            this.interval = Checks.positive(SettingsTable.DB_HEALTH_INTERVAL.env(), interval);
             return this;
         }
 
         public Builder probeTimeout(Duration probeTimeout) {
-            this.probeTimeout = positive("DB_HEALTH_TIMEOUT", probeTimeout);
+            this.probeTimeout = Checks.positive(SettingsTable.DB_HEALTH_TIMEOUT.env(), probeTimeout);
             return this;
         }
 
         public Builder maxLag(Duration maxLag) {
-            this.maxLag = positive("DB_MAX_REPLICA_LAG", maxLag);
+            this.maxLag = Checks.positive(SettingsTable.DB_MAX_REPLICA_LAG.env(), maxLag);
             return this;
         }
 
         public Builder maxLagBytes(long maxLagBytes) {
-            if (maxLagBytes < 1) {
-                throw new ConfigurationException("DB_MAX_REPLICA_LAG_BYTES", "must be >= 1 but was " + maxLagBytes);
-            }
-            this.maxLagBytes = OptionalLong.of(maxLagBytes);
+            this.maxLagBytes = OptionalLong.of(Checks.atLeast(SettingsTable.DB_MAX_REPLICA_LAG_BYTES.env(), "", maxLagBytes, 1));
             return this;
         }
 
         public Builder subscriberBuffer(int subscriberBuffer) {
-            if (subscriberBuffer < 1) {
-                throw new ConfigurationException("health.subscriberBuffer", "must be >= 1 but was " + subscriberBuffer);
-            }
-            this.subscriberBuffer = subscriberBuffer;
+            this.subscriberBuffer = Checks.atLeast("health.subscriberBuffer", subscriberBuffer, 1);
             return this;
         }
 
         public HealthSettings build() {
             if (probeTimeout.compareTo(interval) > 0) {
-                throw new ConfigurationException("DB_HEALTH_TIMEOUT", "must not exceed the probe interval " + interval + " but was " + probeTimeout);
+                throw new ConfigurationException(SettingsTable.DB_HEALTH_TIMEOUT.env(), "must not exceed the probe interval " + interval + " but was " + probeTimeout);
             }
             return new HealthSettings(this);
-        }
-
-        private static Duration positive(String setting, Duration value) {
-            Objects.requireNonNull(value, setting);
-            if (value.isZero() || value.isNegative()) {
-                throw new ConfigurationException(setting, "must be > 0 but was " + value);
-            }
-            return value;
         }
     }
 }

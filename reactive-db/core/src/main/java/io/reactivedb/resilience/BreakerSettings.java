@@ -1,8 +1,10 @@
 package io.reactivedb.resilience;
 
+import io.reactivedb.config.Checks;
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
 /**
@@ -15,23 +17,18 @@ import java.util.Map;
  * <table>
  *   <caption>Settings and environment variables</caption>
  *   <tr><th>Setting</th><th>Variable</th><th>Form</th><th>Default</th></tr>
- *   <tr><td>{@link #failureRateThreshold()}</td><td>{@code DB_CIRCUIT_BREAKER_THRESHOLD}</td><td>percent, 1 to 100</td><td>50</td></tr>
- *   <tr><td>{@link #waitDurationInOpenState()}</td><td>{@code DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT}</td><td>duration &gt;= 1 ms,
+ *   <tr><td>{@link #failureRateThreshold()}</td><td>{@code SettingsTable.DB_CIRCUIT_BREAKER_THRESHOLD.env()}</td><td>percent, 1 to 100</td><td>50</td></tr>
+ *   <tr><td>{@link #waitDurationInOpenState()}</td><td>{@code SettingsTable.DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT.env()}</td><td>duration &gt;= 1 ms,
  *       plain number in seconds</td><td>10 s</td></tr>
- *   <tr><td>{@link #minimumNumberOfCalls()}</td><td>{@code DB_CIRCUIT_BREAKER_MIN_CALLS}</td><td>integer 1 to the window size</td><td>10</td></tr>
- *   <tr><td>{@link #slidingWindowSize()}</td><td>{@code DB_CIRCUIT_BREAKER_WINDOW}</td><td>integer &gt;= 1 (calls)</td><td>20</td></tr>
- *   <tr><td>{@link #slowCallDuration()}</td><td>{@code DB_CIRCUIT_BREAKER_SLOW_CALL}</td><td>duration &gt; 0, plain number in milliseconds</td><td>2 s</td></tr>
+ *   <tr><td>{@link #minimumNumberOfCalls()}</td><td>{@code SettingsTable.DB_CIRCUIT_BREAKER_MIN_CALLS.env()}</td><td>integer 1 to the window size</td><td>10</td></tr>
+ *   <tr><td>{@link #slidingWindowSize()}</td><td>{@code SettingsTable.DB_CIRCUIT_BREAKER_WINDOW.env()}</td><td>integer &gt;= 1 (calls)</td><td>20</td></tr>
+ *   <tr><td>{@link #slowCallDuration()}</td><td>{@code SettingsTable.DB_CIRCUIT_BREAKER_SLOW_CALL.env()}</td><td>duration &gt; 0, plain number in milliseconds</td><td>2 s</td></tr>
  *   <tr><td>{@link #slowCallRateThreshold()}</td><td>none</td><td>percent, above 0 to 100</td><td>100 (only a window of nothing but slow calls opens)</td></tr>
  *   <tr><td>{@link #permittedCallsInHalfOpenState()}</td><td>none</td><td>integer &gt;= 1</td><td>3</td></tr>
  * </table>
  */
 public final class BreakerSettings {
 
-    public static final String DB_CIRCUIT_BREAKER_THRESHOLD = "DB_CIRCUIT_BREAKER_THRESHOLD";
-    public static final String DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT = "DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT";
-    public static final String DB_CIRCUIT_BREAKER_MIN_CALLS = "DB_CIRCUIT_BREAKER_MIN_CALLS";
-    public static final String DB_CIRCUIT_BREAKER_WINDOW = "DB_CIRCUIT_BREAKER_WINDOW";
-    public static final String DB_CIRCUIT_BREAKER_SLOW_CALL = "DB_CIRCUIT_BREAKER_SLOW_CALL";
 
     /** Default failure rate, in percent of the window, at which the breaker opens: 50. */
     public static final float DEFAULT_FAILURE_RATE_THRESHOLD = 50f;
@@ -87,13 +84,17 @@ public final class BreakerSettings {
      * @throws ConfigurationException naming the first invalid variable
      */
     public static BreakerSettings fromEnvironment(Map<String, String> env) {
-        Env e = new Env(env);
+        return fromEnvironment(SettingSource.of(env));
+    }
+
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static BreakerSettings fromEnvironment(SettingSource source) {
         Builder b = builder();
-        e.decimal(DB_CIRCUIT_BREAKER_THRESHOLD, 1.0, 100.0).ifPresent(v -> b.failureRateThreshold(v.floatValue()));
-        e.positiveDuration(DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT, ChronoUnit.SECONDS).ifPresent(b::waitDurationInOpenState);
-        e.integer(DB_CIRCUIT_BREAKER_MIN_CALLS, 1, Integer.MAX_VALUE).ifPresent(b::minimumNumberOfCalls);
-        e.integer(DB_CIRCUIT_BREAKER_WINDOW, 1, Integer.MAX_VALUE).ifPresent(b::slidingWindowSize);
-        e.positiveDuration(DB_CIRCUIT_BREAKER_SLOW_CALL, ChronoUnit.MILLIS).ifPresent(b::slowCallDuration);
+        SettingsTable.DB_CIRCUIT_BREAKER_THRESHOLD.read(source).ifPresent(v -> b.failureRateThreshold(v.floatValue()));
+        SettingsTable.DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT.read(source).ifPresent(b::waitDurationInOpenState);
+        SettingsTable.DB_CIRCUIT_BREAKER_MIN_CALLS.read(source).ifPresent(b::minimumNumberOfCalls);
+        SettingsTable.DB_CIRCUIT_BREAKER_WINDOW.read(source).ifPresent(b::slidingWindowSize);
+        SettingsTable.DB_CIRCUIT_BREAKER_SLOW_CALL.read(source).ifPresent(b::slowCallDuration);
         return b.build();
     }
 
@@ -134,34 +135,34 @@ public final class BreakerSettings {
         }
 
         public Builder failureRateThreshold(float percent) {
-            this.failureRateThreshold = (float) Env.between(DB_CIRCUIT_BREAKER_THRESHOLD, "failureRateThreshold", percent, 0, 100, false);
+            this.failureRateThreshold = (float) Checks.between(SettingsTable.DB_CIRCUIT_BREAKER_THRESHOLD.env(), "failureRateThreshold", percent, 0, 100, false);
             return this;
         }
 
         public Builder slowCallRateThreshold(float percent) {
-            this.slowCallRateThreshold = (float) Env.between("breaker.slowCallRateThreshold", "slowCallRateThreshold", percent, 0, 100, false);
+            this.slowCallRateThreshold = (float) Checks.between("breaker.slowCallRateThreshold", "slowCallRateThreshold", percent, 0, 100, false);
             return this;
         }
 
         public Builder slowCallDuration(Duration slowCallDuration) {
-            this.slowCallDuration = Env.positive(DB_CIRCUIT_BREAKER_SLOW_CALL, "slowCallDuration", slowCallDuration);
+            this.slowCallDuration = Checks.positive(SettingsTable.DB_CIRCUIT_BREAKER_SLOW_CALL.env(), "slowCallDuration", slowCallDuration);
             return this;
         }
 
         public Builder minimumNumberOfCalls(int minimumNumberOfCalls) {
-            this.minimumNumberOfCalls = Env.atLeast(DB_CIRCUIT_BREAKER_MIN_CALLS, "minimumNumberOfCalls", minimumNumberOfCalls, 1);
+            this.minimumNumberOfCalls = Checks.atLeast(SettingsTable.DB_CIRCUIT_BREAKER_MIN_CALLS.env(), "minimumNumberOfCalls", minimumNumberOfCalls, 1);
             return this;
         }
 
         public Builder slidingWindowSize(int slidingWindowSize) {
-            this.slidingWindowSize = Env.atLeast(DB_CIRCUIT_BREAKER_WINDOW, "slidingWindowSize", slidingWindowSize, 1);
+            this.slidingWindowSize = Checks.atLeast(SettingsTable.DB_CIRCUIT_BREAKER_WINDOW.env(), "slidingWindowSize", slidingWindowSize, 1);
             return this;
         }
 
         public Builder waitDurationInOpenState(Duration waitDurationInOpenState) {
-            Env.positive(DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT, "waitDurationInOpenState", waitDurationInOpenState);
+            Checks.positive(SettingsTable.DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT.env(), "waitDurationInOpenState", waitDurationInOpenState);
             if (waitDurationInOpenState.compareTo(Duration.ofMillis(1)) < 0) {
-                throw new ConfigurationException(DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT, "waitDurationInOpenState must be >= 1 ms but was "
+                throw new ConfigurationException(SettingsTable.DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT.env(), "waitDurationInOpenState must be >= 1 ms but was "
                         + waitDurationInOpenState);
             }
             this.waitDurationInOpenState = waitDurationInOpenState;
@@ -169,15 +170,15 @@ public final class BreakerSettings {
         }
 
         public Builder permittedCallsInHalfOpenState(int permittedCalls) {
-            this.permittedCallsInHalfOpenState = Env.atLeast("breaker.permittedCallsInHalfOpenState", "permittedCallsInHalfOpenState",
+            this.permittedCallsInHalfOpenState = Checks.atLeast("breaker.permittedCallsInHalfOpenState", "permittedCallsInHalfOpenState",
                     permittedCalls, 1);
             return this;
         }
 
         public BreakerSettings build() {
             if (minimumNumberOfCalls > slidingWindowSize) {
-                throw new ConfigurationException(DB_CIRCUIT_BREAKER_MIN_CALLS, "minimumNumberOfCalls must be <= the sliding window size "
-                        + slidingWindowSize + " (" + DB_CIRCUIT_BREAKER_WINDOW + ") but was " + minimumNumberOfCalls);
+                throw new ConfigurationException(SettingsTable.DB_CIRCUIT_BREAKER_MIN_CALLS.env(), "minimumNumberOfCalls must be <= the sliding window size "
+                        + slidingWindowSize + " (" + SettingsTable.DB_CIRCUIT_BREAKER_WINDOW.env() + ") but was " + minimumNumberOfCalls);
             }
             return new BreakerSettings(this);
         }

@@ -1,8 +1,10 @@
 package io.reactivedb.resilience;
 
+import io.reactivedb.config.Checks;
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
 /**
@@ -12,22 +14,17 @@ import java.util.Map;
  * <table>
  *   <caption>Settings and environment variables</caption>
  *   <tr><th>Setting</th><th>Variable</th><th>Form</th><th>Default</th></tr>
- *   <tr><td>{@link #maxAttempts()}</td><td>{@code DB_MAX_RETRIES}</td><td>retries after the first try, integer &gt;= 0;
+ *   <tr><td>{@link #maxAttempts()}</td><td>{@code SettingsTable.DB_MAX_RETRIES.env()}</td><td>retries after the first try, integer &gt;= 0;
  *       maxAttempts = n + 1</td><td>3 attempts (2 retries)</td></tr>
- *   <tr><td>{@link #initialDelay()}</td><td>{@code DB_RETRY_DELAY}</td><td>duration &gt;= 0, plain number in milliseconds</td><td>100 ms</td></tr>
- *   <tr><td>{@link #multiplier()}</td><td>{@code DB_RETRY_BACKOFF}</td><td>decimal &gt;= 1</td><td>2.0</td></tr>
- *   <tr><td>{@link #maxDelay()}</td><td>{@code DB_RETRY_MAX_DELAY}</td><td>duration &gt;= the initial delay, plain number in milliseconds</td><td>2 s</td></tr>
- *   <tr><td>{@link #maxTotalTime()}</td><td>{@code DB_RETRY_MAX_TOTAL}</td><td>duration &gt; 0, plain number in milliseconds</td><td>10 s</td></tr>
+ *   <tr><td>{@link #initialDelay()}</td><td>{@code SettingsTable.DB_RETRY_DELAY.env()}</td><td>duration &gt;= 0, plain number in milliseconds</td><td>100 ms</td></tr>
+ *   <tr><td>{@link #multiplier()}</td><td>{@code SettingsTable.DB_RETRY_BACKOFF.env()}</td><td>decimal &gt;= 1</td><td>2.0</td></tr>
+ *   <tr><td>{@link #maxDelay()}</td><td>{@code SettingsTable.DB_RETRY_MAX_DELAY.env()}</td><td>duration &gt;= the initial delay, plain number in milliseconds</td><td>2 s</td></tr>
+ *   <tr><td>{@link #maxTotalTime()}</td><td>{@code SettingsTable.DB_RETRY_MAX_TOTAL.env()}</td><td>duration &gt; 0, plain number in milliseconds</td><td>10 s</td></tr>
  *   <tr><td>{@link #jitter()}</td><td>none</td><td>0.0 to 1.0</td><td>0.5</td></tr>
  * </table>
  */
 public final class RetrySettings {
 
-    public static final String DB_MAX_RETRIES = "DB_MAX_RETRIES";
-    public static final String DB_RETRY_DELAY = "DB_RETRY_DELAY";
-    public static final String DB_RETRY_BACKOFF = "DB_RETRY_BACKOFF";
-    public static final String DB_RETRY_MAX_DELAY = "DB_RETRY_MAX_DELAY";
-    public static final String DB_RETRY_MAX_TOTAL = "DB_RETRY_MAX_TOTAL";
 
     /** Default number of tries, the first one included: 3. */
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -78,13 +75,17 @@ public final class RetrySettings {
      * @throws ConfigurationException naming the first invalid variable
      */
     public static RetrySettings fromEnvironment(Map<String, String> env) {
-        Env e = new Env(env);
+        return fromEnvironment(SettingSource.of(env));
+    }
+
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static RetrySettings fromEnvironment(SettingSource source) {
         Builder b = builder();
-        e.integer(DB_MAX_RETRIES, 0, Integer.MAX_VALUE).ifPresent(retries -> b.maxAttempts(retries == Integer.MAX_VALUE ? retries : retries + 1));
-        e.duration(DB_RETRY_DELAY, ChronoUnit.MILLIS).ifPresent(b::initialDelay);
-        e.decimal(DB_RETRY_BACKOFF, 1.0, 1000.0).ifPresent(b::multiplier);
-        e.duration(DB_RETRY_MAX_DELAY, ChronoUnit.MILLIS).ifPresent(b::maxDelay);
-        e.positiveDuration(DB_RETRY_MAX_TOTAL, ChronoUnit.MILLIS).ifPresent(b::maxTotalTime);
+        SettingsTable.DB_MAX_RETRIES.read(source).ifPresent(retries -> b.maxAttempts(retries == Integer.MAX_VALUE ? retries : retries + 1));
+        SettingsTable.DB_RETRY_DELAY.read(source).ifPresent(b::initialDelay);
+        SettingsTable.DB_RETRY_BACKOFF.read(source).ifPresent(b::multiplier);
+        SettingsTable.DB_RETRY_MAX_DELAY.read(source).ifPresent(b::maxDelay);
+        SettingsTable.DB_RETRY_MAX_TOTAL.read(source).ifPresent(b::maxTotalTime);
         return b.build();
     }
 
@@ -123,39 +124,39 @@ public final class RetrySettings {
         }
 
         public Builder maxAttempts(int maxAttempts) {
-            this.maxAttempts = Env.atLeast(DB_MAX_RETRIES, "maxAttempts", maxAttempts, 1);
+            this.maxAttempts = Checks.atLeast(SettingsTable.DB_MAX_RETRIES.env(), "maxAttempts", maxAttempts, 1);
             return this;
         }
 
         public Builder initialDelay(Duration initialDelay) {
-            this.initialDelay = Env.notNegative(DB_RETRY_DELAY, "initialDelay", initialDelay);
+            this.initialDelay = Checks.notNegative(SettingsTable.DB_RETRY_DELAY.env(), "initialDelay", initialDelay);
             return this;
         }
 
         public Builder multiplier(double multiplier) {
-            this.multiplier = Env.between(DB_RETRY_BACKOFF, "multiplier", multiplier, 1.0, 1000.0, true);
+            this.multiplier = Checks.between(SettingsTable.DB_RETRY_BACKOFF.env(), "multiplier", multiplier, 1.0, 1000.0, true);
             return this;
         }
 
         public Builder maxDelay(Duration maxDelay) {
-            this.maxDelay = Env.notNegative(DB_RETRY_MAX_DELAY, "maxDelay", maxDelay);
+            this.maxDelay = Checks.notNegative(SettingsTable.DB_RETRY_MAX_DELAY.env(), "maxDelay", maxDelay);
             return this;
         }
 
         public Builder maxTotalTime(Duration maxTotalTime) {
-            this.maxTotalTime = Env.positive(DB_RETRY_MAX_TOTAL, "maxTotalTime", maxTotalTime);
+            this.maxTotalTime = Checks.positive(SettingsTable.DB_RETRY_MAX_TOTAL.env(), "maxTotalTime", maxTotalTime);
             return this;
         }
 
         public Builder jitter(double jitter) {
-            this.jitter = Env.between("retry.jitter", "jitter", jitter, 0.0, 1.0, true);
+            this.jitter = Checks.between("retry.jitter", "jitter", jitter, 0.0, 1.0, true);
             return this;
         }
 
         public RetrySettings build() {
             if (maxDelay.compareTo(initialDelay) < 0) {
-                throw new ConfigurationException(DB_RETRY_MAX_DELAY, "maxDelay must be >= the initial delay " + initialDelay
-                        + " (" + DB_RETRY_DELAY + ") but was " + maxDelay);
+                throw new ConfigurationException(SettingsTable.DB_RETRY_MAX_DELAY.env(), "maxDelay must be >= the initial delay " + initialDelay
+                        + " (" + SettingsTable.DB_RETRY_DELAY.env() + ") but was " + maxDelay);
             }
             return new RetrySettings(this);
         }

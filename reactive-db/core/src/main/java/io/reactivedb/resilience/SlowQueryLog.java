@@ -1,10 +1,12 @@
 package io.reactivedb.resilience;
 
+import io.reactivedb.config.Checks;
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 import io.reactivedb.error.ErrorTranslator;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,13 +32,12 @@ import reactor.core.scheduler.Scheduler;
  * <table>
  *   <caption>Settings</caption>
  *   <tr><th>Setting</th><th>Variable</th><th>Form</th><th>Default</th></tr>
- *   <tr><td>{@link #threshold()}</td><td>{@code DB_SLOW_QUERY_THRESHOLD}</td><td>duration &gt; 0, plain number in milliseconds</td><td>1 s</td></tr>
+ *   <tr><td>{@link #threshold()}</td><td>{@code SettingsTable.DB_SLOW_QUERY_THRESHOLD.env()}</td><td>duration &gt; 0, plain number in milliseconds</td><td>1 s</td></tr>
  *   <tr><td>{@link #capacity()}</td><td>none</td><td>integer &gt;= 1</td><td>100</td></tr>
  * </table>
  */
 public final class SlowQueryLog {
 
-    public static final String DB_SLOW_QUERY_THRESHOLD = "DB_SLOW_QUERY_THRESHOLD";
     /** Default threshold: operations that take longer than 1 s are slow. */
     public static final Duration DEFAULT_THRESHOLD = Duration.ofSeconds(1);
     /** Default number of slow operations kept: 100. */
@@ -51,8 +52,8 @@ public final class SlowQueryLog {
     private final ArrayDeque<SlowQuery> ring;
 
     private SlowQueryLog(Duration threshold, int capacity) {
-        this.threshold = Env.positive(DB_SLOW_QUERY_THRESHOLD, "threshold", threshold);
-        this.capacity = Env.atLeast("slowQueryLog.capacity", "capacity", capacity, 1);
+        this.threshold = Checks.positive(SettingsTable.DB_SLOW_QUERY_THRESHOLD.env(), "threshold", threshold);
+        this.capacity = Checks.atLeast("slowQueryLog.capacity", "capacity", capacity, 1);
         this.ring = new ArrayDeque<>(Math.min(capacity, 1024));
     }
 
@@ -64,21 +65,25 @@ public final class SlowQueryLog {
     /**
      * @param threshold operations that take longer are recorded; &gt; 0
      * @param capacity  how many of the most recent slow operations are kept; &gt;= 1
-     * @throws ConfigurationException naming {@code DB_SLOW_QUERY_THRESHOLD} or the capacity
+     * @throws ConfigurationException naming {@code SettingsTable.DB_SLOW_QUERY_THRESHOLD.env()} or the capacity
      */
     public static SlowQueryLog of(Duration threshold, int capacity) {
         return new SlowQueryLog(threshold, capacity);
     }
 
     /**
-     * A log with the threshold of {@code DB_SLOW_QUERY_THRESHOLD} (default 1 s; a plain number is in
+     * A log with the threshold of {@code SettingsTable.DB_SLOW_QUERY_THRESHOLD.env()} (default 1 s; a plain number is in
      * milliseconds) and the default capacity.
      *
-     * @throws ConfigurationException naming {@code DB_SLOW_QUERY_THRESHOLD} when it is invalid
+     * @throws ConfigurationException naming {@code SettingsTable.DB_SLOW_QUERY_THRESHOLD.env()} when it is invalid
      */
     public static SlowQueryLog fromEnvironment(Map<String, String> env) {
-        return new SlowQueryLog(new Env(env).positiveDuration(DB_SLOW_QUERY_THRESHOLD, ChronoUnit.MILLIS).orElse(DEFAULT_THRESHOLD),
-                DEFAULT_CAPACITY);
+        return fromEnvironment(SettingSource.of(env));
+    }
+
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static SlowQueryLog fromEnvironment(SettingSource source) {
+        return new SlowQueryLog(SettingsTable.DB_SLOW_QUERY_THRESHOLD.read(source).orElse(DEFAULT_THRESHOLD), DEFAULT_CAPACITY);
     }
 
     public Duration threshold() {

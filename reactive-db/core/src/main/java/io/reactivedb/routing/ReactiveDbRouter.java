@@ -373,17 +373,21 @@ public final class ReactiveDbRouter {
          * @throws ConfigurationException naming the first invalid variable
          */
         public Builder fromEnvironment(java.util.Map<String, String> env) {
-            retry(RetrySettings.fromEnvironment(env));
-            breakers(BreakerSettings.fromEnvironment(env));
-            slowQueryLog(SlowQueryLog.fromEnvironment(env));
-            String timeout = env.get("DB_QUERY_TIMEOUT");
-            if (timeout != null && !timeout.isBlank()) {
-                queryTimeout(Durations.parse("DB_QUERY_TIMEOUT", timeout, java.time.temporal.ChronoUnit.MILLIS));
-            }
-            if (healthSettings != null) {
-                health(HealthSettings.fromEnvironment(env));
-            }
-            return this;
+            return fromEnvironment(io.reactivedb.config.SettingSource.of(env));
+        }
+
+        /** As {@link #fromEnvironment(java.util.Map)}, from any source; errors name the setting as the source labels it. */
+        public Builder fromEnvironment(io.reactivedb.config.SettingSource source) {
+            return source.parse(() -> {
+                retry(RetrySettings.fromEnvironment(source));
+                breakers(BreakerSettings.fromEnvironment(source));
+                slowQueryLog(SlowQueryLog.fromEnvironment(source));
+                io.reactivedb.config.SettingsTable.DB_QUERY_TIMEOUT.read(source).ifPresent(this::queryTimeout);
+                if (healthSettings != null) {
+                    health(HealthSettings.fromEnvironment(source));
+                }
+                return this;
+            });
         }
 
         /** Adds a listener told about every unit of work (for example {@code ReactiveDbMetrics}). */

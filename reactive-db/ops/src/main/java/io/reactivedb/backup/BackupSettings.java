@@ -1,16 +1,15 @@
 package io.reactivedb.backup;
 
+import io.reactivedb.config.Checks;
 import io.reactivedb.config.ConfigurationException;
-import io.reactivedb.config.Durations;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import org.jspecify.annotations.Nullable;
 
 /**
  * How backups are made, kept and judged. Immutable; build with {@link #builder()} or
@@ -30,10 +29,10 @@ import org.jspecify.annotations.Nullable;
 public record BackupSettings(Path directory, int retentionDays, Optional<EncryptionKey> encryptionKey, Duration maxAge,
                              Duration progressInterval, Duration timeout, String maintenanceDatabase, Optional<Path> binDir) {
 
-    public static final String BACKUP_DIR = "BACKUP_DIR";
-    public static final String BACKUP_RETENTION_DAYS = "BACKUP_RETENTION_DAYS";
-    public static final String BACKUP_ENCRYPTION_KEY = "BACKUP_ENCRYPTION_KEY";
-    public static final String DB_BACKUP_MAX_AGE = "DB_BACKUP_MAX_AGE";
+    public static final String BACKUP_DIR = SettingsTable.BACKUP_DIR.env();
+    public static final String BACKUP_RETENTION_DAYS = SettingsTable.BACKUP_RETENTION_DAYS.env();
+    public static final String BACKUP_ENCRYPTION_KEY = SettingsTable.BACKUP_ENCRYPTION_KEY.env();
+    public static final String DB_BACKUP_MAX_AGE = SettingsTable.DB_BACKUP_MAX_AGE.env();
 
     /** Default {@code BACKUP_DIR}: {@code backups}, relative to the working directory. */
     public static final Path DEFAULT_DIRECTORY = Path.of("backups");
@@ -56,12 +55,10 @@ public record BackupSettings(Path directory, int retentionDays, Optional<Encrypt
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(maintenanceDatabase, "maintenanceDatabase");
         Objects.requireNonNull(binDir, "binDir");
-        if (retentionDays < 1) {
-            throw new ConfigurationException(BACKUP_RETENTION_DAYS, "must be >= 1 but was " + retentionDays);
-        }
-        Builder.positive(DB_BACKUP_MAX_AGE, maxAge);
-        Builder.positive("backup.progressInterval", progressInterval);
-        Builder.positive("backup.timeout", timeout);
+        Checks.atLeast(BACKUP_RETENTION_DAYS, retentionDays, 1);
+        Checks.positive(DB_BACKUP_MAX_AGE, maxAge);
+        Checks.positive("backup.progressInterval", progressInterval);
+        Checks.positive("backup.timeout", timeout);
     }
 
     public static BackupSettings defaults() {
@@ -89,35 +86,18 @@ public record BackupSettings(Path directory, int retentionDays, Optional<Encrypt
      * @throws ConfigurationException naming the first invalid variable, never its value when it is the key
      */
     public static BackupSettings fromEnvironment(Map<String, String> env) {
-        Builder b = builder();
-        String value;
-        if ((value = present(env, BACKUP_DIR)) != null) {
-            try {
-                b.directory(Path.of(value));
-            } catch (InvalidPathException e) {
-                throw new ConfigurationException(BACKUP_DIR, "must be a folder path but was '" + value + "'");
-            }
-        }
-        if ((value = present(env, BACKUP_RETENTION_DAYS)) != null) {
-            try {
-                b.retentionDays(Integer.parseInt(value));
-            } catch (NumberFormatException e) {
-                throw new ConfigurationException(BACKUP_RETENTION_DAYS, "must be a whole number of days >= 1 but was '" + value + "'");
-            }
-        }
-        String key = env.get(BACKUP_ENCRYPTION_KEY);
-        if (key != null && !key.isBlank()) {
-            b.encryptionKey(EncryptionKey.fromBase64(BACKUP_ENCRYPTION_KEY, key));
-        }
-        if ((value = present(env, DB_BACKUP_MAX_AGE)) != null) {
-            b.maxAge(Durations.parse(DB_BACKUP_MAX_AGE, value, ChronoUnit.HOURS));
-        }
-        return b.build();
+        return fromEnvironment(SettingSource.of(env));
     }
 
-    private static @Nullable String present(Map<String, String> env, String name) {
-        String value = env.get(name);
-        return value == null || value.isBlank() ? null : value.strip();
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static BackupSettings fromEnvironment(SettingSource source) {
+        Builder b = builder();
+        SettingsTable.BACKUP_DIR.read(source).ifPresent(b::directory);
+        SettingsTable.BACKUP_RETENTION_DAYS.read(source).ifPresent(b::retentionDays);
+        SettingsTable.BACKUP_ENCRYPTION_KEY.read(source).map(key -> EncryptionKey.fromBase64(BACKUP_ENCRYPTION_KEY, key))
+                .ifPresent(b::encryptionKey);
+        SettingsTable.DB_BACKUP_MAX_AGE.read(source).ifPresent(b::maxAge);
+        return b.build();
     }
 
     /** The retention as a duration. */
@@ -150,10 +130,7 @@ public record BackupSettings(Path directory, int retentionDays, Optional<Encrypt
         }
 
         public Builder retentionDays(int retentionDays) {
-            if (retentionDays < 1) {
-                throw new ConfigurationException(BACKUP_RETENTION_DAYS, "must be >= 1 but was " + retentionDays);
-            }
-            this.retentionDays = retentionDays;
+            this.retentionDays = Checks.atLeast(BACKUP_RETENTION_DAYS, retentionDays, 1);
             return this;
         }
 
@@ -169,17 +146,17 @@ public record BackupSettings(Path directory, int retentionDays, Optional<Encrypt
         }
 
         public Builder maxAge(Duration maxAge) {
-            this.maxAge = positive(DB_BACKUP_MAX_AGE, maxAge);
+            this.maxAge = Checks.positive(DB_BACKUP_MAX_AGE, maxAge);
             return this;
         }
 
         public Builder progressInterval(Duration progressInterval) {
-            this.progressInterval = positive("backup.progressInterval", progressInterval);
+            this.progressInterval = Checks.positive("backup.progressInterval", progressInterval);
             return this;
         }
 
         public Builder timeout(Duration timeout) {
-            this.timeout = positive("backup.timeout", timeout);
+            this.timeout = Checks.positive("backup.timeout", timeout);
             return this;
         }
 
@@ -199,14 +176,6 @@ public record BackupSettings(Path directory, int retentionDays, Optional<Encrypt
 
         public BackupSettings build() {
             return new BackupSettings(directory, retentionDays, encryptionKey, maxAge, progressInterval, timeout, maintenanceDatabase, binDir);
-        }
-
-        private static Duration positive(String setting, Duration value) {
-            Objects.requireNonNull(value, setting);
-            if (value.isZero() || value.isNegative()) {
-                throw new ConfigurationException(setting, "must be > 0 but was " + value);
-            }
-            return value;
         }
     }
 }

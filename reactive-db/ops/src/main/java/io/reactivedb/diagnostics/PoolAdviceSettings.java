@@ -1,11 +1,12 @@
 package io.reactivedb.diagnostics;
 
 import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.config.SettingSource;
+import io.reactivedb.config.SettingsTable;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Inputs and thresholds of the pool tuning advice ({@link PoolAdvisor}).
@@ -13,11 +14,11 @@ import java.util.regex.Pattern;
  * <table>
  *   <caption>Settings</caption>
  *   <tr><th>setting</th><th>environment</th><th>range</th><th>default</th></tr>
- *   <tr><td>{@link #instances()}: application instances sharing each server</td><td>{@code DB_INSTANCE_COUNT}</td><td>1 to 10 000</td><td>1</td></tr>
- *   <tr><td>{@link #serverCores()}: CPU cores of the database server</td><td>{@code DB_SERVER_CORES}</td><td>1 to 10 000</td>
+ *   <tr><td>{@link #instances()}: application instances sharing each server</td><td>{@code SettingsTable.DB_INSTANCE_COUNT.env()}</td><td>1 to 10 000</td><td>1</td></tr>
+ *   <tr><td>{@link #serverCores()}: CPU cores of the database server</td><td>{@code SettingsTable.DB_SERVER_CORES.env()}</td><td>1 to 10 000</td>
  *       <td>none: this JVM's processor count, marked as assumed</td></tr>
  *   <tr><td>{@link #effectiveSpindles()}: disks the active data set is read from; 0 when it fits in memory</td>
- *       <td>{@code DB_EFFECTIVE_SPINDLES}</td><td>0 to 10 000</td><td>1</td></tr>
+ *       <td>{@code SettingsTable.DB_EFFECTIVE_SPINDLES.env()}</td><td>0 to 10 000</td><td>1</td></tr>
  *   <tr><td>{@link #sampleInterval()}: how often pool statistics are sampled</td><td>–</td><td>≥ 1 ms</td><td>100 ms</td></tr>
  *   <tr><td>{@link #waitThreshold()}: a p99 acquire wait from which the pool counts as too small</td><td>–</td><td>&gt; 0</td><td>20 ms</td></tr>
  *   <tr><td>{@link #pendingShare()}: share of samples with waiting callers from which the pool counts as too small</td><td>–</td><td>(0, 1]</td><td>0.05</td></tr>
@@ -28,12 +29,8 @@ import java.util.regex.Pattern;
  */
 public final class PoolAdviceSettings {
 
-    public static final String DB_INSTANCE_COUNT = "DB_INSTANCE_COUNT";
-    public static final String DB_SERVER_CORES = "DB_SERVER_CORES";
-    public static final String DB_EFFECTIVE_SPINDLES = "DB_EFFECTIVE_SPINDLES";
 
-    private static final Pattern INTEGER = Pattern.compile("\\d{1,5}");
-    private static final int MAX_COUNT = 10_000;
+    private static final int MAX_COUNT = SettingsTable.MAX_COUNT;
     private static final PoolAdviceSettings DEFAULTS = builder().build();
 
     private final int instances;
@@ -67,30 +64,23 @@ public final class PoolAdviceSettings {
     }
 
     /**
-     * Defaults overridden by {@code DB_INSTANCE_COUNT}, {@code DB_SERVER_CORES} and
-     * {@code DB_EFFECTIVE_SPINDLES} where set.
+     * Defaults overridden by {@code SettingsTable.DB_INSTANCE_COUNT.env()}, {@code SettingsTable.DB_SERVER_CORES.env()} and
+     * {@code SettingsTable.DB_EFFECTIVE_SPINDLES.env()} where set.
      *
      * @throws ConfigurationException naming the first invalid variable
      */
     public static PoolAdviceSettings fromEnvironment(Map<String, String> env) {
-        Objects.requireNonNull(env, "env");
-        Builder builder = builder();
-        count(env, DB_INSTANCE_COUNT, 1).ifPresent(builder::instances);
-        count(env, DB_SERVER_CORES, 1).ifPresent(builder::serverCores);
-        count(env, DB_EFFECTIVE_SPINDLES, 0).ifPresent(builder::effectiveSpindles);
-        return builder.build();
+        return fromEnvironment(SettingSource.of(env));
     }
 
-    private static Optional<Integer> count(Map<String, String> env, String name, int min) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return Optional.empty();
-        }
-        String trimmed = value.strip();
-        if (!INTEGER.matcher(trimmed).matches() || Integer.parseInt(trimmed) < min || Integer.parseInt(trimmed) > MAX_COUNT) {
-            throw new ConfigurationException(name, "must be a whole number from " + min + " to " + MAX_COUNT);
-        }
-        return Optional.of(Integer.parseInt(trimmed));
+    /** As {@link #fromEnvironment(Map)}, from any source. */
+    public static PoolAdviceSettings fromEnvironment(SettingSource source) {
+        Objects.requireNonNull(source, "source");
+        Builder builder = builder();
+        SettingsTable.DB_INSTANCE_COUNT.read(source).ifPresent(builder::instances);
+        SettingsTable.DB_SERVER_CORES.read(source).ifPresent(builder::serverCores);
+        SettingsTable.DB_EFFECTIVE_SPINDLES.read(source).ifPresent(builder::effectiveSpindles);
+        return builder.build();
     }
 
     public int instances() { return instances; }
@@ -133,17 +123,17 @@ public final class PoolAdviceSettings {
         }
 
         public Builder instances(int instances) {
-            this.instances = between(DB_INSTANCE_COUNT, instances, 1);
+            this.instances = between(SettingsTable.DB_INSTANCE_COUNT.env(), instances, 1);
             return this;
         }
 
         public Builder serverCores(int serverCores) {
-            this.serverCores = Optional.of(between(DB_SERVER_CORES, serverCores, 1));
+            this.serverCores = Optional.of(between(SettingsTable.DB_SERVER_CORES.env(), serverCores, 1));
             return this;
         }
 
         public Builder effectiveSpindles(int effectiveSpindles) {
-            this.effectiveSpindles = between(DB_EFFECTIVE_SPINDLES, effectiveSpindles, 0);
+            this.effectiveSpindles = between(SettingsTable.DB_EFFECTIVE_SPINDLES.env(), effectiveSpindles, 0);
             return this;
         }
 
