@@ -1,7 +1,7 @@
 package io.reactivedb.web;
 
 import io.reactivedb.error.DbOutcomeUnknownException;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;

@@ -16,7 +16,7 @@ import io.reactivedb.resilience.RetrySettings;
 import io.reactivedb.resilience.SlowQueryLog;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;
