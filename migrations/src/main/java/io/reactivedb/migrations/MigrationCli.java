@@ -4,14 +4,15 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
-import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.cli.CommandLine;
+import io.reactivedb.cli.CommandLine.UsageException;
 import io.reactivedb.config.EnvironmentSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 
@@ -25,10 +26,10 @@ import io.reactivedb.config.ReactiveDbSettings;
  */
 public final class MigrationCli {
 
-    public static final int OK = 0;
-    public static final int FAILED = 1;
-    public static final int USAGE = 2;
-    public static final int CONFIGURATION = 3;
+    public static final int OK = CommandLine.OK;
+    public static final int FAILED = CommandLine.FAILED;
+    public static final int USAGE = CommandLine.USAGE;
+    public static final int CONFIGURATION = CommandLine.CONFIGURATION;
     public static final int PENDING = 4;
 
     static final String USAGE_TEXT = String.join(System.lineSeparator(),
@@ -45,57 +46,41 @@ public final class MigrationCli {
             "The database comes from DATABASE_URL or DB_HOST/DB_PORT/DB_NAME/DB_USER and DB_PASSWORD(_FILE), as for the application.",
             "exit codes: 0 ok, 1 migration failed, 2 usage error, 3 configuration error, 4 pending change sets (--fail-on-pending)");
 
+    private static final CommandLine.Syntax SYNTAX = new CommandLine.Syntax(USAGE_TEXT, Set.of("--dry-run", "--fail-on-pending"),
+            Map.of("--count", "a value", "--to-tag", "a value"));
+
     private MigrationCli() {
     }
 
     public static void main(String[] args) {
-        // The CLI ships without an SLF4J provider (its output is its own); keep SLF4J's "no provider" notice quiet.
-        if (System.getProperty("slf4j.internal.verbosity") == null) {
-            System.setProperty("slf4j.internal.verbosity", "ERROR");
-        }
+        // The CLI ships without an SLF4J provider (its output is its own).
+        CommandLine.quietLogging();
         System.exit(run(args, System.out, System.err, System.getenv()));
     }
 
     /** Runs one command; returns the exit code. Never calls {@code System.exit}. */
     static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-        Command command;
-        try {
-            command = Command.parse(args);
-        } catch (UsageException e) {
-            err.println("error: " + e.getMessage());
-            err.println(USAGE_TEXT);
-            return USAGE;
-        }
-        if (command.name.equals("help")) {
-            out.println(USAGE_TEXT);
-            return OK;
-        }
-        MigrationRunner runner;
-        try {
-            ReactiveDbSettings settings = EnvironmentSettings.migrationSettings(env, EnvironmentSettings.parse(env));
-            runner = MigrationRunner.create(settings).withListener(new MigrationListener() {
-                @Override
-                public void applied(ChangeSetRef changeSet, Duration took) {
-                    out.println("applied " + changeSet.shortName() + " (" + took.toMillis() + " ms)");
-                }
+        return CommandLine.run(args, SYNTAX, out, err, Command::parse, command -> run(command, out, err, env));
+    }
 
-                @Override
-                public void rolledBack(ChangeSetRef changeSet, Duration took) {
-                    out.println("rolled back " + changeSet.shortName() + " (" + took.toMillis() + " ms)");
-                }
-            });
-        } catch (ConfigurationException e) {
-            err.println("configuration error: " + e.getMessage());
-            return CONFIGURATION;
-        }
+    private static int run(Command command, PrintStream out, PrintStream err, Map<String, String> env) {
+        ReactiveDbSettings settings = EnvironmentSettings.migrationSettings(env, EnvironmentSettings.parse(env));
+        MigrationRunner runner = MigrationRunner.create(settings).withListener(new MigrationListener() {
+            @Override
+            public void applied(ChangeSetRef changeSet, Duration took) {
+                out.println("applied " + changeSet.shortName() + " (" + took.toMillis() + " ms)");
+            }
+
+            @Override
+            public void rolledBack(ChangeSetRef changeSet, Duration took) {
+                out.println("rolled back " + changeSet.shortName() + " (" + took.toMillis() + " ms)");
+            }
+        });
         try {
             return execute(command, runner, out);
         } catch (MigrationException e) {
             err.println("migration failed: " + e.getMessage());
             return FAILED;
-        } catch (ConfigurationException e) {
-            err.println("configuration error: " + e.getMessage());
-            return CONFIGURATION;
         }
     }
 
@@ -168,22 +153,23 @@ public final class MigrationCli {
         status.pending().forEach(changeSet -> out.println("  " + changeSet));
     }
 
-    private static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String message) {
-            super(message);
-        }
-    }
-
     /** A parsed command line. */
     private static final class Command {
-        String name = "";
-        @Nullable Integer count;
-        @Nullable String toTag;
-        @Nullable String tag;
-        boolean dryRun;
-        boolean failOnPending;
+        final String name;
+        final @Nullable Integer count;
+        final @Nullable String toTag;
+        final @Nullable String tag;
+        final boolean dryRun;
+        final boolean failOnPending;
+
+        private Command(CommandLine line, @Nullable String tag) throws UsageException {
+            this.name = line.command();
+            this.count = line.positiveInt("--count");
+            this.toTag = line.value("--to-tag");
+            this.tag = tag;
+            this.dryRun = line.has("--dry-run");
+            this.failOnPending = line.has("--fail-on-pending");
+        }
 
         String argument() {
             String value = toTag != null ? toTag : tag;
@@ -193,86 +179,41 @@ public final class MigrationCli {
             return value;
         }
 
-        static Command parse(String[] args) throws UsageException {
-            if (args.length == 0) {
-                throw new UsageException("no command given");
-            }
-            Command c = new Command();
-            c.name = args[0];
-            List<String> positional = new ArrayList<>();
-            for (int i = 1; i < args.length; i++) {
-                String arg = args[i];
-                switch (arg) {
-                    case "--count" -> c.count = positiveInt(arg, ++i < args.length ? args[i] : null);
-                    case "--to-tag" -> c.toTag = value(arg, ++i < args.length ? args[i] : null);
-                    case "--dry-run" -> c.dryRun = true;
-                    case "--fail-on-pending" -> c.failOnPending = true;
-                    default -> {
-                        if (arg.startsWith("-")) {
-                            throw new UsageException("unknown option " + arg);
-                        }
-                        positional.add(arg);
-                    }
-                }
-            }
+        static Command parse(CommandLine line) throws UsageException {
+            List<String> positional = line.arguments();
+            Command c = new Command(line, positional.size() == 1 ? positional.get(0) : null);
             switch (c.name) {
-                case "help", "--help", "-h" -> {
-                    c.name = "help";
-                    return c;
-                }
                 case "update" -> {
-                    only(c, positional, c.toTag == null && !c.failOnPending, "update takes only --count N and --dry-run");
+                    only(positional, c.toTag == null && !c.failOnPending, "update takes only --count N and --dry-run");
                     if (c.dryRun && c.count != null) {
                         throw new UsageException("update --dry-run prints all pending change sets; it does not take --count");
                     }
                 }
                 case "rollback" -> {
-                    only(c, positional, !c.dryRun && !c.failOnPending, "rollback takes --count N or --to-tag T");
+                    only(positional, !c.dryRun && !c.failOnPending, "rollback takes --count N or --to-tag T");
                     if ((c.count == null) == (c.toTag == null)) {
                         throw new UsageException("rollback needs exactly one of --count N and --to-tag T");
                     }
                 }
                 case "tag" -> {
-                    if (positional.size() != 1 || c.count != null || c.toTag != null || c.dryRun || c.failOnPending) {
+                    if (positional.size() != 1 || line.hasOptions()) {
                         throw new UsageException("tag takes exactly one tag name: tag T");
                     }
-                    c.tag = positional.get(0);
                 }
-                case "status", "validate" -> only(c, positional, c.count == null && c.toTag == null && !c.dryRun,
+                case "status", "validate" -> only(positional, c.count == null && c.toTag == null && !c.dryRun,
                         c.name + " takes only --fail-on-pending");
-                case "history", "release-locks" -> only(c, positional, c.count == null && c.toTag == null && !c.dryRun && !c.failOnPending,
-                        c.name + " takes no options");
+                case "history", "release-locks" -> only(positional, !line.hasOptions(), c.name + " takes no options");
                 default -> throw new UsageException("unknown command '" + c.name + "'");
             }
             return c;
         }
 
-        private static void only(Command c, List<String> positional, boolean optionsOk, String message) throws UsageException {
+        private static void only(List<String> positional, boolean optionsOk, String message) throws UsageException {
             if (!positional.isEmpty()) {
                 throw new UsageException("unexpected argument '" + positional.get(0) + "': " + message);
             }
             if (!optionsOk) {
                 throw new UsageException(message);
-            }
-        }
-
-        private static String value(String option, @Nullable String value) throws UsageException {
-            if (value == null || value.isBlank() || value.startsWith("--")) {
-                throw new UsageException(option + " needs a value");
-            }
-            return value;
-        }
-
-        private static int positiveInt(String option, @Nullable String value) throws UsageException {
-            String text = value(option, value);
-            try {
-                int n = Integer.parseInt(text);
-                if (n < 1) {
-                    throw new NumberFormatException();
-                }
-                return n;
-            } catch (NumberFormatException e) {
-                throw new UsageException(option + " needs a positive integer but was '" + text + "'");
             }
         }
     }

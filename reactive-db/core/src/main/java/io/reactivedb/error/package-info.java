@@ -7,7 +7,8 @@
  * <pre>
  * ReactiveDbException
  * ├── DbConnectionException        could not get, open or keep a connection
- * │   └── DbPoolExhaustedException  no connection free within the acquire timeout
+ * │   └── DbPoolExhaustedException  no connection free within the acquire timeout (in {@code io.reactivedb.pool},
+ * │                                 beside the pool state it carries)
  * ├── DbQueryException             the server rejected a statement
  * ├── DbTransactionException       begin/commit/rollback failed, serialization failure, deadlock
  * ├── DbOutcomeUnknownException    the connection broke after a write may have reached the server

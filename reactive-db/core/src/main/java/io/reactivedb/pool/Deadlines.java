@@ -1,25 +1,23 @@
 package io.reactivedb.pool;
 
+import io.reactivedb.internal.reactive.PassThroughSubscriber;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxOperator;
 import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
-import reactor.util.context.Context;
 
 /**
  * Timeouts without a timer per operation, for query timeouts and pool acquire timeouts. A unit of work registers its deadline in a queue; one
@@ -113,7 +111,7 @@ public final class Deadlines implements Disposable {
         Objects.requireNonNull(error, "error");
         int failed = 0;
         for (DeadlineSubscriber<?> subscriber : pending) {
-            if (subscriber.group == group && subscriber.order <= mark && !subscriber.done.get() && subscriber.fail(error.get())) {
+            if (subscriber.group == group && subscriber.order <= mark && !subscriber.done() && subscriber.failWith(error.get())) {
                 failed++;
             }
         }
@@ -132,7 +130,7 @@ public final class Deadlines implements Disposable {
         long now = scheduler.now(TimeUnit.MILLISECONDS);
         for (Iterator<DeadlineSubscriber<?>> it = pending.iterator(); it.hasNext(); ) {
             DeadlineSubscriber<?> subscriber = it.next();
-            if (subscriber.done.get()) {
+            if (subscriber.done()) {
                 it.remove();
             } else if (now >= subscriber.deadline) {
                 it.remove();
@@ -175,14 +173,11 @@ public final class Deadlines implements Disposable {
         }
     }
 
-    private static final class DeadlineSubscriber<T> implements CoreSubscriber<T>, Subscription {
-        private final CoreSubscriber<? super T> actual;
-        /**
-         * The subscriber's Context, read once: a Context is fixed at subscription, and the driver
-         * and the pool look it up several times per statement (r2dbc-pool's discard-on-cancel,
-         * Reactor's discard hooks), each lookup otherwise walking every operator down to the caller.
-         */
-        private final Context context;
+    /**
+     * Its Context is read once (see {@link PassThroughSubscriber}): the driver and the pool look it
+     * up several times per statement (r2dbc-pool's discard-on-cancel, Reactor's discard hooks).
+     */
+    private static final class DeadlineSubscriber<T> extends PassThroughSubscriber<T> {
         private final long deadline;
         private final long timeoutMillis;
         private final Deadlines owner;
@@ -191,14 +186,10 @@ public final class Deadlines implements Disposable {
         final @Nullable Object group;
         /** Its number among the grouped registrations ({@link Deadlines#mark()}); 0 without a group. */
         long order;
-        /** Terminated, cancelled or expired; a sweep unlinks a done subscriber. */
-        private final AtomicBoolean done = new AtomicBoolean();
-        private @Nullable Subscription upstream;
 
         DeadlineSubscriber(CoreSubscriber<? super T> actual, long deadline, long timeoutMillis, Deadlines owner, Consumer<? super T> late,
                            @Nullable Object group) {
-            this.actual = actual;
-            this.context = actual.currentContext();
+            super(actual);
             this.late = late;
             this.deadline = deadline;
             this.timeoutMillis = timeoutMillis;
@@ -207,27 +198,19 @@ public final class Deadlines implements Disposable {
         }
 
         @Override
-        public Context currentContext() {
-            return context;
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            if (Operators.validate(upstream, subscription)) {
-                upstream = subscription;
-                if (group != null) {
-                    order = owner.registrations.incrementAndGet();
-                }
-                owner.pending.offer(this);
-                actual.onSubscribe(this);
+        protected void subscribed() {
+            if (group != null) {
+                order = owner.registrations.incrementAndGet();
             }
+            owner.pending.offer(this);
+            super.subscribed();
         }
 
         @Override
         public void onNext(T value) {
             if (group != null) {
                 // One element at most: it ends the subscription (see within(..., group)).
-                if (done.compareAndSet(false, true)) {
+                if (tryEnd()) {
                     actual.onNext(value);
                     actual.onComplete();
                 } else {
@@ -235,61 +218,25 @@ public final class Deadlines implements Disposable {
                 }
                 return;
             }
-            if (done.get()) {
+            if (isEnded()) {
                 late.accept(value);
                 return;
             }
             actual.onNext(value);
         }
 
-        @Override
-        public void onError(Throwable error) {
-            if (done.compareAndSet(false, true)) {
-                actual.onError(error);
-            } else {
-                Operators.onErrorDropped(error, context);
-            }
-        }
-
-        @Override
-        public void onComplete() {
-            if (done.compareAndSet(false, true)) {
-                actual.onComplete();
-            }
+        /** Terminated, cancelled or expired; a sweep unlinks a done subscriber. */
+        boolean done() {
+            return isEnded();
         }
 
         void expire() {
-            fail(new TimeoutException("Did not terminate within " + timeoutMillis + " ms"));
+            failWith(new TimeoutException("Did not terminate within " + timeoutMillis + " ms"));
         }
 
         /** Cancels the upstream and fails the subscriber with {@code error}, unless it is done already. */
-        boolean fail(Throwable error) {
-            if (done.compareAndSet(false, true)) {
-                Subscription s = upstream;
-                if (s != null) {
-                    s.cancel();
-                }
-                actual.onError(error);
-                return true;
-            }
-            return false;
-        }
-
-        @Override
-        public void request(long n) {
-            Subscription s = upstream;
-            if (s != null) {
-                s.request(n);
-            }
-        }
-
-        @Override
-        public void cancel() {
-            done.set(true);
-            Subscription s = upstream;
-            if (s != null) {
-                s.cancel();
-            }
+        boolean failWith(Throwable error) {
+            return fail(error);
         }
     }
 }

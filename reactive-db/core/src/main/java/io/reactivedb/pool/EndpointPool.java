@@ -14,7 +14,6 @@ import io.reactivedb.config.PoolSettings;
 import io.reactivedb.config.Pooler;
 import io.reactivedb.config.SessionSettings;
 import io.reactivedb.config.TlsSettings;
-import io.reactivedb.error.DbPoolExhaustedException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
 import java.time.Duration;

@@ -1,21 +1,20 @@
 package io.reactivedb.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.reactivedb.internal.reactive.PassThroughSubscriber;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxOperator;
 import reactor.core.publisher.Operators;
-import reactor.util.context.Context;
+import reactor.core.publisher.SignalType;
 
 /**
  * Runs one subscription through a Resilience4j {@link CircuitBreaker}, with the call's duration
@@ -188,21 +187,16 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
         }
     }
 
-    private static final class CallSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {
-        private final CoreSubscriber<? super T> actual;
-        /** Fixed at subscription, as every Context is: read once here instead of through the chain on each call. */
-        private final Context context;
+    private static final class CallSubscriber<T> extends PassThroughSubscriber<T> {
         private final CircuitBreaker breaker;
         private final LongSupplier start;
         private final Operators.@Nullable DeferredSubscription waiting;
         private final @Nullable TrialQueue trials;
-        private @Nullable Subscription upstream;
         private volatile boolean emitted;
 
         CallSubscriber(CoreSubscriber<? super T> actual, CircuitBreaker breaker, LongSupplier start,
                        Operators.@Nullable DeferredSubscription waiting, @Nullable TrialQueue trials) {
-            this.actual = actual;
-            this.context = actual.currentContext();
+            super(actual);
             this.breaker = breaker;
             this.start = start;
             this.waiting = waiting;
@@ -210,19 +204,11 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
         }
 
         @Override
-        public Context currentContext() {
-            return context;
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            if (Operators.validate(upstream, subscription)) {
-                upstream = subscription;
-                if (waiting != null) {
-                    waiting.set(this); // the subscriber holds the waiting subscription already
-                } else {
-                    actual.onSubscribe(this);
-                }
+        protected void subscribed() {
+            if (waiting != null) {
+                waiting.set(this); // the subscriber holds the waiting subscription already
+            } else {
+                super.subscribed();
             }
         }
 
@@ -235,43 +221,15 @@ final class BreakerCall<T> extends FluxOperator<T, T> {
         }
 
         @Override
-        public void onError(Throwable error) {
-            if (compareAndSet(false, true)) {
+        protected void ended(SignalType signal, @Nullable Throwable error) {
+            if (error != null) {
                 breaker.onError(duration(), breaker.getTimestampUnit(), error);
-            }
-            actual.onError(error);
-        }
-
-        @Override
-        public void onComplete() {
-            if (compareAndSet(false, true)) {
+            } else if (signal == SignalType.ON_COMPLETE || emitted) {
                 breaker.onSuccess(duration(), breaker.getTimestampUnit());
-            }
-            actual.onComplete();
-        }
-
-        @Override
-        public void request(long n) {
-            Subscription s = upstream;
-            if (s != null) {
-                s.request(n);
-            }
-        }
-
-        @Override
-        public void cancel() {
-            Subscription s = upstream;
-            if (s != null) {
-                s.cancel();
-            }
-            if (compareAndSet(false, true)) {
-                if (emitted) {
-                    breaker.onSuccess(duration(), breaker.getTimestampUnit());
-                } else {
-                    breaker.releasePermission();
-                    if (trials != null) {
-                        trials.drain(); // a trial slot came back
-                    }
+            } else {
+                breaker.releasePermission();
+                if (trials != null) {
+                    trials.drain(); // a trial slot came back
                 }
             }
         }

@@ -2,7 +2,7 @@ package io.reactivedb.resilience;
 
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbTransactionException;
 import io.reactivedb.error.DbUnavailableException;

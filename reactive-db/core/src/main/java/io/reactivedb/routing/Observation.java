@@ -2,7 +2,7 @@ package io.reactivedb.routing;
 
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbOutcomeUnknownException;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTimeoutException;

@@ -2,17 +2,15 @@ package io.reactivedb.routing;
 
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import io.reactivedb.internal.reactive.PassThroughSubscriber;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxOperator;
 import reactor.core.publisher.Operators;
 import reactor.core.publisher.SignalType;
-import reactor.util.context.Context;
 
 /**
  * Counts a unit of work in flight from its subscription to its end and reports how it ended: one
@@ -58,37 +56,24 @@ final class Observed<T> extends FluxOperator<T, T> {
         source.subscribe(new ObservedSubscriber<>(actual, inFlight, answered, ending));
     }
 
-    private static final class ObservedSubscriber<T> extends AtomicBoolean implements CoreSubscriber<T>, Subscription {
-        private final CoreSubscriber<? super T> actual;
-        /** Fixed at subscription: read once, not through the whole chain below on every lookup. */
-        private final Context context;
+    private static final class ObservedSubscriber<T> extends PassThroughSubscriber<T> {
         private final AtomicInteger inFlight;
         private final @Nullable AtomicLong answered;
         private final @Nullable Ending ending;
-        private @Nullable Subscription upstream;
         /** An element has come: the unit counts as answered once, whatever its end. */
         private boolean sawElement;
 
         ObservedSubscriber(CoreSubscriber<? super T> actual, AtomicInteger inFlight, @Nullable AtomicLong answered, @Nullable Ending ending) {
-            this.actual = actual;
-            this.context = actual.currentContext();
+            super(actual);
             this.inFlight = inFlight;
             this.answered = answered;
             this.ending = ending;
         }
 
         @Override
-        public Context currentContext() {
-            return context;
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            if (Operators.validate(upstream, subscription)) {
-                upstream = subscription;
-                inFlight.incrementAndGet();
-                actual.onSubscribe(this);
-            }
+        protected void subscribed() {
+            inFlight.incrementAndGet();
+            super.subscribed();
         }
 
         @Override
@@ -105,50 +90,17 @@ final class Observed<T> extends FluxOperator<T, T> {
         }
 
         @Override
-        public void onError(Throwable error) {
-            end(SignalType.ON_ERROR, error);
-            actual.onError(error);
-        }
-
-        @Override
-        public void onComplete() {
-            end(SignalType.ON_COMPLETE, null);
-            actual.onComplete();
-        }
-
-        @Override
-        public void request(long n) {
-            Subscription s = upstream;
-            if (s != null) {
-                s.request(n);
+        protected void ended(SignalType signal, @Nullable Throwable error) {
+            inFlight.decrementAndGet();
+            if (answered != null && !sawElement && (signal == SignalType.ON_COMPLETE
+                    || error instanceof DbQueryException || error instanceof DbTransactionException)) {
+                answered.incrementAndGet();
             }
-        }
-
-        @Override
-        public void cancel() {
-            Subscription s = upstream;
-            try {
-                if (s != null) {
-                    s.cancel();
-                }
-            } finally {
-                end(SignalType.CANCEL, null);
-            }
-        }
-
-        private void end(SignalType signal, @Nullable Throwable error) {
-            if (compareAndSet(false, true)) {
-                inFlight.decrementAndGet();
-                if (answered != null && !sawElement && (signal == SignalType.ON_COMPLETE
-                        || error instanceof DbQueryException || error instanceof DbTransactionException)) {
-                    answered.incrementAndGet();
-                }
-                if (ending != null) {
-                    try {
-                        ending.ended(signal, error);
-                    } catch (RuntimeException e) {
-                        Operators.onErrorDropped(e, context);
-                    }
+            if (ending != null) {
+                try {
+                    ending.ended(signal, error);
+                } catch (RuntimeException e) {
+                    Operators.onErrorDropped(e, currentContext());
                 }
             }
         }

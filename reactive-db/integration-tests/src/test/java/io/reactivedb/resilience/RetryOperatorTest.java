@@ -3,7 +3,7 @@ package io.reactivedb.resilience;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.error.DbConnectionException;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;

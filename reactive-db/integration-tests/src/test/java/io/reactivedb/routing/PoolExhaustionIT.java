@@ -7,7 +7,7 @@ import io.reactivedb.config.PoolSettings;
 import io.reactivedb.config.SessionSettings;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterTest;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.resilience.RetrySettings;
 import io.reactivedb.testing.Await;
 import java.time.Duration;

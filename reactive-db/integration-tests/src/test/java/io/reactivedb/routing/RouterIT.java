@@ -216,9 +216,9 @@ class RouterIT {
                 .then(Mono.empty()));
         StepVerifier.create(Flux.merge(holder, waiter))
                 .expectErrorSatisfies(e -> {
-                    assertThat(e).isInstanceOf(io.reactivedb.error.DbPoolExhaustedException.class);
+                    assertThat(e).isInstanceOf(io.reactivedb.pool.DbPoolExhaustedException.class);
                     assertThat(e.getMessage()).contains("primary", "acquired=1", "max=1");
-                    assertThat(((io.reactivedb.error.DbPoolExhaustedException) e).isRetrySafe()).isTrue();
+                    assertThat(((io.reactivedb.pool.DbPoolExhaustedException) e).isRetrySafe()).isTrue();
                 })
                 .verify(WAIT);
         assertThat(router.primary().poolStatistics().acquireTimeouts()).isEqualTo(1);

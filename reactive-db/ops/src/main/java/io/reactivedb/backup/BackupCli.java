@@ -1,12 +1,13 @@
 package io.reactivedb.backup;
 
-import io.reactivedb.config.ConfigurationException;
+import io.reactivedb.cli.CommandLine;
+import io.reactivedb.cli.CommandLine.UsageException;
 import io.reactivedb.config.EnvironmentSettings;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,10 +22,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class BackupCli {
 
-    public static final int OK = 0;
-    public static final int FAILED = 1;
-    public static final int USAGE = 2;
-    public static final int CONFIGURATION = 3;
+    public static final int OK = CommandLine.OK;
+    public static final int FAILED = CommandLine.FAILED;
+    public static final int USAGE = CommandLine.USAGE;
+    public static final int CONFIGURATION = CommandLine.CONFIGURATION;
     public static final int VERIFICATION_FAILED = 4;
     public static final int NOT_CONFIRMED = 5;
 
@@ -43,39 +44,25 @@ public final class BackupCli {
             "BACKUP_DIR (default ./backups), BACKUP_RETENTION_DAYS (7), BACKUP_ENCRYPTION_KEY (base64 of 32 bytes; unset: not encrypted).",
             "exit codes: 0 ok, 1 failed, 2 usage error, 3 configuration error, 4 verification failed, 5 restore not confirmed");
 
+    private static final CommandLine.Syntax SYNTAX = new CommandLine.Syntax(USAGE_TEXT, Set.of("--confirm"), Map.of("--into", "a database name"));
+
     private static final Duration WAIT = Duration.ofDays(1);
 
     private BackupCli() {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("slf4j.internal.verbosity") == null) {
-            System.setProperty("slf4j.internal.verbosity", "ERROR");
-        }
+        CommandLine.quietLogging();
         System.exit(run(args, System.out, System.err, System.getenv()));
     }
 
     /** Runs one command; returns the exit code. Never calls {@code System.exit}. */
     static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-        Command command;
-        try {
-            command = Command.parse(args);
-        } catch (UsageException e) {
-            err.println("error: " + e.getMessage());
-            err.println(USAGE_TEXT);
-            return USAGE;
-        }
-        if (command.name.equals("help")) {
-            out.println(USAGE_TEXT);
-            return OK;
-        }
-        BackupService service;
-        try {
-            service = BackupService.fromEnvironment(env);
-        } catch (ConfigurationException e) {
-            err.println("configuration error: " + e.getMessage());
-            return CONFIGURATION;
-        }
+        return CommandLine.run(args, SYNTAX, out, err, Command::parse, command -> run(command, out, err, env));
+    }
+
+    private static int run(Command command, PrintStream out, PrintStream err, Map<String, String> env) {
+        BackupService service = BackupService.fromEnvironment(env);
         try {
             return execute(command, service, out, err);
         } catch (RestoreNotConfirmedException e) {
@@ -174,68 +161,43 @@ public final class BackupCli {
                 + ", sha256 " + b.sha256() + ", " + b.took().toMillis() + " ms");
     }
 
-    private static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String message) {
-            super(message);
-        }
-    }
-
     /** A parsed command line. */
     static final class Command {
-        String name = "";
-        @Nullable String id;
-        @Nullable String into;
-        boolean confirm;
+        final String name;
+        final @Nullable String id;
+        final @Nullable String into;
+        final boolean confirm;
 
-        static Command parse(String[] args) throws UsageException {
-            if (args.length == 0) {
-                throw new UsageException("no command given");
-            }
-            Command c = new Command();
-            c.name = args[0];
-            List<String> positional = new ArrayList<>();
-            for (int i = 1; i < args.length; i++) {
-                String arg = args[i];
-                switch (arg) {
-                    case "--confirm" -> c.confirm = true;
-                    case "--into" -> {
-                        if (++i >= args.length || args[i].isBlank() || args[i].startsWith("--")) {
-                            throw new UsageException("--into needs a database name");
-                        }
-                        c.into = args[i];
-                    }
-                    default -> {
-                        if (arg.startsWith("-")) {
-                            throw new UsageException("unknown option " + arg);
-                        }
-                        positional.add(arg);
-                    }
-                }
-            }
-            switch (c.name) {
-                case "help", "--help", "-h" -> c.name = "help";
+        private Command(CommandLine line, @Nullable String id) {
+            this.name = line.command();
+            this.id = id;
+            this.into = line.value("--into");
+            this.confirm = line.has("--confirm");
+        }
+
+        static Command parse(CommandLine line) throws UsageException {
+            List<String> ids = line.arguments();
+            switch (line.command()) {
                 case "backup", "list", "prune" -> {
-                    if (!positional.isEmpty() || c.confirm || c.into != null) {
-                        throw new UsageException(c.name + " takes no arguments");
+                    if (!ids.isEmpty() || line.hasOptions()) {
+                        throw new UsageException(line.command() + " takes no arguments");
                     }
+                    return new Command(line, null);
                 }
                 case "verify" -> {
-                    if (positional.size() > 1 || c.confirm || c.into != null) {
+                    if (ids.size() > 1 || line.hasOptions()) {
                         throw new UsageException("verify takes at most one backup id: verify [ID|latest]");
                     }
-                    c.id = positional.isEmpty() ? null : positional.get(0);
+                    return new Command(line, ids.isEmpty() ? null : ids.get(0));
                 }
                 case "restore" -> {
-                    if (positional.size() != 1) {
+                    if (ids.size() != 1) {
                         throw new UsageException("restore takes exactly one backup id: restore ID|latest [--into DB] --confirm");
                     }
-                    c.id = positional.get(0);
+                    return new Command(line, ids.get(0));
                 }
-                default -> throw new UsageException("unknown command '" + c.name + "'");
+                default -> throw new UsageException("unknown command '" + line.command() + "'");
             }
-            return c;
         }
     }
 }

@@ -1,20 +1,24 @@
 package io.reactivedb.web;
 
 import io.reactivedb.error.DbOutcomeUnknownException;
-import io.reactivedb.error.DbPoolExhaustedException;
+import io.reactivedb.pool.DbPoolExhaustedException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
 import java.net.URI;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
@@ -23,6 +27,7 @@ import org.springframework.web.server.ServerWebInputException;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * RFC 9457 problem details for every error of the HTTP API: 400 for a bad request (Spring's own
@@ -193,5 +198,22 @@ public class ApiProblems extends ResponseEntityExceptionHandler {
         problem.setType(URI.create(TYPE_BASE + type));
         problem.setTitle(title);
         return problem;
+    }
+
+    /**
+     * Answers the exchange with a problem, as the handlers here do, for a web filter that refuses a
+     * request before any controller (and its message codecs) is reached.
+     */
+    public static Mono<Void> respond(ServerWebExchange exchange, HttpStatus status, String type, String title, String detail) {
+        ProblemDetail problem = problem(status, type, title, detail);
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("type", String.valueOf(problem.getType()));
+        fields.put("title", problem.getTitle());
+        fields.put("status", problem.getStatus());
+        fields.put("detail", problem.getDetail());
+        ServerHttpResponse response = exchange.getResponse();
+        response.setStatusCode(status);
+        response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        return response.writeWith(Mono.just(response.bufferFactory().wrap(JsonMapper.shared().writeValueAsBytes(fields))));
     }
 }

@@ -1,15 +1,13 @@
 package io.reactivedb.web.admin;
 
+import io.reactivedb.web.ApiProblems;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.core.Ordered;
-import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
@@ -80,13 +78,9 @@ public class AdminRateLimitFilter implements WebFilter, Ordered {
     private Mono<Void> refuse(ServerWebExchange exchange, String operation, RateLimiter.Decision decision, String why) {
         long seconds = Math.max(1, (decision.retryAfter().toMillis() + 999) / 1000);
         audit.record(exchange, "unknown", operation, "-", "refused: 429");
-        exchange.getResponse().setStatusCode(HttpStatus.TOO_MANY_REQUESTS);
         exchange.getResponse().getHeaders().set("Retry-After", Long.toString(seconds));
-        exchange.getResponse().getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-        String body = "{\"type\":\"https://reactive-db.io/problems/rate-limited\",\"title\":\"Too many requests\",\"status\":429,"
-                + "\"detail\":\"" + why + "; retry after " + seconds + " s\"}";
-        DataBuffer buffer = exchange.getResponse().bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8));
-        return exchange.getResponse().writeWith(Mono.just(buffer));
+        return ApiProblems.respond(exchange, HttpStatus.TOO_MANY_REQUESTS, "rate-limited", "Too many requests",
+                why + "; retry after " + seconds + " s");
     }
 
     @Override

@@ -1,14 +1,12 @@
 package io.reactivedb.web.consistency;
 
+import io.reactivedb.web.ApiProblems;
 import io.reactivedb.routing.ConsistencySession;
 import io.reactivedb.routing.ConsistencyToken;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
-import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
@@ -57,12 +55,8 @@ public class ConsistencyTokenFilter implements WebFilter, Ordered {
     }
 
     private Mono<Void> badToken(ServerWebExchange exchange) {
-        exchange.getResponse().setStatusCode(HttpStatus.BAD_REQUEST);
-        exchange.getResponse().getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-        String body = "{\"type\":\"https://reactive-db.io/problems/invalid-request\",\"title\":\"Invalid request\",\"status\":400,"
-                + "\"detail\":\"header " + header + " is not a consistency token (expected a WAL position such as 0/16B3748)\"}";
-        DataBuffer buffer = exchange.getResponse().bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8));
-        return exchange.getResponse().writeWith(Mono.just(buffer));
+        return ApiProblems.respond(exchange, HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+                "header " + header + " is not a consistency token (expected a WAL position such as 0/16B3748)");
     }
 
     @Override

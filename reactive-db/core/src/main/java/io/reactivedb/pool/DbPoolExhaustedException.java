@@ -1,6 +1,6 @@
-package io.reactivedb.error;
+package io.reactivedb.pool;
 
-import io.reactivedb.pool.PoolStatistics;
+import io.reactivedb.error.DbConnectionException;
 import org.jspecify.annotations.Nullable;
 
 /**
