@@ -2,13 +2,9 @@ package io.reactivedb.migrations;
 
 import java.io.Writer;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,12 +22,9 @@ import liquibase.LabelExpression;
 import liquibase.Liquibase;
 import liquibase.Scope;
 import liquibase.changelog.ChangeSet;
-import liquibase.changelog.DatabaseChangeLog;
-import liquibase.changelog.visitor.AbstractChangeExecListener;
 import liquibase.database.Database;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
-import liquibase.exception.LockException;
 import liquibase.lockservice.LockService;
 import liquibase.lockservice.LockServiceFactory;
 import liquibase.lockservice.StandardLockService;
@@ -67,7 +60,6 @@ public final class MigrationRunner {
     public static final long ADVISORY_LOCK_KEY = 7_364_918_265_001L;
 
     private static final Logger LOG = LoggerFactory.getLogger(MigrationRunner.class);
-    private static final Duration LOCK_POLL = Duration.ofMillis(200);
 
     private final JdbcTarget target;
     private final String changeLog;
@@ -188,10 +180,10 @@ public final class MigrationRunner {
         return run("status", (lb, tracker) -> {
             List<ChangeSetRef> pending = new ArrayList<>();
             for (ChangeSet changeSet : lb.listUnrunChangeSets(new Contexts(), new LabelExpression())) {
-                pending.add(ref(changeSet));
+                pending.add(ChangeSetTracker.ref(changeSet));
             }
             Connection connection = ((JdbcConnection) lb.getDatabase().getConnection()).getUnderlyingConnection();
-            List<AppliedChangeSet> history = readHistory(connection);
+            List<AppliedChangeSet> history = ChangeLogTables.readHistory(connection);
             return statusOf(history, pending);
         });
     }
@@ -208,10 +200,9 @@ public final class MigrationRunner {
     /** The applied change sets in order of execution; empty when Liquibase has never run here. */
     public List<AppliedChangeSet> history() {
         try (Connection connection = target.connect()) {
-            return readHistory(connection);
+            return ChangeLogTables.readHistory(connection);
         } catch (SQLException e) {
-            throw new MigrationException("history failed on " + target.describe() + ": " + e.getMessage() + sqlStateSuffix(e.getSQLState()),
-                    null, e.getSQLState(), e);
+            throw MigrationErrors.jdbc("history", target, e);
         }
     }
 
@@ -223,7 +214,7 @@ public final class MigrationRunner {
      */
     public Optional<String> releaseLocks() {
         try (Connection connection = target.connect()) {
-            Optional<String> holder = lockHolder(connection);
+            Optional<String> holder = MigrationLocks.lockHolder(connection);
             if (holder.isPresent()) {
                 try (Statement st = connection.createStatement()) {
                     st.executeUpdate("UPDATE databasechangeloglock SET locked = FALSE, lockgranted = NULL, lockedby = NULL WHERE id = 1");
@@ -232,8 +223,7 @@ public final class MigrationRunner {
             }
             return holder;
         } catch (SQLException e) {
-            throw new MigrationException("release-locks failed on " + target.describe() + ": " + e.getMessage() + sqlStateSuffix(e.getSQLState()),
-                    null, e.getSQLState(), e);
+            throw MigrationErrors.jdbc("release-locks", target, e);
         }
     }
 
@@ -241,15 +231,16 @@ public final class MigrationRunner {
 
     @FunctionalInterface
     private interface Work<T> {
-        @Nullable T run(Liquibase liquibase, Tracker tracker) throws Exception;
+        @Nullable T run(Liquibase liquibase, ChangeSetTracker tracker) throws Exception;
     }
 
     private <T> T run(String action, Work<T> work) {
-        Tracker tracker = new Tracker(listener);
+        ChangeSetTracker tracker = new ChangeSetTracker(listener);
         long started = System.nanoTime();
         try (Connection connection = target.connect()) {
-            acquireAdvisoryLock(action, connection);
-            awaitChangeLogLock(action, connection);
+            MigrationLocks locks = new MigrationLocks(target, lockWait);
+            locks.acquireAdvisory(action, connection);
+            locks.awaitChangeLogLock(action, connection);
             Map<String, Object> scope = new HashMap<>();
             scope.put(Scope.Attr.ui.name(), new LoggerUIService());
             scope.put(Scope.Attr.logService.name(), new Slf4jLogService());
@@ -274,140 +265,8 @@ public final class MigrationRunner {
                     throw own; // ours, possibly wrapped by Liquibase's scope
                 }
             }
-            throw translate(action, tracker.current(), e);
+            throw MigrationErrors.translate(action, target, tracker.current(), e);
         }
-    }
-
-    private MigrationException translate(String action, @Nullable ChangeSetRef changeSet, Exception e) {
-        String sqlState = null;
-        String reason = null;
-        boolean lock = false;
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sqlState == null) {
-                sqlState = sql.getSQLState();
-                reason = sql.getMessage();
-            }
-            if (t instanceof LockException) {
-                lock = true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        if (reason == null) {
-            reason = rootMessage(e);
-        }
-        StringBuilder message = new StringBuilder(action).append(" failed on ").append(target.describe());
-        if (changeSet != null) {
-            message.append(" at change set ").append(changeSet);
-        }
-        message.append(": ").append(reason).append(sqlStateSuffix(sqlState));
-        if (lock) {
-            message.append("; if no migration is running, release the lock with `migrations release-locks`");
-        }
-        return new MigrationException(message.toString(), changeSet, sqlState, e);
-    }
-
-    private static String rootMessage(Throwable e) {
-        String message = e.getMessage();
-        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
-            if (t.getMessage() != null) {
-                message = t.getMessage();
-            }
-        }
-        return message == null ? e.getClass().getSimpleName() : message.strip();
-    }
-
-    private static String sqlStateSuffix(@Nullable String sqlState) {
-        return sqlState == null ? "" : " (SQLSTATE " + sqlState + ")";
-    }
-
-    private void acquireAdvisoryLock(String action, Connection connection) throws SQLException {
-        long deadline = System.nanoTime() + lockWait.toNanos();
-        try (PreparedStatement st = connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-            st.setLong(1, ADVISORY_LOCK_KEY);
-            while (true) {
-                try (ResultSet rs = st.executeQuery()) {
-                    rs.next();
-                    if (rs.getBoolean(1)) {
-                        return;
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new MigrationException(action + " failed on " + target.describe() + ": another migration run holds advisory lock "
-                            + ADVISORY_LOCK_KEY + " (" + advisoryHolder(connection) + "); waited " + lockWait.toMillis() + " ms");
-                }
-                pause();
-            }
-        }
-    }
-
-    private static String advisoryHolder(Connection connection) throws SQLException {
-        String sql = "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-                + " WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                + " AND ((l.classid::bigint << 32) | l.objid::bigint) = ? LIMIT 1";
-        try (PreparedStatement st = connection.prepareStatement(sql)) {
-            st.setLong(1, ADVISORY_LOCK_KEY);
-            try (ResultSet rs = st.executeQuery()) {
-                return rs.next() ? "pid " + rs.getInt(1) + ", application '" + rs.getString(2) + "'" : "holder unknown";
-            }
-        }
-    }
-
-    private void awaitChangeLogLock(String action, Connection connection) throws SQLException {
-        long deadline = System.nanoTime() + lockWait.toNanos();
-        Optional<String> holder = lockHolder(connection);
-        while (holder.isPresent()) {
-            if (System.nanoTime() > deadline) {
-                throw new MigrationException(action + " failed on " + target.describe() + ": stale lock held by " + holder.get()
-                        + " (waited " + lockWait.toMillis() + " ms); release with `migrations release-locks`");
-            }
-            pause();
-            holder = lockHolder(connection);
-        }
-    }
-
-    /** {@code LOCKEDBY since LOCKGRANTED} when DATABASECHANGELOGLOCK is locked. */
-    private static Optional<String> lockHolder(Connection connection) throws SQLException {
-        if (!tableExists(connection, "databasechangeloglock")) {
-            return Optional.empty();
-        }
-        try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("SELECT lockedby, lockgranted::timestamptz FROM databasechangeloglock WHERE id = 1 AND locked")) {
-            if (!rs.next()) {
-                return Optional.empty();
-            }
-            String by = rs.getString(1);
-            OffsetDateTime since = rs.getObject(2, OffsetDateTime.class);
-            return Optional.of((by == null ? "unknown" : by) + " since " + (since == null ? "unknown" : since.toInstant()));
-        }
-    }
-
-    private static boolean tableExists(Connection connection, String table) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            st.setString(1, table);
-            try (ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
-    }
-
-    private static List<AppliedChangeSet> readHistory(Connection connection) throws SQLException {
-        if (!tableExists(connection, "databasechangelog")) {
-            return List.of();
-        }
-        List<AppliedChangeSet> rows = new ArrayList<>();
-        try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id, author, filename, dateexecuted::timestamptz, orderexecuted, exectype, tag"
-                     + " FROM databasechangelog ORDER BY orderexecuted, dateexecuted")) {
-            while (rs.next()) {
-                OffsetDateTime executed = rs.getObject(4, OffsetDateTime.class);
-                rows.add(new AppliedChangeSet(new ChangeSetRef(rs.getString(1), rs.getString(2), rs.getString(3)),
-                        executed.toInstant(), rs.getInt(5), rs.getString(6), Optional.ofNullable(rs.getString(7))));
-            }
-        }
-        return rows;
     }
 
     static MigrationStatus statusOf(List<AppliedChangeSet> history, List<ChangeSetRef> pending) {
@@ -417,15 +276,6 @@ public final class MigrationRunner {
         AppliedChangeSet last = history.get(history.size() - 1);
         String version = last.tag().orElse(last.changeSet().id());
         return new MigrationStatus(Optional.of(version), pending, Optional.of(last.executedAt()), history.size());
-    }
-
-    private void pause() {
-        try {
-            Thread.sleep(LOCK_POLL.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new MigrationException("interrupted while waiting for the migration lock on " + target.describe());
-        }
     }
 
     private static void requirePositive(int count) {
@@ -438,65 +288,6 @@ public final class MigrationRunner {
         Objects.requireNonNull(tag, "tag");
         if (tag.isBlank()) {
             throw new IllegalArgumentException("tag must not be blank");
-        }
-    }
-
-    private static ChangeSetRef ref(ChangeSet changeSet) {
-        return new ChangeSetRef(changeSet.getId(), changeSet.getAuthor(), changeSet.getFilePath());
-    }
-
-    /** Follows Liquibase's execution to name the change set that fails and to report progress. */
-    private static final class Tracker extends AbstractChangeExecListener {
-        private final MigrationListener listener;
-        private final List<ChangeSetRef> applied = new ArrayList<>();
-        private final List<ChangeSetRef> rolledBack = new ArrayList<>();
-        private @Nullable ChangeSetRef current;
-        private long started = System.nanoTime();
-
-        Tracker(MigrationListener listener) {
-            this.listener = listener;
-        }
-
-        @Override
-        public void willRun(ChangeSet changeSet, DatabaseChangeLog log, Database database, ChangeSet.RunStatus runStatus) {
-            current = ref(changeSet);
-            started = System.nanoTime();
-        }
-
-        @Override
-        public void ran(ChangeSet changeSet, DatabaseChangeLog log, Database database, ChangeSet.ExecType execType) {
-            ChangeSetRef ref = ref(changeSet);
-            current = null;
-            if (execType == ChangeSet.ExecType.EXECUTED || execType == ChangeSet.ExecType.RERAN) {
-                applied.add(ref);
-                listener.applied(ref, Duration.ofNanos(System.nanoTime() - started));
-            }
-        }
-
-        @Override
-        public void willRollback(ChangeSet changeSet, DatabaseChangeLog log, Database database) {
-            current = ref(changeSet);
-            started = System.nanoTime();
-        }
-
-        @Override
-        public void rolledBack(ChangeSet changeSet, DatabaseChangeLog log, Database database) {
-            ChangeSetRef ref = ref(changeSet);
-            current = null;
-            rolledBack.add(ref);
-            listener.rolledBack(ref, Duration.ofNanos(System.nanoTime() - started));
-        }
-
-        @Nullable ChangeSetRef current() {
-            return current;
-        }
-
-        List<ChangeSetRef> applied() {
-            return List.copyOf(applied);
-        }
-
-        List<ChangeSetRef> rolledBack() {
-            return List.copyOf(rolledBack);
         }
     }
 }

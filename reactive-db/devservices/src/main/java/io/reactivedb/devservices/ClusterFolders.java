@@ -115,6 +115,20 @@ final class ClusterFolders {
         }
     }
 
+    /** {@link #removeStale(Path, PgControl)} under {@code baseDir} and under {@link #FALLBACK_BASE_DIR}. */
+    static void removeStaleEverywhere(Path baseDir, PgControl control) {
+        removeStale(baseDir, control);
+        if (!baseDir.equals(FALLBACK_BASE_DIR)) {
+            removeStale(FALLBACK_BASE_DIR, control);
+        }
+    }
+
+    /** Stops every server of {@code cluster} ({@code -m fast}) and deletes its folder. */
+    static void destroy(Path cluster, PgControl control) {
+        stopNodes(cluster, control, "fast");
+        deleteTree(cluster);
+    }
+
     /**
      * Stops every PgBouncer the cluster folder has a pid file of, then every server running from
      * a node folder of {@code cluster}, replicas first. Never throws.

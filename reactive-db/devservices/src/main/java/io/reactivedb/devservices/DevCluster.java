@@ -1,31 +1,17 @@
 package io.reactivedb.devservices;
 
 import io.reactivedb.tools.PostgresBinaries;
-import io.reactivedb.tools.PostgresToolsException;
 
-import io.reactivedb.config.Credentials;
 import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.Pooler;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.Secret;
-import io.reactivedb.config.TlsSettings;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -75,15 +61,10 @@ public final class DevCluster implements AutoCloseable {
     /** Length of generated passwords: {@value}. */
     public static final int PASSWORD_LENGTH = 24;
 
+    /** The database the superuser connects to for cluster-wide statements. */
+    static final String MAINTENANCE_DATABASE = "postgres";
+
     private static final Logger LOG = LoggerFactory.getLogger(DevCluster.class);
-    private static final String PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final int PORT_ATTEMPTS = 5;
-    private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
-    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
-    private static final String MAINTENANCE_DATABASE = "postgres";
-    private static final String STREAMING_QUERY =
-            "select application_name from pg_stat_replication where state = 'streaming' order by 1";
 
     private final DevClusterOptions options;
     private final PgControl control;
@@ -92,20 +73,18 @@ public final class DevCluster implements AutoCloseable {
     private final DevNode primary;
     private final List<DevNode> replicas;
     private final List<DevNode> nodes;
-    private final Secret superuserPassword;
-    private final Secret appPassword;
-    private final Secret migrationPassword;
-    private final Secret healthPassword;
+    private final DevPasswords passwords;
     private final Optional<DevTls> tls;
-    private final @Nullable Thread shutdownHook;
-    private final Set<DevNode> promoted = ConcurrentHashMap.newKeySet();
+    private final ClusterSettings clusterSettings;
+    private final NodeOperations operations;
+    private final ShutdownHook shutdownHook;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger pgBouncerSets = new AtomicInteger();
     private volatile @Nullable DevPgBouncer pgBouncer;
 
     private DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
-                       DevNode primary, List<DevNode> replicas, Secret superuserPassword, Secret appPassword,
-                       Secret migrationPassword, Secret healthPassword, Optional<DevTls> tls, @Nullable Thread shutdownHook) {
+                       DevNode primary, List<DevNode> replicas, DevPasswords passwords, Optional<DevTls> tls,
+                       ShutdownHook shutdownHook) {
         this.options = options;
         this.control = control;
         this.serverVersion = serverVersion;
@@ -116,11 +95,10 @@ public final class DevCluster implements AutoCloseable {
         all.add(primary);
         all.addAll(replicas);
         this.nodes = List.copyOf(all);
-        this.superuserPassword = superuserPassword;
-        this.appPassword = appPassword;
-        this.migrationPassword = migrationPassword;
-        this.healthPassword = healthPassword;
+        this.passwords = passwords;
         this.tls = tls;
+        this.clusterSettings = new ClusterSettings(options, primary, this.replicas, passwords, tls);
+        this.operations = new NodeOperations(control, passwords.superuser(), options.startTimeout());
         this.shutdownHook = shutdownHook;
     }
 
@@ -135,40 +113,23 @@ public final class DevCluster implements AutoCloseable {
     public static DevCluster start(DevClusterOptions options) {
         java.util.Objects.requireNonNull(options, "options");
         long startNanos = System.nanoTime();
-        PostgresBinaries binaries = locate(options);
-        ProcessRunner runner = ProcessRunner.forCurrentUser();
-        PgControl control = new PgControl(binaries, runner);
+        PgControl control = PgControl.locate(options.binDir());
         String version = control.serverVersion();
-
-        ClusterFolders.removeStale(options.baseDir(), control);
-        if (!options.baseDir().equals(ClusterFolders.FALLBACK_BASE_DIR)) {
-            ClusterFolders.removeStale(ClusterFolders.FALLBACK_BASE_DIR, control);
-        }
+        ClusterFolders.removeStaleEverywhere(options.baseDir(), control);
         Deadline deadline = Deadline.in(options.startTimeout());
-        Path directory = ClusterFolders.create(options.baseDir(), runner);
-        Secret superuserPassword = Secret.of(generatePassword());
-        Secret appPassword = Secret.of(generatePassword());
-        runner.addSecret(superuserPassword.reveal());
-        runner.addSecret(appPassword.reveal());
-        Secret migrationPassword = Secret.of(generatePassword());
-        Secret healthPassword = Secret.of(generatePassword());
-        runner.addSecret(migrationPassword.reveal());
-        runner.addSecret(healthPassword.reveal());
-
-        Thread hook = options.shutdownHook() ? new Thread(() -> destroyQuietly(directory, control), "reactive-db-devservices-shutdown") : null;
-        if (hook != null) {
-            Runtime.getRuntime().addShutdownHook(hook);
-        }
+        Path directory = ClusterFolders.create(options.baseDir(), control.runner());
+        DevPasswords passwords = DevPasswords.generate(control.runner());
+        ShutdownHook hook = ShutdownHook.install(options.shutdownHook(), directory, control);
         try {
             Optional<DevTls> tls = options.tls() ? Optional.of(DevTls.create(directory)) : Optional.empty();
-            DevNode primary = startPrimary(options, control, directory, superuserPassword,
-                    DevRoles.clusterScript(options, appPassword, migrationPassword, healthPassword), tls, deadline);
+            NodeStarter starter = new NodeStarter(control, directory, deadline);
+            DevNode primary = starter.primary(options, passwords.superuser(),
+                    DevRoles.clusterScript(options, passwords.app(), passwords.migration(), passwords.health()), tls);
             List<DevNode> replicas = new ArrayList<>();
             for (int i = 1; i <= options.replicas(); i++) {
-                replicas.add(startReplica(i, primary, control, directory, deadline));
+                replicas.add(starter.replica(i, primary));
             }
-            DevCluster cluster = new DevCluster(options, control, version, directory, primary, replicas,
-                    superuserPassword, appPassword, migrationPassword, healthPassword, tls, hook);
+            DevCluster cluster = new DevCluster(options, control, version, directory, primary, replicas, passwords, tls, hook);
             cluster.awaitReplicasStreaming(deadline.remaining());
             if (options.pgbouncer().isPresent()) {
                 cluster.pgBouncer = cluster.startPgBouncer(options.pgbouncer().get());
@@ -179,11 +140,11 @@ public final class DevCluster implements AutoCloseable {
             return cluster;
         } catch (RuntimeException | Error e) {
             try {
-                destroy(directory, control);
+                ClusterFolders.destroy(directory, control);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
-            removeHook(hook);
+            hook.remove();
             throw e;
         }
     }
@@ -204,36 +165,28 @@ public final class DevCluster implements AutoCloseable {
     public String appUser() { return options.appUser(); }
 
     /** The application user's generated password. */
-    public Secret appPassword() { return appPassword; }
+    public Secret appPassword() { return passwords.app(); }
 
     /** The migration user (owner of the schema); default {@value DevClusterOptions#DEFAULT_MIGRATION_USER}. */
     public String migrationUser() { return options.migrationUser(); }
 
     /** The migration user's generated password. */
-    public Secret migrationPassword() { return migrationPassword; }
+    public Secret migrationPassword() { return passwords.migration(); }
 
     /** The health user (probe queries, {@code pg_monitor}); default {@value DevClusterOptions#DEFAULT_HEALTH_USER}. */
     public String healthUser() { return options.healthUser(); }
 
     /** The health user's generated password. */
-    public Secret healthPassword() { return healthPassword; }
+    public Secret healthPassword() { return passwords.health(); }
 
     /** The TLS material of a cluster started with {@link DevClusterOptions#tls()}; empty otherwise. */
     public Optional<DevTls> tls() { return tls; }
 
     /** The generated password of the superuser {@value #SUPERUSER}. */
-    public Secret superuserPassword() { return superuserPassword; }
+    public Secret superuserPassword() { return passwords.superuser(); }
 
     /** The first line of {@code postgres --version}, for example {@code postgres (PostgreSQL) 15.18}. */
     public String serverVersion() { return serverVersion; }
-
-    private static PostgresBinaries locate(DevClusterOptions options) {
-        try {
-            return PostgresBinaries.locate(options.binDir());
-        } catch (PostgresToolsException e) {
-            throw new DevServicesException(e.getMessage(), e);
-        }
-    }
 
     /** The cluster folder {@code <baseDir>/cluster-<timestamp>-<pid>}, deleted by {@link #close()}. */
     public Path directory() { return directory; }
@@ -265,10 +218,7 @@ public final class DevCluster implements AutoCloseable {
      * settings are the defaults.
      */
     public ReactiveDbSettings settings() {
-        ReactiveDbSettings.Builder builder = ReactiveDbSettings.builder().primary(endpoint(primary, EndpointRole.PRIMARY))
-                .probeCredentials(new Credentials(options.healthUser(), healthPassword));
-        replicas.forEach(replica -> builder.addReplica(endpoint(replica, EndpointRole.REPLICA)));
-        return builder.build();
+        return clusterSettings.application();
     }
 
     /**
@@ -278,18 +228,12 @@ public final class DevCluster implements AutoCloseable {
      * may not see.
      */
     public ReactiveDbSettings monitoringSettings() {
-        ReactiveDbSettings app = settings();
-        ReactiveDbSettings.Builder builder = app.toBuilder().primary(app.primary().toBuilder()
-                .username(options.healthUser()).password(healthPassword).build());
-        return builder.replicas(app.replicas().stream()
-                .map(replica -> replica.toBuilder().username(options.healthUser()).password(healthPassword).build())
-                .toList()).build();
+        return clusterSettings.monitoring();
     }
 
     /** As {@link #settings()}, for the migration user (DDL) and without replicas: what migrations run with. */
     public ReactiveDbSettings migrationSettings() {
-        return ReactiveDbSettings.builder().primary(endpoint(primary, EndpointRole.PRIMARY).toBuilder()
-                .username(options.migrationUser()).password(migrationPassword).build()).build();
+        return clusterSettings.migration();
     }
 
     /**
@@ -299,9 +243,7 @@ public final class DevCluster implements AutoCloseable {
      */
     public EndpointSettings endpoint(DevNode node, EndpointRole role) {
         requireMember(node);
-        return EndpointSettings.builder().name(endpointName(node)).role(role).host(tls.isPresent() ? DevTls.SERVER_HOST_NAME : HOST)
-                .port(node.port()).database(options.database()).username(options.appUser()).password(appPassword)
-                .weight(EndpointSettings.DEFAULT_WEIGHT).tls(tls.map(DevTls::verifyFull).orElse(TlsSettings.disabled())).build();
+        return clusterSettings.endpoint(node, role);
     }
 
     /**
@@ -311,10 +253,8 @@ public final class DevCluster implements AutoCloseable {
      */
     public EndpointSettings superuserEndpoint(DevNode node) {
         requireMember(node);
-        EndpointRole role = node.equals(primary) || promoted.contains(node) ? EndpointRole.PRIMARY : EndpointRole.REPLICA;
-        return EndpointSettings.builder().name(endpointName(node)).role(role).host(tls.isPresent() ? DevTls.SERVER_HOST_NAME : HOST)
-                .port(node.port()).database(options.database()).username(SUPERUSER).password(superuserPassword)
-                .tls(tls.map(DevTls::verifyFull).orElse(TlsSettings.disabled())).build();
+        boolean writable = node.equals(primary) || operations.isPromoted(node);
+        return clusterSettings.superuserEndpoint(node, writable ? EndpointRole.PRIMARY : EndpointRole.REPLICA);
     }
 
     /** {@code postgresql://app@127.0.0.1:<port>/app}, without password: for logs. */
@@ -326,22 +266,19 @@ public final class DevCluster implements AutoCloseable {
     /** {@code pg_ctl stop -m fast}: a clean shutdown. Blocks until the server is down. */
     public void stop(DevNode node) {
         requireOpen(node);
-        LOG.info("Stopping {} (fast)", node);
-        control.stop(node.dataDir(), "fast", options.startTimeout(), node.logFile());
+        operations.stop(node);
     }
 
     /** {@code pg_ctl start}: starts a stopped node on its port. Blocks until it accepts connections. */
     public void start(DevNode node) {
         requireOpen(node);
-        LOG.info("Starting {}", node);
-        control.start(node.dataDir(), node.logFile(), options.startTimeout());
+        operations.start(node);
     }
 
     /** {@code pg_ctl stop -m immediate}: like a crash; the next start runs crash recovery. Blocks. */
     public void kill(DevNode node) {
         requireOpen(node);
-        LOG.info("Killing {} (immediate stop)", node);
-        control.stop(node.dataDir(), "immediate", options.startTimeout(), node.logFile());
+        operations.kill(node);
     }
 
     /**
@@ -352,22 +289,19 @@ public final class DevCluster implements AutoCloseable {
      */
     public void pause(DevNode node) {
         requireOpen(node);
-        LOG.info("Pausing {} (SIGSTOP)", node);
-        control.pause(node.dataDir());
+        operations.pause(node);
     }
 
     /** Continues ({@code SIGCONT}) a node stopped by {@link #pause(DevNode)}. Blocks briefly. */
     public void resume(DevNode node) {
         requireOpen(node);
-        LOG.info("Resuming {} (SIGCONT)", node);
-        control.resume(node.dataDir());
+        operations.resume(node);
     }
 
     /** {@code pg_ctl restart -m fast}. Blocks until the server accepts connections again. */
     public void restart(DevNode node) {
         requireOpen(node);
-        LOG.info("Restarting {}", node);
-        control.restart(node.dataDir(), node.logFile(), options.startTimeout());
+        operations.restart(node);
     }
 
     /**
@@ -377,9 +311,7 @@ public final class DevCluster implements AutoCloseable {
      */
     public void promote(DevNode node) {
         requireOpen(node);
-        LOG.info("Promoting {}", node);
-        control.promote(node.dataDir(), node.logFile(), options.startTimeout());
-        promoted.add(node);
+        operations.promote(node);
     }
 
     /** {@code select pg_wal_replay_pause()} on a replica: it keeps receiving WAL but stops applying it. */
@@ -397,7 +329,7 @@ public final class DevCluster implements AutoCloseable {
     /** {@code pg_ctl status}: whether a server runs from the node's data directory. Blocks at most 15 s. */
     public boolean isRunning(DevNode node) {
         requireMember(node);
-        return control.isRunning(node.dataDir());
+        return operations.isRunning(node);
     }
 
     /**
@@ -409,7 +341,7 @@ public final class DevCluster implements AutoCloseable {
      */
     public String psql(DevNode node, String database, String sql) {
         requireOpen(node);
-        return control.psql(node.port(), database, sql, superuserPassword, options.startTimeout());
+        return operations.psql(node, database, sql);
     }
 
     /**
@@ -422,46 +354,8 @@ public final class DevCluster implements AutoCloseable {
     public void awaitReplicasStreaming(Duration timeout) {
         java.util.Objects.requireNonNull(timeout, "timeout");
         requireOpen(primary);
-        List<DevNode> expected = replicas.stream().filter(r -> !promoted.contains(r)).collect(Collectors.toList());
-        if (expected.isEmpty()) {
-            return;
-        }
-        Deadline deadline = Deadline.in(timeout);
-        String lastProblem = "";
-        while (true) {
-            Duration probeTimeout = deadline.remaining().compareTo(PROBE_TIMEOUT) < 0 ? deadline.remaining() : PROBE_TIMEOUT;
-            List<String> streaming = List.of();
-            try {
-                ProcessRunner.Result result = control.attemptPsql(primary.port(), MAINTENANCE_DATABASE, STREAMING_QUERY,
-                        superuserPassword, probeTimeout);
-                if (result.succeeded()) {
-                    streaming = result.stdout().strip().lines().map(String::strip).collect(Collectors.toList());
-                } else {
-                    lastProblem = result.outputTail();
-                }
-            } catch (DevServicesException e) {
-                lastProblem = e.getMessage();
-            }
-            List<String> names = streaming;
-            List<DevNode> missing = expected.stream().filter(r -> !names.contains(r.name())).collect(Collectors.toList());
-            if (missing.isEmpty()) {
-                return;
-            }
-            if (deadline.expired()) {
-                StringBuilder message = new StringBuilder("timed out after ").append(Texts.seconds(timeout))
-                        .append(" waiting for replicas to stream from the primary ").append(primary)
-                        .append("; not streaming: ").append(missing);
-                if (!lastProblem.isEmpty()) {
-                    message.append("\nlast probe of the primary failed:\n").append(lastProblem);
-                }
-                for (DevNode node : missing) {
-                    message.append("\nserver log ").append(node.logFile()).append(":\n")
-                            .append(Texts.tailOfFile(node.logFile(), Texts.TAIL_LINES));
-                }
-                throw new DevServicesException(message.toString());
-            }
-            sleep(POLL_INTERVAL, "replicas to stream");
-        }
+        List<DevNode> expected = replicas.stream().filter(r -> !operations.isPromoted(r)).collect(Collectors.toList());
+        new StreamingWait(control, primary, passwords.superuser()).await(expected, timeout);
     }
 
     /**
@@ -476,186 +370,14 @@ public final class DevCluster implements AutoCloseable {
             return;
         }
         long startNanos = System.nanoTime();
-        removeHook(shutdownHook);
-        destroy(directory, control);
+        shutdownHook.remove();
+        ClusterFolders.destroy(directory, control);
         LOG.info("Stopped dev cluster and deleted {} in {}", directory, Texts.seconds(startNanos));
     }
 
     @Override
     public String toString() {
         return "DevCluster[directory=" + directory + ", primary=" + primary + ", replicas=" + replicas + "]";
-    }
-
-    private static DevNode startPrimary(DevClusterOptions options, PgControl control, Path directory,
-                                        Secret superuserPassword, String rolesScript, Optional<DevTls> tls,
-                                        Deadline deadline) {
-        Path dataDir = directory.resolve(DevNode.nameOf(0));
-        Path logFile = directory.resolve(DevNode.nameOf(0) + ".log");
-        Path passwordFile = directory.resolve("superuser.pwfile");
-        try {
-            Files.createFile(passwordFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(passwordFile, superuserPassword.reveal() + "\n", StandardCharsets.UTF_8);
-            control.runner().chownToServerUser(passwordFile);
-            control.initdb(dataDir, passwordFile, deadline.remaining());
-        } catch (IOException e) {
-            throw new DevServicesException("could not write the initdb password file " + passwordFile + ": " + e, e);
-        } finally {
-            try {
-                Files.deleteIfExists(passwordFile);
-            } catch (IOException e) {
-                LOG.warn("Could not delete {}: {}", passwordFile, e.toString());
-            }
-        }
-        appendLines(dataDir.resolve("postgresql.conf"), primaryConf(options));
-        writeLines(dataDir.resolve("pg_hba.conf"), DevRoles.hba(tls.isPresent()));
-        tls.ifPresent(material -> {
-            material.installOn(dataDir, control.runner());
-            appendLines(dataDir.resolve("postgresql.conf"), DevTls.serverConf());
-        });
-        int port = startOnFreePort(control, dataDir, logFile, deadline);
-        DevNode primary = new DevNode(0, HOST, port, dataDir, logFile);
-
-        control.psqlScript(port, MAINTENANCE_DATABASE, rolesScript, superuserPassword, deadline.remaining());
-        control.psqlScript(port, options.database(), DevRoles.databaseScript(options), superuserPassword, deadline.remaining());
-        control.psql(port, options.database(), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", superuserPassword,
-                deadline.remaining());
-        return primary;
-    }
-
-    private static DevNode startReplica(int index, DevNode primary, PgControl control, Path directory,
-                                        Deadline deadline) {
-        String name = DevNode.nameOf(index);
-        Path dataDir = directory.resolve(name);
-        Path logFile = directory.resolve(name + ".log");
-        control.basebackup(primary.port(), dataDir, "replica_" + index, deadline.remaining());
-        appendLines(dataDir.resolve("postgresql.conf"), List.of("cluster_name = '" + name + "'"));
-        int port = startOnFreePort(control, dataDir, logFile, deadline);
-        return new DevNode(index, HOST, port, dataDir, logFile);
-    }
-
-    private static List<String> primaryConf(DevClusterOptions options) {
-        List<String> lines = new ArrayList<>(List.of(
-                "",
-                "# --- reactive-db dev services ---",
-                "listen_addresses = '" + HOST + "'",
-                "unix_socket_directories = ''",
-                "cluster_name = '" + DevNode.nameOf(0) + "'",
-                "wal_level = replica",
-                "hot_standby = on",
-                "max_wal_senders = 10",
-                "max_replication_slots = 10",
-                "wal_keep_size = '256MB'",
-                "hot_standby_feedback = on",
-                "wal_retrieve_retry_interval = '1s'",
-                "max_connections = 300",
-                "shared_preload_libraries = 'pg_stat_statements'",
-                "fsync = off",
-                "full_page_writes = off",
-                "synchronous_commit = on",
-                "logging_collector = off",
-                "password_encryption = 'scram-sha-256'"));
-        for (Map.Entry<String, String> setting : options.postgresqlConf().entrySet()) {
-            lines.add(setting.getKey() + " = '" + setting.getValue().replace("'", "''") + "'");
-        }
-        return lines;
-    }
-
-    /**
-     * Picks a free loopback port, writes it as the node's {@code port} (the last {@code port=} line
-     * wins) and starts the server; when the start fails because the port was taken meanwhile,
-     * tries again with another port.
-     */
-    private static int startOnFreePort(PgControl control, Path dataDir, Path logFile, Deadline deadline) {
-        for (int attempt = 1; ; attempt++) {
-            int port = freePort();
-            appendLines(dataDir.resolve("postgresql.conf"), List.of("port = " + port));
-            ProcessRunner.Result result = control.attemptStart(dataDir, logFile, deadline.remaining());
-            if (result.succeeded()) {
-                LOG.debug("Started {} on port {}", dataDir.getFileName(), port);
-                return port;
-            }
-            String log = Texts.tailOfFile(logFile, Texts.TAIL_LINES);
-            boolean portTaken = log.contains("Address already in use") || log.contains("could not bind");
-            if (portTaken && attempt < PORT_ATTEMPTS && !deadline.expired()) {
-                LOG.info("Port {} was taken before {} could bind it; trying another port", port, dataDir.getFileName());
-                continue;
-            }
-            throw new DevServicesException(result.failure().getMessage() + "\nserver log " + logFile + ":\n" + log);
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new DevServicesException("could not find a free port on " + HOST + ": " + e, e);
-        }
-    }
-
-    private static void appendLines(Path file, List<String> lines) {
-        try {
-            Files.write(file, lines, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new DevServicesException("could not append to " + file + ": " + e, e);
-        }
-    }
-
-    private static void writeLines(Path file, List<String> lines) {
-        try {
-            // Truncating keeps the file's owner (the server user) and mode.
-            Files.write(file, lines, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            throw new DevServicesException("could not write " + file + ": " + e, e);
-        }
-    }
-
-    static String generatePassword() {
-        StringBuilder password = new StringBuilder(PASSWORD_LENGTH);
-        for (int i = 0; i < PASSWORD_LENGTH; i++) {
-            password.append(PASSWORD_ALPHABET.charAt(RANDOM.nextInt(PASSWORD_ALPHABET.length())));
-        }
-        return password.toString();
-    }
-
-    static String endpointName(DevNode node) {
-        return node.index() == 0 ? PRIMARY_ENDPOINT : REPLICA_ENDPOINT_PREFIX + node.index();
-    }
-
-    private static void destroy(Path directory, PgControl control) {
-        ClusterFolders.stopNodes(directory, control, "fast");
-        ClusterFolders.deleteTree(directory);
-    }
-
-    private static void destroyQuietly(Path directory, PgControl control) {
-        try {
-            destroy(directory, control);
-            LOG.info("Shutdown hook stopped the dev cluster and deleted {}", directory);
-        } catch (RuntimeException e) {
-            LOG.warn("Shutdown hook could not clean up the dev cluster in {}: {}", directory, e.toString());
-        }
-    }
-
-    private static void removeHook(@Nullable Thread hook) {
-        if (hook == null) {
-            return;
-        }
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // The JVM is shutting down; the hook runs or has run, and cleanup is idempotent.
-        }
-    }
-
-    /** A poll interval of the blocking lifecycle methods (see the class description); never on a request path. */
-    private static void sleep(Duration duration, String waitingFor) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DevServicesException("interrupted while waiting for " + waitingFor, e);
-        }
     }
 
     private void requireMember(DevNode node) {

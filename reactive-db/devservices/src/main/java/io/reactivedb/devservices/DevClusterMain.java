@@ -193,7 +193,7 @@ public final class DevClusterMain {
         switch (command) {
             case "status":
                 return "ok " + cluster.nodes().stream()
-                        .map(node -> DevCluster.endpointName(node) + "=" + (cluster.isRunning(node) ? "running" : "stopped"))
+                        .map(node -> ClusterSettings.endpointName(node) + "=" + (cluster.isRunning(node) ? "running" : "stopped"))
                         .collect(Collectors.joining(" "));
             case "shutdown":
                 return "ok shutting down";
@@ -203,7 +203,7 @@ public final class DevClusterMain {
         if (words.length != 3) {
             throw new IllegalArgumentException(command + " needs a node name");
         }
-        DevNode node = cluster.nodes().stream().filter(n -> DevCluster.endpointName(n).equals(words[2])).findFirst()
+        DevNode node = cluster.nodes().stream().filter(n -> ClusterSettings.endpointName(n).equals(words[2])).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no node " + words[2]));
         switch (command) {
             case "stop" -> cluster.stop(node);

@@ -188,7 +188,7 @@ public final class DevPgBouncer implements AutoCloseable {
         Path log = directory.resolve(stem + ".log");
         attempts:
         for (int attempt = 1; ; attempt++) {
-            int port = DevCluster.freePort();
+            int port = NodeStarter.freePort();
             deleteIfExists(log);
             deleteIfExists(pidFile);
             writeOwnerOnly(ini, config(node, port, users, mode, log, pidFile), runner);

@@ -1,6 +1,7 @@
 package io.reactivedb.devservices;
 
 import io.reactivedb.tools.PostgresBinaries;
+import io.reactivedb.tools.PostgresToolsException;
 
 import io.reactivedb.config.Secret;
 import java.io.IOException;
@@ -32,6 +33,15 @@ final class PgControl {
     PgControl(PostgresBinaries binaries, ProcessRunner runner) {
         this.binaries = binaries;
         this.runner = runner;
+    }
+
+    /** The tools of {@link PostgresBinaries#locate}, run as the current user (or as the server user when root). */
+    static PgControl locate(Optional<Path> binDir) {
+        try {
+            return new PgControl(PostgresBinaries.locate(binDir), ProcessRunner.forCurrentUser());
+        } catch (PostgresToolsException e) {
+            throw new DevServicesException(e.getMessage(), e);
+        }
     }
 
     ProcessRunner runner() {

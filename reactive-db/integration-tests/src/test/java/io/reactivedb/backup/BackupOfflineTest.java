@@ -158,10 +158,10 @@ class BackupOfflineTest {
 
     @Test
     void comparingCountsNamesEveryDifference() {
-        assertThat(BackupService.compare(Map.of("a", 1L, "b", 2L, "c", 3L), Map.of("a", 1L, "b", 5L, "d", 0L))).containsExactly(
+        assertThat(ScratchRestore.compare(Map.of("a", 1L, "b", 2L, "c", 3L), Map.of("a", 1L, "b", 5L, "d", 0L))).containsExactly(
                 "b: 2 rows at dump time, 5 restored", "c: 3 rows at dump time but missing after the restore",
                 "d: not in the dump's snapshot but restored with 0 rows");
-        assertThat(BackupService.scratchName("x".repeat(80), "verify")).hasSize(63).matches("x+_verify_[0-9a-f]{8}");
+        assertThat(ScratchRestore.scratchName("x".repeat(80), "verify")).hasSize(63).matches("x+_verify_[0-9a-f]{8}");
         assertThat(List.of(BackupService.bytes(10), BackupService.bytes(2048))).containsExactly("10 B", "2.0 KiB");
     }
 }

@@ -1,8 +1,12 @@
 package io.reactivedb.diagnostics;
 
-import io.r2dbc.spi.Readable;
+import static io.reactivedb.diagnostics.Rows.instant;
+import static io.reactivedb.diagnostics.Rows.integer;
+import static io.reactivedb.diagnostics.Rows.number;
+import static io.reactivedb.diagnostics.Rows.seconds;
+import static io.reactivedb.diagnostics.Rows.text;
+
 import io.reactivedb.error.DbQueryException;
-import io.reactivedb.health.Lsn;
 import io.reactivedb.routing.DbOperation;
 import io.reactivedb.routing.DbSession;
 import io.reactivedb.routing.Endpoint;
@@ -10,12 +14,10 @@ import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.TransactionOptions;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -117,17 +119,12 @@ public final class Diagnostics {
                                         + " FROM " + schema + ".pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid"
                                         + " WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
                                         + " ORDER BY s." + order.column() + " DESC LIMIT $1",
-                                Diagnostics::statement, settings.limit())
+                                Rows::statement, settings.limit())
                         .collectList()
                         .map(statements -> new TopStatements(endpoint, TopStatements.Availability.AVAILABLE, "", statements)))
                 .defaultIfEmpty(TopStatements.notInstalled(endpoint)));
         return top.onErrorResume(DbQueryException.class, error -> NOT_PRELOADED.equals(error.sqlState().orElse(null))
                 ? Mono.just(TopStatements.notLoaded(endpoint)) : Mono.error(error));
-    }
-
-    private static StatementStatistics statement(Readable row) {
-        return new StatementStatistics(Optional.ofNullable(row.get(0, Long.class)), text(row, 1), text(row, 2), number(row, 3),
-                millis(row, 4), millis(row, 5), millis(row, 6), number(row, 7), number(row, 8), number(row, 9));
     }
 
     /**
@@ -222,21 +219,14 @@ public final class Diagnostics {
                                         + " WHERE w.wait_event_type = 'Lock' AND w.pid <> pg_backend_pid()"
                                         + " ORDER BY 13 DESC NULLS LAST, w.pid, blocker.pid",
                                 row -> new Locks.LockWait(
-                                        session(row, 0),
-                                        session(row, 6),
+                                        Rows.session(row, 0),
+                                        Rows.session(row, 6),
                                         seconds(row, 12).orElse(Duration.ZERO),
                                         Optional.ofNullable(row.get(13, String.class)).orElse("unknown"),
                                         Optional.ofNullable(row.get(14, String.class)).orElse("unknown"),
                                         Optional.ofNullable(row.get(15, String.class))))
                         .collectList()
                         .map(waits -> new Locks(endpoint, modes, waits))));
-    }
-
-    /** Columns {@code from} … {@code from + 5}: pid, user, application, state, query, transaction age. */
-    private static Locks.Session session(Readable row, int from) {
-        Integer pid = row.get(from, Integer.class);
-        return new Locks.Session(pid == null ? 0 : pid, optionalText(row, from + 1), optionalText(row, from + 2),
-                optionalText(row, from + 3), optionalText(row, from + 4), seconds(row, from + 5));
     }
 
     /** Cache hit ratios of every database on the server and of the endpoint database's tables, against {@link DiagnosticsSettings#cacheHitTarget()}. */
@@ -300,54 +290,8 @@ public final class Diagnostics {
     public Mono<ReplicationStatus> replication(String endpoint) {
         return run(endpoint, session -> session.query("SELECT pg_is_in_recovery()", row -> Boolean.TRUE.equals(row.get(0, Boolean.class)))
                 .single()
-                .flatMap(inRecovery -> inRecovery ? replica(endpoint, session) : primary(endpoint, session)));
-    }
-
-    private static Mono<ReplicationStatus> replica(String endpoint, DbSession session) {
-        return session.query("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, pg_last_xact_replay_timestamp(),"
-                        + " pg_is_wal_replay_paused(),"
-                        + " extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8,"
-                        + " (SELECT status FROM pg_stat_wal_receiver LIMIT 1)",
-                row -> {
-                    Optional<Lsn> received = lsn(row, 0);
-                    Optional<Lsn> replayed = lsn(row, 1);
-                    long lagBytes = received.isPresent() && replayed.isPresent() ? received.get().bytesAfter(replayed.get()) : 0;
-                    // Caught up means no delay, however long ago the last commit was (an idle primary).
-                    Optional<Duration> delay = lagBytes == 0 && replayed.isPresent() ? Optional.of(Duration.ZERO) : seconds(row, 4);
-                    return (ReplicationStatus) new ReplicationStatus.Replica(endpoint, received, replayed, lagBytes, delay,
-                            Boolean.TRUE.equals(row.get(3, Boolean.class)), instant(row, 2), optionalText(row, 5));
-                }).single();
-    }
-
-    private static Mono<ReplicationStatus> primary(String endpoint, DbSession session) {
-        return session.query("SELECT pg_current_wal_lsn()::text", row -> Lsn.parse(text(row, 0)))
-                .single()
-                .flatMap(current -> session.query(
-                                "SELECT application_name, client_addr::text, state, sync_state, sent_lsn::text, write_lsn::text,"
-                                        + " flush_lsn::text, replay_lsn::text, extract(epoch FROM write_lag)::float8,"
-                                        + " extract(epoch FROM flush_lag)::float8, extract(epoch FROM replay_lag)::float8"
-                                        + " FROM pg_stat_replication ORDER BY application_name, pid",
-                                row -> {
-                                    Optional<Lsn> sent = lsn(row, 4);
-                                    Optional<Lsn> write = lsn(row, 5);
-                                    Optional<Lsn> flush = lsn(row, 6);
-                                    Optional<Lsn> replay = lsn(row, 7);
-                                    return new ReplicationStatus.Standby(text(row, 0), optionalText(row, 1), text(row, 2), text(row, 3),
-                                            sent, write, flush, replay, behind(current, sent), behind(current, write), behind(current, flush),
-                                            behind(current, replay), seconds(row, 8), seconds(row, 9), seconds(row, 10));
-                                })
-                        .collectList()
-                        .flatMap(standbys -> session.query(
-                                        "SELECT slot_name, slot_type, active, restart_lsn::text, confirmed_flush_lsn::text,"
-                                                + " wal_status FROM pg_replication_slots ORDER BY slot_name",
-                                        row -> {
-                                            Optional<Lsn> restart = lsn(row, 3);
-                                            return new ReplicationStatus.Slot(text(row, 0), text(row, 1),
-                                                    Boolean.TRUE.equals(row.get(2, Boolean.class)), restart, lsn(row, 4),
-                                                    restart.map(current::bytesAfter), optionalText(row, 5));
-                                        })
-                                .collectList()
-                                .map(slots -> (ReplicationStatus) new ReplicationStatus.Primary(endpoint, current, standbys, slots))));
+                .flatMap(inRecovery -> inRecovery ? ReplicationQueries.replica(endpoint, session)
+                        : ReplicationQueries.primary(endpoint, session)));
     }
 
     /**
@@ -407,47 +351,5 @@ public final class Diagnostics {
                         .single())
                 .contextWrite(DbOperation.timeout(clientTimeout))
                 .contextWrite(DbOperation.named(OPERATION));
-    }
-
-    private static String text(Readable row, int index) {
-        return String.valueOf(row.get(index, String.class));
-    }
-
-    private static Optional<String> optionalText(Readable row, int index) {
-        return Optional.ofNullable(row.get(index, String.class));
-    }
-
-    private static long number(Readable row, int index) {
-        Long value = row.get(index, Long.class);
-        return value == null ? 0 : value;
-    }
-
-    private static int integer(Readable row, int index) {
-        Integer value = row.get(index, Integer.class);
-        return value == null ? 0 : value;
-    }
-
-    private static Duration millis(Readable row, int index) {
-        Double value = row.get(index, Double.class);
-        return value == null ? Duration.ZERO : Duration.ofNanos(Math.round(value * 1_000_000));
-    }
-
-    private static Optional<Duration> seconds(Readable row, int index) {
-        Double value = row.get(index, Double.class);
-        return value == null ? Optional.empty() : Optional.of(Duration.ofNanos(Math.round(Math.max(0, value) * 1e9)));
-    }
-
-    private static Optional<Instant> instant(Readable row, int index) {
-        OffsetDateTime value = row.get(index, OffsetDateTime.class);
-        return Optional.ofNullable(value).map(OffsetDateTime::toInstant);
-    }
-
-    private static Optional<Lsn> lsn(Readable row, int index) {
-        @Nullable String value = row.get(index, String.class);
-        return value == null ? Optional.empty() : Optional.of(Lsn.parse(value));
-    }
-
-    private static long behind(Lsn current, Optional<Lsn> position) {
-        return position.map(current::bytesAfter).orElse(0L);
     }
 }
