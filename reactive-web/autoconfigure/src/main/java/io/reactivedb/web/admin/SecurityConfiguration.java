@@ -4,6 +4,7 @@ import io.reactivedb.config.ConfigurationException;
 import io.reactivedb.web.autoconfigure.ReactiveDbAutoConfiguration.ResolvedDatabase;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties.ReadAccess;
+import io.reactivedb.web.health.StatusPage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
@@ -41,8 +43,8 @@ import reactor.core.publisher.Mono;
  *       {@code reactive-db.admin.enabled=true}, and then need the admin user.</li>
  *   <li>Read-only diagnostics ({@code /api/database/info}, {@code slow-queries}, {@code endpoints},
  *       {@code /actuator/prometheus}): {@code reactive-db.web.read-endpoints}, default authenticated.</li>
- *   <li>Health ({@code /health/database}, its stream, {@code /actuator/health}) is public; details
- *       need authentication unless configured otherwise.</li>
+ *   <li>Health ({@code /health/database}, its stream, {@code /actuator/health}) and the status page
+ *       ({@code /}, {@code /status}) are public; details need authentication unless configured otherwise.</li>
  *   <li>The demo API is public.</li>
  * </ul>
  *
@@ -90,6 +92,8 @@ public class SecurityConfiguration {
                         case OFF -> rules.pathMatchers(readOnly).denyAll();
                     }
                     rules.pathMatchers("/actuator/health", "/actuator/health/**").permitAll();
+                    // The status page: public; what it shows is what its caller may see of /health/database/stream.
+                    rules.pathMatchers(HttpMethod.GET, StatusPage.PATHS).permitAll();
                     rules.pathMatchers("/actuator/**").hasRole(ADMIN_ROLE);
                     rules.anyExchange().permitAll();
                 })
