@@ -107,7 +107,7 @@ class StatusPageIT extends WebIT {
         Optional<Path> chromium = chromium();
         Assumptions.assumeTrue(chromium.isPresent(),
                 "Chromium is not installed (bin/ensure-chromium installs Debian's chromium package): skipping the browser test");
-        Await.until("a healthy cluster before the test", WAIT, () -> router.health().current()
+        Await.until("a healthy cluster before the test", WAIT, () -> router.health().orElseThrow().current()
                 .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
         String base = "http://127.0.0.1:" + port;
         DevNode replica = cluster().replicas().get(1);
@@ -189,7 +189,7 @@ class StatusPageIT extends WebIT {
                 cluster().start(replica);
             }
             cluster().awaitReplicasStreaming(WAIT);
-            Await.until("the router to see every server healthy again", WAIT, () -> router.health().current()
+            Await.until("the router to see every server healthy again", WAIT, () -> router.health().orElseThrow().current()
                     .map(h -> h.status() == HealthStatus.HEALTHY).orElse(false));
         }
         assertThat(Duration.ofNanos(System.nanoTime() - testStart)).isLessThan(Duration.ofSeconds(60));
