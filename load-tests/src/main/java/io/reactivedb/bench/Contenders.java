@@ -1,5 +1,6 @@
 package io.reactivedb.bench;
 
+import io.reactivedb.routing.RouterFeature;
 import static io.reactivedb.bench.RouterBenchmark.SELECT;
 import static io.reactivedb.bench.RouterBenchmark.UPDATE;
 
@@ -102,7 +103,7 @@ final class Contenders implements AutoCloseable {
                 notes.add("router through PgBouncer: transaction mode, " + DevPgBouncer.SERVER_POOL_SIZE
                         + " server connections for the router's pool of " + options.poolSize() + ", unnamed statements");
             } else if (kind.equals("bare")) {
-                router = ReactiveDbRouter.builder(primaryOnly).noRetry().noBreakers().noSlowQueryLog().build();
+                router = ReactiveDbRouter.builder(primaryOnly).without(RouterFeature.RETRY, RouterFeature.CIRCUIT_BREAKERS, RouterFeature.SLOW_QUERY_LOG).build();
             } else {
                 ReactiveDbMetrics metrics = new ReactiveDbMetrics(new SimpleMeterRegistry());
                 router = ReactiveDbRouter.builder(kind.equals("spread") ? withReplicas : primaryOnly).queryListener(metrics).build();

@@ -1,11 +1,12 @@
 package io.reactivedb.health;
 
+import io.reactivedb.routing.RouterBuilder;
 import reactor.core.publisher.Mono;
 
 /**
  * Something besides the endpoints whose state belongs in the health snapshot, for example the age
  * of the newest verified backup. Registered on the router's builder
- * ({@code ReactiveDbRouter.Builder#healthComponent}); the monitor checks every component once per
+ * ({@code RouterBuilder#healthComponent}); the monitor checks every component once per
  * probe round, alongside the probes.
  *
  * <p>A check is bounded by the probe timeout; one that fails, times out or completes empty counts

@@ -1,31 +1,19 @@
 package io.reactivedb.routing;
 
-import io.reactivedb.config.ConfigurationException;
-import io.reactivedb.config.Durations;
 import io.reactivedb.config.ReactiveDbSettings;
-import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
-import io.reactivedb.health.HealthComponent;
-import io.reactivedb.health.HealthSettings;
-import io.reactivedb.health.HealthSnapshot;
 import io.reactivedb.health.HealthView;
-import io.reactivedb.resilience.BreakerSettings;
 import io.reactivedb.resilience.BreakerView;
-import io.reactivedb.resilience.FailureClassifier;
-import io.reactivedb.resilience.RetrySettings;
 import io.reactivedb.resilience.SlowQueryLog;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -66,7 +54,7 @@ public final class ReactiveDbRouter {
     private final Optional<HealthView> health;
     private final Optional<BreakerView> breakers;
 
-    private ReactiveDbRouter(Builder builder) {
+    ReactiveDbRouter(RouterBuilder builder) {
         Observation observation = new Observation(builder.listeners, builder.slowQueries, builder.scheduler);
         this.wiring = new RouterWiring(builder.settings, builder.scheduler, builder.healthSettings, builder.healthComponents,
                 builder.breakerSettings, observation);
@@ -83,8 +71,8 @@ public final class ReactiveDbRouter {
         return builder(settings).build();
     }
 
-    public static Builder builder(ReactiveDbSettings settings) {
-        return new Builder(settings);
+    public static RouterBuilder builder(ReactiveDbSettings settings) {
+        return new RouterBuilder(settings);
     }
 
     /** {@link #read(ReadConsistency, Function)} with {@link ReadConsistency#eventual()}. */
@@ -211,7 +199,7 @@ public final class ReactiveDbRouter {
         return shutdown.shutdown(deadline);
     }
 
-    /** The health monitor's read-only view (events, latest state); empty when monitoring is off ({@link Builder#healthMonitoring}). */
+    /** The health monitor's read-only view (events, latest state); empty without {@link RouterFeature#HEALTH_MONITORING}. */
     public Optional<HealthView> health() {
         return health;
     }
@@ -226,7 +214,7 @@ public final class ReactiveDbRouter {
         return wiring.observation.slowQueries();
     }
 
-    /** Whether this router runs a health monitor ({@link Builder#healthMonitoring(boolean)}). */
+    /** Whether this router runs a health monitor (not switched off with {@link RouterFeature#HEALTH_MONITORING}). */
     public boolean isHealthMonitored() {
         return health.isPresent();
     }
@@ -264,140 +252,4 @@ public final class ReactiveDbRouter {
     }
 
     /** Builds a {@link ReactiveDbRouter}. */
-    public static final class Builder {
-        private final ReactiveDbSettings settings;
-        private Scheduler scheduler = Schedulers.parallel();
-        private @Nullable HealthSettings healthSettings = HealthSettings.defaults();
-        private final List<QueryListener> listeners = new ArrayList<>();
-        private final List<HealthComponent> healthComponents = new ArrayList<>();
-        private @Nullable RetrySettings retry = RetrySettings.defaults();
-        private @Nullable BreakerSettings breakerSettings = BreakerSettings.defaults();
-        private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
-        private @Nullable SlowQueryLog slowQueries = SlowQueryLog.defaults();
-
-        private Builder(ReactiveDbSettings settings) {
-            this.settings = Objects.requireNonNull(settings, "settings");
-        }
-
-        /** The scheduler for every delay, interval and timeout of the router; default {@link Schedulers#parallel()}. */
-        public Builder scheduler(Scheduler scheduler) {
-            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-            return this;
-        }
-
-        /** Health probing and topology tracking; default {@link HealthSettings#defaults()}. */
-        public Builder health(HealthSettings healthSettings) {
-            this.healthSettings = Objects.requireNonNull(healthSettings, "healthSettings");
-            return this;
-        }
-
-        /** Off: no probes, the configured topology trusted as is, {@link ReactiveDbRouter#health()} empty. Default on. */
-        public Builder healthMonitoring(boolean enabled) {
-            this.healthSettings = enabled ? (healthSettings == null ? HealthSettings.defaults() : healthSettings) : null;
-            return this;
-        }
-
-        /**
-         * Adds a component checked in every health round (for example the backups' health); its
-         * state shows in {@link HealthSnapshot#components()}, and a degraded one makes the status
-         * DEGRADED. Ignored when health monitoring is off.
-         *
-         * @throws IllegalArgumentException when a component of that name was added already
-         */
-        public Builder healthComponent(HealthComponent component) {
-            Objects.requireNonNull(component, "component");
-            if (healthComponents.stream().anyMatch(c -> c.name().equals(component.name()))) {
-                throw new IllegalArgumentException("a health component named '" + component.name() + "' was added already");
-            }
-            healthComponents.add(component);
-            return this;
-        }
-
-        /** Retry with backoff of what {@link FailureClassifier#isRetryable} allows; default {@link RetrySettings#defaults()}. */
-        public Builder retry(RetrySettings retry) {
-            this.retry = Objects.requireNonNull(retry, "retry");
-            return this;
-        }
-
-        /** No automatic retry: every failure reaches the caller at once. */
-        public Builder noRetry() {
-            this.retry = null;
-            return this;
-        }
-
-        /** One circuit breaker per endpoint; default {@link BreakerSettings#defaults()}. */
-        public Builder breakers(BreakerSettings breakers) {
-            this.breakerSettings = Objects.requireNonNull(breakers, "breakers");
-            return this;
-        }
-
-        /** No circuit breakers. */
-        public Builder noBreakers() {
-            this.breakerSettings = null;
-            return this;
-        }
-
-        /**
-         * The longest a unit of work may take, from subscription to its last element, before it is
-         * cancelled on the server and fails with {@link DbTimeoutException}; default
-         * 30 s ({@code DB_QUERY_TIMEOUT}). Per call:
-         * {@link DbOperation#timeout(Duration)}.
-         */
-        public Builder queryTimeout(Duration queryTimeout) {
-            Objects.requireNonNull(queryTimeout, "queryTimeout");
-            if (queryTimeout.isZero() || queryTimeout.isNegative()) {
-                throw new ConfigurationException("DB_QUERY_TIMEOUT", "must be > 0 but was " + queryTimeout);
-            }
-            this.queryTimeout = queryTimeout;
-            return this;
-        }
-
-        /** Where slow units of work are logged and kept; default {@link SlowQueryLog#defaults()}. */
-        public Builder slowQueryLog(SlowQueryLog slowQueries) {
-            this.slowQueries = Objects.requireNonNull(slowQueries, "slowQueries");
-            return this;
-        }
-
-        /** No slow-query log. */
-        public Builder noSlowQueryLog() {
-            this.slowQueries = null;
-            return this;
-        }
-
-        /**
-         * Applies the resilience and health variables of {@code env}: {@code DB_MAX_RETRIES},
-         * {@code DB_RETRY_*}, {@code DB_CIRCUIT_BREAKER_*}, {@code DB_QUERY_TIMEOUT} (plain number:
-         * milliseconds), {@code DB_SLOW_QUERY_THRESHOLD}, {@code DB_HEALTH_INTERVAL},
-         * {@code DB_HEALTH_TIMEOUT}, {@code DB_MAX_REPLICA_LAG} (plain numbers: milliseconds).
-         *
-         * @throws ConfigurationException naming the first invalid variable
-         */
-        public Builder fromEnvironment(java.util.Map<String, String> env) {
-            return fromEnvironment(io.reactivedb.config.SettingSource.of(env));
-        }
-
-        /** As {@link #fromEnvironment(java.util.Map)}, from any source; errors name the setting as the source labels it. */
-        public Builder fromEnvironment(io.reactivedb.config.SettingSource source) {
-            return source.parse(() -> {
-                retry(RetrySettings.fromEnvironment(source));
-                breakers(BreakerSettings.fromEnvironment(source));
-                slowQueryLog(SlowQueryLog.fromEnvironment(source));
-                io.reactivedb.config.SettingsTable.DB_QUERY_TIMEOUT.read(source).ifPresent(this::queryTimeout);
-                if (healthSettings != null) {
-                    health(HealthSettings.fromEnvironment(source));
-                }
-                return this;
-            });
-        }
-
-        /** Adds a listener told about every unit of work (for example {@code ReactiveDbMetrics}). */
-        public Builder queryListener(QueryListener listener) {
-            listeners.add(Objects.requireNonNull(listener, "listener"));
-            return this;
-        }
-
-        public ReactiveDbRouter build() {
-            return new ReactiveDbRouter(this);
-        }
-    }
 }

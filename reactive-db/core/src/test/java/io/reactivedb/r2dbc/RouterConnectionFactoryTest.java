@@ -1,5 +1,6 @@
 package io.reactivedb.r2dbc;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,7 +32,7 @@ class RouterConnectionFactoryTest {
     // Port 1 on loopback: nothing listens there, and nothing here may try.
     private final ReactiveDbRouter router = ReactiveDbRouter.builder(
                     EnvironmentSettings.parse(Map.of("DATABASE_URL", "postgresql://app@127.0.0.1:1/db")))
-            .healthMonitoring(false)
+            .without(RouterFeature.HEALTH_MONITORING)
             .build();
     private final RouterConnectionFactory factory = RouterConnectionFactory.of(router);
 

@@ -1,5 +1,6 @@
 package io.reactivedb.devservices;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.config.Pooler;
@@ -40,7 +41,7 @@ class DevPgBouncerIT {
             assertThat(pooler.settings().primary().port()).isEqualTo(port);
             assertThat(pooler.settings().session().pooler()).isEqualTo(Pooler.PGBOUNCER_TRANSACTION);
 
-            ReactiveDbRouter router = ReactiveDbRouter.builder(pooler.settings()).healthMonitoring(false).build();
+            ReactiveDbRouter router = ReactiveDbRouter.builder(pooler.settings()).without(RouterFeature.HEALTH_MONITORING).build();
             try {
                 // The client talks to PgBouncer's port; the session it gets is the server's.
                 assertThat(router.write(s -> s.query("SELECT current_user || ' ' || inet_server_port()", row -> row.get(0, String.class)))

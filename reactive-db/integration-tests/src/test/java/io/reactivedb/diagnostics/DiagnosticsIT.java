@@ -1,5 +1,6 @@
 package io.reactivedb.diagnostics;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.config.ReactiveDbSettings;
@@ -63,10 +64,10 @@ class DiagnosticsIT {
                 "CREATE TABLE diag_repl (id int);",
                 "ANALYZE diag_seq; ANALYZE diag_bloat;",
                 "GRANT ALL ON diag_seq, diag_pk, diag_bloat, diag_lock, diag_top_marker, diag_repl TO " + app + ";"));
-        router = ReactiveDbRouter.builder(cluster.settings()).healthMonitoring(false).build();
+        router = ReactiveDbRouter.builder(cluster.settings()).without(RouterFeature.HEALTH_MONITORING).build();
         // Diagnostics read other sessions' statements and the WAL receiver's state: they run as the
         // monitoring role (pg_monitor), the workload as the application role.
-        monitor = ReactiveDbRouter.builder(cluster.monitoringSettings()).healthMonitoring(false).build();
+        monitor = ReactiveDbRouter.builder(cluster.monitoringSettings()).without(RouterFeature.HEALTH_MONITORING).build();
         diagnostics = Diagnostics.of(monitor, DiagnosticsSettings.builder().limit(1000).seqScanMinRows(1000).build(),
                 PoolAdviceSettings.builder().serverCores(2).build(), Schedulers.parallel());
     }
@@ -259,7 +260,7 @@ class DiagnosticsIT {
         }
         ReactiveDbSettings settings = ReactiveDbSettings.builder()
                 .primary(cluster.settings().primary().toBuilder().database("diag_noext").build()).build();
-        ReactiveDbRouter plain = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        ReactiveDbRouter plain = ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING).build();
         try {
             StepVerifier.create(Diagnostics.of(plain).topStatements("primary"))
                     .assertNext(top -> {
@@ -278,7 +279,7 @@ class DiagnosticsIT {
         // A private server: the dev cluster creates the extension, but this one does not preload it.
         try (DevCluster unloaded = DevCluster.start(DevClusterOptions.builder().replicas(0)
                 .postgresqlConf("shared_preload_libraries", "").build())) {
-            ReactiveDbRouter plain = ReactiveDbRouter.builder(unloaded.settings()).healthMonitoring(false).build();
+            ReactiveDbRouter plain = ReactiveDbRouter.builder(unloaded.settings()).without(RouterFeature.HEALTH_MONITORING).build();
             try {
                 StepVerifier.create(Diagnostics.of(plain).topStatements("primary"))
                         .assertNext(top -> {

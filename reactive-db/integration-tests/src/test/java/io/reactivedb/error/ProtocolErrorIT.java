@@ -1,5 +1,6 @@
 package io.reactivedb.error;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.config.ReactiveDbSettings;
@@ -50,7 +51,7 @@ class ProtocolErrorIT {
         ReactiveDbSettings settings = cluster.settings().toBuilder()
                 .session(SessionSettings.builder().applicationName("protocol-it-" + UUID.randomUUID().toString().substring(0, 8)).build())
                 .build();
-        router = ReactiveDbRouter.builder(settings).healthMonitoring(false)
+        router = ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING)
                 .queryListener(new QueryListener() {
                     @Override
                     public void onWork(Endpoint endpoint, String operation, String outcome, long nanos) {

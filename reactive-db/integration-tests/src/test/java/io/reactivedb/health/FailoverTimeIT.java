@@ -1,5 +1,6 @@
 package io.reactivedb.health;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Timer;
@@ -75,7 +76,7 @@ class FailoverTimeIT {
             cluster.awaitReplicasStreaming(WAIT);
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
-            ReactiveDbRouter router = ReactiveDbRouter.builder(cluster.settings()).noRetry().queryListener(metrics).build();
+            ReactiveDbRouter router = ReactiveDbRouter.builder(cluster.settings()).without(RouterFeature.RETRY).queryListener(metrics).build();
             metrics.bindTo(router);
             Set<UUID> acknowledged = ConcurrentHashMap.newKeySet();
             AtomicLong firstFailure = new AtomicLong();

@@ -1,5 +1,6 @@
 package io.reactivedb.pool;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.config.PoolSettings;
@@ -59,7 +60,7 @@ class StatementCacheIT {
                 .pool(PoolSettings.builder().maxSize(1).minIdle(0).build())
                 .session(session.applicationName("statement-cache-it").build())
                 .build();
-        ReactiveDbRouter router = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        ReactiveDbRouter router = ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING).build();
         try {
             long[] most = {0};
             Long last = router.write(s -> Flux.range(0, texts)

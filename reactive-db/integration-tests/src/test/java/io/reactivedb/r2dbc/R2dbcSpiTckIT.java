@@ -1,5 +1,6 @@
 package io.reactivedb.r2dbc;
 
+import io.reactivedb.routing.RouterFeature;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.test.TestKit;
 import io.reactivedb.config.PoolSettings;
@@ -35,7 +36,7 @@ class R2dbcSpiTckIT implements TestKit<String> {
         router = ReactiveDbRouter.builder(cluster.settings().toBuilder()
                         .pool(PoolSettings.builder().minIdle(0).maxSize(4).build())
                         .build())
-                .healthMonitoring(false)
+                .without(RouterFeature.HEALTH_MONITORING)
                 .build();
         factory = RouterConnectionFactory.of(router);
         PGSimpleDataSource dataSource = new PGSimpleDataSource();

@@ -1,5 +1,6 @@
 package io.reactivedb.r2dbc;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.config.PoolSettings;
@@ -81,7 +82,7 @@ class RouterConnectionFactoryIT {
                 .session(SessionSettings.builder().applicationName(applicationName).build())
                 .build();
         // Rotation as configured: replicas take reads (the health monitor has its own tests).
-        router = ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        router = ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING).build();
         factory = RouterConnectionFactory.of(router);
         client = DatabaseClient.create(factory);
     }
@@ -315,7 +316,7 @@ class RouterConnectionFactoryIT {
                 .session(SessionSettings.builder().applicationName(applicationName).build())
                 .pool(PoolSettings.builder().minIdle(0).maxSize(1).build())
                 .build();
-        return ReactiveDbRouter.builder(settings).healthMonitoring(false).build();
+        return ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING).build();
     }
 
     private int activeStatementsOf(int pid) {

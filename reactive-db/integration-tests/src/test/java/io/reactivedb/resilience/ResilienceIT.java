@@ -1,5 +1,7 @@
 package io.reactivedb.resilience;
 
+import io.reactivedb.routing.RouterFeature;
+import io.reactivedb.routing.RouterBuilder;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -112,7 +114,7 @@ class ResilienceIT {
         return b.build();
     }
 
-    private ReactiveDbRouter router(PoolSettings pool, UnaryOperator<ReactiveDbRouter.Builder> customizer) {
+    private ReactiveDbRouter router(PoolSettings pool, UnaryOperator<RouterBuilder> customizer) {
         router = customizer.apply(ReactiveDbRouter.builder(proxied(pool))
                         .retry(RetrySettings.builder().maxAttempts(4).initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(200)).build())
                         .breakers(BreakerSettings.builder().minimumNumberOfCalls(5).slidingWindowSize(10)
@@ -162,7 +164,7 @@ class ResilienceIT {
     @Test
     void aBlackHoledReplicaOpensItsBreakerReadsGoOnAndItClosesAfterHealing() {
         // Health probing off: here the breaker alone must protect the callers.
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(2).maxSize(4).build(), b -> b.healthMonitoring(false));
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(2).maxSize(4).build(), b -> b.without(RouterFeature.HEALTH_MONITORING));
         BreakerView breakers = router.breakers().orElseThrow();
         ConcurrentLinkedQueue<BreakerTransition> transitions = new ConcurrentLinkedQueue<>();
         router.breakers().orElseThrow().transitions().subscribe(transitions::add);
@@ -257,7 +259,7 @@ class ResilienceIT {
 
     @Test
     void terminatedBackendsAreReplacedIdleOnesWithoutCallerErrors() {
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(4).maxSize(4).build(), b -> b.noRetry().healthMonitoring(false));
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(4).maxSize(4).build(), b -> b.without(RouterFeature.RETRY, RouterFeature.HEALTH_MONITORING));
         router.warmUp().block(WAIT);
         ConcurrentLinkedQueue<Throwable> midQueryErrors = new ConcurrentLinkedQueue<>();
         Flux<Object> midQuery = Flux.range(0, 2).flatMap(i -> router.read(s -> s.query("SELECT pg_sleep(3)", row -> row.get(0)))
@@ -336,7 +338,7 @@ class ResilienceIT {
     @Test
     void aResetAfterSendingIsOutcomeUnknownAndNeverRetriedButOneBeforeSendingIsRetried() {
         // A lenient breaker: this test is about what retry does, and the refused attempts would open a strict one.
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.healthMonitoring(false)
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.without(RouterFeature.HEALTH_MONITORING)
                 .breakers(BreakerSettings.builder().minimumNumberOfCalls(50).slidingWindowSize(50).build()));
         FaultProxy primaryProxy = proxies.get(cluster.primary().name());
         router.write(s -> s.execute("SELECT 1")).blockLast(WAIT);
@@ -367,7 +369,7 @@ class ResilienceIT {
     void readsQueuedOnAReplicaThatRefusesConnectionsMoveOnAtItsFirstRefusal() {
         // One connection per pool, at most 10 new ones a second: every read queued on replica-1
         // would otherwise wait for a refused attempt of its own, 100 ms after the one before.
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.healthMonitoring(false));
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(0).maxSize(1).build(), b -> b.without(RouterFeature.HEALTH_MONITORING));
         FaultProxy refusing = proxies.get(cluster.replicas().get(0).name()).refuseNewConnections(true);
         int attemptsBefore = refusing.acceptedConnections();
 
@@ -408,7 +410,7 @@ class ResilienceIT {
         // No health monitor here: the connect timeout (2 s, login included) must end the hanging
         // attempt, and the reads queued behind it go with it instead of waiting out the 30 s acquire timeout.
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(1).build(), b -> b
-                .healthMonitoring(false)
+                .without(RouterFeature.HEALTH_MONITORING)
                 .queryTimeout(Duration.ofSeconds(30)));
         router.warmUp().block(WAIT);
 
@@ -440,7 +442,7 @@ class ResilienceIT {
         // Health probing off: this test is about conflicts, and this class's tight probe timeout can
         // take the primary out on a loaded machine, which would fail transfers as unavailable.
         ReactiveDbRouter router = router(PoolSettings.builder().minIdle(4).maxSize(8).build(), b -> b
-                .healthMonitoring(false)
+                .without(RouterFeature.HEALTH_MONITORING)
                 .retry(RetrySettings.builder().maxAttempts(50).initialDelay(Duration.ofMillis(5)).maxDelay(Duration.ofMillis(50))
                         .maxTotalTime(Duration.ofSeconds(60)).build())
                 .queryTimeout(Duration.ofSeconds(20))
@@ -480,7 +482,7 @@ class ResilienceIT {
 
     @Test
     void aTimedOutQueryIsCancelledOnTheServer() {
-        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(2).build(), b -> b.noRetry().healthMonitoring(false)
+        ReactiveDbRouter router = router(PoolSettings.builder().minIdle(1).maxSize(2).build(), b -> b.without(RouterFeature.RETRY, RouterFeature.HEALTH_MONITORING)
                 .slowQueryLog(SlowQueryLog.of(Duration.ofMillis(100), 10)));
         long started = System.nanoTime();
         Throwable error = router.write(s -> s.query("SELECT pg_sleep(10)", row -> row.get(0)))

@@ -96,7 +96,7 @@ class PgBouncerIT {
     }
 
     private ReactiveDbRouter router(DevPgBouncer pooler, Function<SessionSettings.Builder, SessionSettings.Builder> session,
-                                    Function<ReactiveDbRouter.Builder, ReactiveDbRouter.Builder> customizer) {
+                                    Function<RouterBuilder, RouterBuilder> customizer) {
         ReactiveDbSettings through = pooler.settings();
         int poolSize = pooler.mode() == Pooler.PGBOUNCER_TRANSACTION ? 2 * DevPgBouncer.SERVER_POOL_SIZE : DevPgBouncer.SERVER_POOL_SIZE;
         ReactiveDbSettings settings = through.toBuilder()
@@ -142,7 +142,7 @@ class PgBouncerIT {
     @Test
     void aQueryTimeoutCancelsTheStatementOnTheServerThroughThePooler() {
         // Without retries: a timed-out read is retry-safe, and each retry would sleep again.
-        ReactiveDbRouter router = router(transactionMode, Function.identity(), ReactiveDbRouter.Builder::noRetry);
+        ReactiveDbRouter router = router(transactionMode, Function.identity(), b -> b.without(RouterFeature.RETRY));
         String marker = "pgbouncer-cancel-" + UUID.randomUUID();
         String running = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%" + marker + "%'"
                 + " AND pid <> pg_backend_pid()";
@@ -168,7 +168,7 @@ class PgBouncerIT {
     @Test
     void aLoginWithSessionTimeoutsAsStartupParametersIsRefusedNamingDbPooler() {
         ReactiveDbRouter router = router(transactionMode, session -> session.pooler(Pooler.NONE).statementTimeout(Duration.ofSeconds(5)),
-                ReactiveDbRouter.Builder::noRetry);
+                b -> b.without(RouterFeature.RETRY));
         assertThatThrownBy(() -> router.write(s -> s.execute("SELECT 1")).blockLast(WAIT))
                 .isInstanceOfSatisfying(DbPoolerException.class, e -> {
                     assertThat(e.reason()).isEqualTo(DbPoolerException.Reason.STARTUP_PARAMETER_REFUSED);

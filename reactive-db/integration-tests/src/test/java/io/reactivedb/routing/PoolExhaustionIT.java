@@ -57,7 +57,7 @@ class PoolExhaustionIT {
                         .session(SessionSettings.builder().applicationName("exhaustion-it-" + UUID.randomUUID().toString().substring(0, 8)).build())
                         .pool(PoolSettings.builder().minIdle(0).maxSize(poolSize).acquireTimeout(POOL_TIMEOUT).build())
                         .build())
-                .healthMonitoring(false)
+                .without(RouterFeature.HEALTH_MONITORING)
                 .retry(retry)
                 .queryTimeout(Duration.ofMinutes(1))
                 .build();

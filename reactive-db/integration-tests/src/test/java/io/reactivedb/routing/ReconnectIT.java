@@ -34,7 +34,7 @@ class ReconnectIT {
     void router() {
         router = ReactiveDbRouter.builder(cluster.settings().toBuilder()
                         .session(SessionSettings.builder().applicationName(APPLICATION).build()).build())
-                .healthMonitoring(false).build();
+                .without(RouterFeature.HEALTH_MONITORING).build();
     }
 
     @AfterEach

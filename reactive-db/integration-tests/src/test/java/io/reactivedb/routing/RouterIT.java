@@ -63,13 +63,13 @@ class RouterIT {
     }
 
     private ReactiveDbRouter router(Function<ReactiveDbSettings.Builder, ReactiveDbSettings.Builder> customizer,
-                                    Function<ReactiveDbRouter.Builder, ReactiveDbRouter.Builder> routerCustomizer) {
+                                    Function<RouterBuilder, RouterBuilder> routerCustomizer) {
         applicationName = "router-it-" + UUID.randomUUID().toString().substring(0, 8);
         ReactiveDbSettings base = cluster.settings();
         ReactiveDbSettings settings = customizer.apply(base.toBuilder()
                 .session(SessionSettings.builder().applicationName(applicationName).build())).build();
         // These tests steer rotation by hand; the health monitor has its own tests.
-        router = routerCustomizer.apply(ReactiveDbRouter.builder(settings).healthMonitoring(false)).build();
+        router = routerCustomizer.apply(ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING)).build();
         return router;
     }
 
@@ -209,7 +209,7 @@ class RouterIT {
         router = ReactiveDbRouter.builder(cluster.settings().toBuilder()
                         .session(SessionSettings.builder().applicationName(applicationName).build())
                         .pool(PoolSettings.builder().minIdle(0).maxSize(1).acquireTimeout(Duration.ofMillis(300)).build()).build())
-                .healthMonitoring(false).noRetry().build();
+                .without(RouterFeature.HEALTH_MONITORING, RouterFeature.RETRY).build();
         ReactiveDbRouter router = this.router;
         Mono<Object> holder = router.write(s -> s.query("SELECT pg_sleep(1)", row -> row.get(0))).then(Mono.empty());
         Mono<Object> waiter = Mono.delay(Duration.ofMillis(200)).then(router.write(s -> s.query("SELECT 1", row -> row.get(0)))

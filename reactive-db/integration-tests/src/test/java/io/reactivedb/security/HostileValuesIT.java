@@ -1,5 +1,6 @@
 package io.reactivedb.security;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,14 +32,14 @@ class HostileValuesIT {
     @BeforeAll
     static void table(DevCluster shared) {
         cluster = shared;
-        ReactiveDbRouter migrator = ReactiveDbRouter.builder(cluster.migrationSettings()).healthMonitoring(false).build();
+        ReactiveDbRouter migrator = ReactiveDbRouter.builder(cluster.migrationSettings()).without(RouterFeature.HEALTH_MONITORING).build();
         try {
             migrator.write(s -> s.execute("DROP TABLE IF EXISTS " + TABLE)
                     .then(s.execute("CREATE TABLE " + TABLE + " (id int PRIMARY KEY, note text NOT NULL)"))).blockLast(WAIT);
         } finally {
             migrator.shutdown().block(WAIT);
         }
-        app = ReactiveDbRouter.builder(cluster.settings()).healthMonitoring(false).noRetry().build();
+        app = ReactiveDbRouter.builder(cluster.settings()).without(RouterFeature.HEALTH_MONITORING, RouterFeature.RETRY).build();
     }
 
     @AfterAll

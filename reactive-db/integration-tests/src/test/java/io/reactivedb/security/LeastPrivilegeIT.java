@@ -1,5 +1,6 @@
 package io.reactivedb.security;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -56,7 +57,7 @@ class LeastPrivilegeIT {
     }
 
     private static ReactiveDbRouter router(ReactiveDbSettings settings) {
-        return ReactiveDbRouter.builder(settings).healthMonitoring(false).noRetry().build();
+        return ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING, RouterFeature.RETRY).build();
     }
 
     @ParameterizedTest

@@ -1,5 +1,6 @@
 package io.reactivedb.security;
 
+import io.reactivedb.routing.RouterFeature;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -38,7 +39,7 @@ class PasswordRotationIT {
         ReactiveDbSettings settings = EnvironmentSettings.parse(Map.of("DB_HOST", DevCluster.HOST, "DB_PORT",
                 String.valueOf(cluster.primary().port()), "DB_USER", USER, "DB_NAME", cluster.database(),
                 "DB_PASSWORD_FILE", file.toString(), "DB_POOL_MIN", "0"));
-        ReactiveDbRouter router = ReactiveDbRouter.builder(settings).healthMonitoring(false).noRetry().build();
+        ReactiveDbRouter router = ReactiveDbRouter.builder(settings).without(RouterFeature.HEALTH_MONITORING, RouterFeature.RETRY).build();
         try {
             assertThat(currentUser(router)).isEqualTo(USER);
 

@@ -1,5 +1,6 @@
 package io.reactivedb.security;
 
+import io.reactivedb.routing.RouterBuilder;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -232,7 +233,7 @@ class SecretCanaryIT {
         }
     }
 
-    private static ReactiveDbRouter.Builder router(ReactiveDbSettings settings) {
+    private static RouterBuilder router(ReactiveDbSettings settings) {
         return ReactiveDbRouter.builder(settings)
                 .health(HealthSettings.builder().interval(Duration.ofSeconds(2)).probeTimeout(Duration.ofSeconds(2)).build());
     }

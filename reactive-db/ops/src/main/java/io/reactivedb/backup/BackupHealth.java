@@ -1,5 +1,6 @@
 package io.reactivedb.backup;
 
+import io.reactivedb.routing.RouterBuilder;
 import io.reactivedb.health.ComponentHealth;
 import io.reactivedb.health.HealthComponent;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>DEGRADED when there is no verified backup, when the newest verified one is older than
  * {@code DB_BACKUP_MAX_AGE}, or when the most recent verification failed; UP otherwise. Register it
- * with {@code ReactiveDbRouter.Builder#healthComponent(service.health())}.
+ * with {@code RouterBuilder#healthComponent(service.health())}.
  */
 public final class BackupHealth implements HealthComponent {
 

@@ -1,5 +1,6 @@
 package io.reactivedb.web.autoconfigure;
 
+import io.reactivedb.routing.RouterBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reactivedb.config.ConfigurationException;
@@ -123,7 +124,7 @@ public class ReactiveDbAutoConfiguration {
         SchemaCheck check = resolved.embedded() ? new SchemaCheck(true, true) : source.parse(() -> SchemaCheck.fromEnvironment(source));
         check.run(MigrationRunner.create(resolved.migrationSettings()));
         log.info("Routing with {}", settings);
-        ReactiveDbRouter.Builder builder = ReactiveDbRouter.builder(settings).fromEnvironment(source);
+        RouterBuilder builder = ReactiveDbRouter.builder(settings).fromEnvironment(source);
         MeterRegistry registry = registries.getIfAvailable(SimpleMeterRegistry::new);
         ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
         Duration slowThreshold = source.parse(() -> SlowQueryLog.fromEnvironment(source)).threshold();
