@@ -54,6 +54,12 @@ import reactor.util.context.ContextView;
  * {@code DbUnavailableException}, …). Unlike {@link ReactiveDbRouter#read}/{@code write}, work
  * through this factory is not retried and not bounded by the router's query timeout: the unit of
  * work belongs to the caller (the session defaults such as {@code DB_STATEMENT_TIMEOUT} still apply).
+ *
+ * <p>Each bound connection's use, from its borrow to its release (a statement outside a
+ * transaction, or a whole transaction), is reported to the router's
+ * {@link io.reactivedb.routing.QueryListener}s and slow-query log as one unit of work, operation
+ * {@code read} or {@code write} (or a {@link io.reactivedb.routing.DbOperation} name in the context),
+ * as {@link io.reactivedb.routing.BorrowedConnection} describes.
  */
 public final class RouterConnectionFactory implements ConnectionFactory {
 

@@ -5,11 +5,15 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.reactivedb.error.ErrorTranslator;
+import io.reactivedb.error.Phase;
+import io.reactivedb.error.ReactiveDbException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.reactivestreams.Publisher;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -31,8 +35,12 @@ import reactor.core.publisher.Mono;
  * rolled back, a changed session or a broken connection is discarded, a cancelled statement is
  * stopped on the server or the connection resynchronised).
  *
- * <p>Not retried, not bounded by the router's query timeout and not reported to query listeners:
- * the borrower owns the unit of work. Thread-safe.
+ * <p>Not retried and not bounded by the router's query timeout: the borrower owns the unit of
+ * work. The loan is reported to the query listeners (and the slow-query log) as one unit of work,
+ * from its acquire to the start of its release, with the operation {@code read} or {@code write}
+ * (or the Context's {@link DbOperation}) and an outcome as a unit's: {@code cancelled} when released
+ * mid-reply, else the kind of the first statement failure, or of the error it was released after,
+ * else {@code success}; a loan whose acquire failed is reported with the failure's kind. Thread-safe.
  */
 public final class BorrowedConnection {
 
@@ -44,20 +52,27 @@ public final class BorrowedConnection {
     private final AtomicInteger inFlight;
     private final @Nullable AtomicLong answered;
     private final Consumer<Lease> onWriteToReadOnlyServer;
+    private final Observation.LoanEnding ending;
     private final AtomicBoolean released = new AtomicBoolean();
+    /** The first failure the server reported for a statement of this loan: the loan's outcome. */
+    private final AtomicReference<@Nullable Throwable> firstFailure = new AtomicReference<>();
 
     BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, Consumer<Lease> onWriteToReadOnlyServer) {
-        this(lease, forWrites, inFlight, null, onWriteToReadOnlyServer);
+        this(lease, forWrites, inFlight, null, onWriteToReadOnlyServer, Observation.LoanEnding.NONE);
     }
 
-    /** @param answered counts loans released after their work completed: the endpoint's sign of life (see the router's stall watch) */
+    /**
+     * @param answered counts loans released after their work completed: the endpoint's sign of life (see the router's stall watch)
+     * @param ending   told the loan's outcome when its release starts (see {@link #outcome()})
+     */
     BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, @Nullable AtomicLong answered,
-                       Consumer<Lease> onWriteToReadOnlyServer) {
+                       Consumer<Lease> onWriteToReadOnlyServer, Observation.LoanEnding ending) {
         this.lease = lease;
         this.forWrites = forWrites;
         this.inFlight = inFlight;
         this.answered = answered;
         this.onWriteToReadOnlyServer = onWriteToReadOnlyServer;
+        this.ending = ending;
     }
 
     /** The name of the endpoint the connection belongs to, for example {@code replica-1}. */
@@ -139,6 +154,7 @@ public final class BorrowedConnection {
      */
     public void statementFailed(long statement, Throwable error) {
         Objects.requireNonNull(error, "error");
+        firstFailure.compareAndSet(null, error);
         lease.finished(statement);
         if (ErrorTranslator.isProtocolViolation(error)) {
             // The driver's side is out of step with the server's (its prepared statements): not lent again.
@@ -213,7 +229,7 @@ public final class BorrowedConnection {
      * connection never goes back mid-reply.
      */
     public Mono<Void> release() {
-        return once(() -> {
+        return once(this::outcome, () -> {
             if (answered != null) {
                 answered.incrementAndGet();
             }
@@ -224,18 +240,44 @@ public final class BorrowedConnection {
     /** The work failed with {@code error}: a broken connection is discarded, anything else cleaned and given back as by {@link #release()}. */
     public Mono<Void> releaseAfterError(Throwable error) {
         Objects.requireNonNull(error, "error");
-        return once(() -> lease.releaseAfterError(error));
+        return once(() -> outcomeOf(error), () -> lease.releaseAfterError(error));
     }
 
     /** The work was cancelled: a long statement is cancelled on the server and the connection discarded, else resynchronised. */
     public Mono<Void> releaseAfterCancel() {
-        return once(lease::releaseAfterCancel);
+        return once(() -> "cancelled", lease::releaseAfterCancel);
     }
 
-    private Mono<Void> once(java.util.function.Supplier<Mono<Void>> release) {
-        return Mono.defer(() -> released.compareAndSet(false, true)
-                ? release.get().doFinally(signal -> inFlight.decrementAndGet())
-                : Mono.empty());
+    /**
+     * The loan's end is told to the query listeners before its release runs, so a caller that has
+     * seen the release complete (Spring's {@code close()} inside {@code usingWhen}) finds it counted.
+     */
+    private Mono<Void> once(Supplier<String> outcome, Supplier<Mono<Void>> release) {
+        return Mono.defer(() -> {
+            if (!released.compareAndSet(false, true)) {
+                return Mono.empty();
+            }
+            ending.ended(outcome.get());
+            return release.get().doFinally(signal -> inFlight.decrementAndGet());
+        });
+    }
+
+    /**
+     * The {@code outcome} tag of a loan released as completed: {@code cancelled} when a reply is
+     * still outstanding (its reader stopped), else the kind of the first failure the server
+     * reported for one of its statements ({@link #statementFailed}), else {@code success}.
+     */
+    private String outcome() {
+        if (lease.statementInFlight()) {
+            return "cancelled";
+        }
+        Throwable failure = firstFailure.get();
+        return failure == null ? "success" : outcomeOf(failure);
+    }
+
+    private String outcomeOf(Throwable error) {
+        return Observation.outcomeOf(error instanceof ReactiveDbException translated
+                ? translated : ErrorTranslator.translate(error, lease.endpoint(), Phase.EXECUTE, forWrites));
     }
 
     /** Whether the loan has ended. */

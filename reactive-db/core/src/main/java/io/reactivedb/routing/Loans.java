@@ -4,13 +4,15 @@ import io.r2dbc.spi.Connection;
 import io.reactivedb.resilience.EndpointBreakers;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
  * Lends connections to integrations that run the unit of work themselves
  * ({@link ReactiveDbRouter#borrowForRead}, {@link ReactiveDbRouter#borrowForWrite}): the same
- * endpoint choice, breaker, pool and acquire deadline as a unit of work, no retry.
+ * endpoint choice, breaker, pool and acquire deadline as a unit of work, no retry; reported to the
+ * query listeners as a unit of work (see {@link Observation#loan}).
  */
 final class Loans {
 
@@ -32,12 +34,41 @@ final class Loans {
             }
             Endpoint endpoint = consistency == null ? placement.writer()
                     : placement.read(consistency, ConsistencySession.from(context), null).endpoint();
-            return endpoint == null ? Mono.error(Placement.nowhere(consistency)) : lend(endpoint, consistency == null);
+            if (endpoint == null) {
+                return Mono.error(Placement.nowhere(consistency));
+            }
+            boolean forWrites = consistency == null;
+            return lend(endpoint, forWrites, DbOperation.of(context, forWrites ? "write" : "read"));
         });
     }
 
-    private Mono<BorrowedConnection> lend(Endpoint endpoint, boolean forWrites) {
-        Mono<Connection> acquire = endpoint.pool().acquire();
+    /**
+     * @param operation the loan's name for the query listeners: the context's {@link DbOperation}, else
+     *                  {@code read} or {@code write}
+     */
+    private Mono<BorrowedConnection> lend(Endpoint endpoint, boolean forWrites, String operation) {
+        // Observed from the acquire's subscription, inside the breaker: a loan is a unit of work for
+        // the listeners (the timer of an integration's statements), reported once when it ends.
+        AtomicReference<@Nullable Lease> held = new AtomicReference<>();
+        AtomicReference<Observation.LoanEnding> ending = new AtomicReference<>(Observation.LoanEnding.NONE);
+        Mono<Connection> acquire = Mono.defer(() -> {
+            Observation.LoanEnding started = wiring.observation.loan(endpoint, operation, () -> {
+                Lease lease = held.get();
+                return lease == null ? "" : lease.lastSql();
+            });
+            ending.set(started);
+            AtomicBoolean acquired = new AtomicBoolean();
+            return endpoint.pool().acquire()
+                    .doOnNext(connection -> acquired.set(true))
+                    .doOnError(error -> started.ended(Observation.outcomeOf(error)))
+                    // A cancel after the connection came (an operator taking the first element
+                    // cancels upstream) ends nothing: the loan ends with its release.
+                    .doOnCancel(() -> {
+                        if (!acquired.get()) {
+                            started.ended("cancelled");
+                        }
+                    });
+        });
         EndpointBreakers breakers = wiring.breakers;
         if (breakers != null) {
             // The breaker sees the acquire: refuses it while open, counts a refused connection.
@@ -50,8 +81,10 @@ final class Loans {
         return acquire
                 .map(connection -> {
                     lent.set(true);
-                    return new BorrowedConnection(new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout()), forWrites,
-                            inFlight, endpoint.answeredCounter(), wiring::onWriteToReadOnlyServer);
+                    Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout());
+                    held.set(lease);
+                    return new BorrowedConnection(lease, forWrites, inFlight, endpoint.answeredCounter(),
+                            wiring::onWriteToReadOnlyServer, ending.get());
                 })
                 .doFinally(signal -> {
                     if (!lent.get()) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -26,8 +27,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * What the router tells about its work: the {@link QueryListener}s (every unit, retry, failover,
- * the shutdown), the slow-query log and the retry log. A listener that throws is logged and never
+ * What the router tells about its work: the {@link QueryListener}s (every unit and every loan,
+ * retry, failover, the shutdown), the slow-query log and the retry log. A listener that throws is logged and never
  * breaks the unit.
  */
 final class Observation {
@@ -62,15 +63,51 @@ final class Observation {
         }
         long started = System.nanoTime();
         return new Observed<>(unit, endpoint.inFlightCounter(), endpoint.answeredCounter(), (signal, error) -> {
-            long nanos = System.nanoTime() - started;
             String outcome = switch (signal) {
                 case ON_COMPLETE -> "success";
                 case CANCEL -> "cancelled";
                 default -> error == null ? "client" : outcomeOf(error);
             };
-            recordIfSlow(endpoint, operation, lastSql, nanos, outcome);
-            tell(listener -> listener.onWork(endpoint, operation, outcome, nanos));
+            report(endpoint, operation, lastSql, System.nanoTime() - started, outcome);
         });
+    }
+
+    /**
+     * Starts timing a loan ({@link BorrowedConnection}) as a unit of work: called when its acquire
+     * is subscribed, inside the breaker (as for {@link #observed}, a refused loan is not counted).
+     * The listeners and the slow-query log get it as they get a unit, once, when
+     * {@link LoanEnding#ended} is first called: at the start of the release, or when the acquire
+     * fails or is cancelled.
+     */
+    LoanEnding loan(Endpoint endpoint, String operation, Supplier<String> lastSql) {
+        if (listeners.isEmpty() && slowQueries == null) {
+            return LoanEnding.NONE;
+        }
+        long started = System.nanoTime();
+        AtomicBoolean ended = new AtomicBoolean();
+        return outcome -> {
+            if (ended.compareAndSet(false, true)) {
+                try {
+                    report(endpoint, operation, lastSql, System.nanoTime() - started, outcome);
+                } catch (RuntimeException e) {
+                    // On the release path: a failing slow-query log must not keep the connection.
+                    log.warn("Reporting a loan failed", e);
+                }
+            }
+        };
+    }
+
+    /** How a loan ended, by its {@code outcome} tag ({@link QueryListener#onWork}); later calls do nothing. */
+    @FunctionalInterface
+    interface LoanEnding {
+        LoanEnding NONE = outcome -> { };
+
+        void ended(String outcome);
+    }
+
+    private void report(Endpoint endpoint, String operation, Supplier<String> lastSql, long nanos, String outcome) {
+        recordIfSlow(endpoint, operation, lastSql, nanos, outcome);
+        tell(listener -> listener.onWork(endpoint, operation, outcome, nanos));
     }
 
     private void recordIfSlow(Endpoint endpoint, String operation, Supplier<String> lastSql, long nanos, String outcome) {

@@ -8,11 +8,14 @@ package io.reactivedb.routing;
 public interface QueryListener {
 
     /**
-     * One unit of work ended.
+     * One unit of work ended: a unit the router ran, or a loan of
+     * {@link ReactiveDbRouter#borrowForRead}/{@link ReactiveDbRouter#borrowForWrite} (every
+     * connection use through {@code RouterConnectionFactory}), timed from its acquire to the start of
+     * its release (see {@link BorrowedConnection}).
      *
      * @param endpoint  where it ran
      * @param operation the caller's name for it ({@link DbOperation}), or {@code read} / {@code write}
-     *                  / {@code transaction}
+     *                  / {@code transaction} (a loan: {@code read} / {@code write})
      * @param outcome   {@code success}, {@code cancelled}, or the failure's kind: {@code connection},
      *                  {@code pool_exhausted}, {@code query}, {@code transaction}, {@code outcome_unknown},
      *                  {@code unavailable}, {@code client}

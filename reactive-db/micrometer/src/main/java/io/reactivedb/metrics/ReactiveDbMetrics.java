@@ -8,9 +8,11 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.reactivedb.config.EndpointRole;
 import io.reactivedb.health.EndpointHealth;
 import io.reactivedb.health.HealthSnapshot;
 import io.reactivedb.health.HealthStatus;
+import io.reactivedb.resilience.Classification;
 import io.reactivedb.routing.Endpoint;
 import io.reactivedb.routing.QueryListener;
 import io.reactivedb.routing.ReactiveDbRouter;
@@ -31,23 +33,28 @@ import org.jspecify.annotations.Nullable;
  * <table>
  *   <caption>Meters</caption>
  *   <tr><th>name</th><th>type, unit</th><th>tags</th></tr>
- *   <tr><td>{@value #QUERY}</td><td>timer</td><td>endpoint, role, operation, outcome</td></tr>
+ *   <tr><td>{@value #QUERY}</td><td>timer: every unit of work of the router, and every loan of
+ *       {@code ReactiveDbRouter.borrowForRead}/{@code borrowForWrite} (so every connection use through
+ *       {@code RouterConnectionFactory}: Spring's {@code DatabaseClient}, Spring Data R2DBC), operation
+ *       {@code read}/{@code write} unless the Context names it</td><td>endpoint, role, operation, outcome</td></tr>
  *   <tr><td>{@value #POOL_ACQUIRED}, {@value #POOL_IDLE}, {@value #POOL_PENDING}, {@value #POOL_ALLOCATED}, {@value #POOL_MAX}</td>
  *       <td>gauge, connections</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #POOL_ACQUIRE_TIMEOUTS}</td><td>counter</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #POOL_ACQUIRE}</td><td>function timer (count, total time) of waits that got a connection</td><td>endpoint, role</td></tr>
- *   <tr><td>{@value #LAG_BYTES}</td><td>gauge, bytes</td><td>endpoint, role</td></tr>
- *   <tr><td>{@value #LAG_SECONDS}</td><td>gauge, seconds</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #LAG_BYTES}</td><td>gauge, bytes; endpoints configured as replicas only</td><td>endpoint, role</td></tr>
+ *   <tr><td>{@value #LAG_SECONDS}</td><td>gauge, seconds; endpoints configured as replicas only</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #ENDPOINT_UP}</td><td>gauge, 1 or 0</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #HEALTH_STATUS}</td><td>gauge, 1 for the current status, else 0</td><td>status</td></tr>
- *   <tr><td>{@value #RETRIES}</td><td>counter</td><td>classification</td></tr>
+ *   <tr><td>{@value #RETRIES}</td><td>counter; registered at 0 by {@link #bindTo} for each retryable
+ *       classification ({@code retryable_connection}, {@code retryable_transaction})</td><td>classification</td></tr>
  *   <tr><td>{@value #BREAKER_OPEN}</td><td>gauge, 1 while the breaker keeps calls away, else 0</td><td>endpoint, role</td></tr>
  *   <tr><td>{@value #FAILOVER}</td><td>timer: from the first sign the old writer was failing to writes going to the new one</td>
  *       <td>endpoint (the new writer)</td></tr>
  * </table>
  *
- * <p>Lag and up gauges read NaN until the health monitor has probed. The meters are removed when
- * the router shuts down (or on {@link #close()}).
+ * <p>Every meter has a description (Prometheus' {@code HELP}). Lag and up gauges read NaN until the
+ * health monitor has probed. The meters are removed when the router shuts down (or on
+ * {@link #close()}).
  *
  * <pre>{@code
  * ReactiveDbMetrics metrics = new ReactiveDbMetrics(registry);
@@ -125,23 +132,37 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
     public ReactiveDbMetrics bindTo(ReactiveDbRouter router) {
         for (Endpoint endpoint : router.endpoints()) {
             Tags tags = tags(endpoint);
-            gauge(POOL_ACQUIRED, endpoint, tags, "connections", e -> e.poolStatistics().acquired());
-            gauge(POOL_IDLE, endpoint, tags, "connections", e -> e.poolStatistics().idle());
-            gauge(POOL_PENDING, endpoint, tags, "connections", e -> e.poolStatistics().pending());
-            gauge(POOL_ALLOCATED, endpoint, tags, "connections", e -> e.poolStatistics().allocated());
-            gauge(POOL_MAX, endpoint, tags, "connections", e -> e.poolStatistics().max());
+            gauge(POOL_ACQUIRED, endpoint, tags, "connections", "Connections lent out by the endpoint's pool",
+                    e -> e.poolStatistics().acquired());
+            gauge(POOL_IDLE, endpoint, tags, "connections", "Idle connections in the endpoint's pool", e -> e.poolStatistics().idle());
+            gauge(POOL_PENDING, endpoint, tags, "connections", "Callers waiting for a connection of the endpoint's pool",
+                    e -> e.poolStatistics().pending());
+            gauge(POOL_ALLOCATED, endpoint, tags, "connections", "Connections the endpoint's pool holds open, lent or idle",
+                    e -> e.poolStatistics().allocated());
+            gauge(POOL_MAX, endpoint, tags, "connections", "Most connections the endpoint's pool may hold", e -> e.poolStatistics().max());
             meters.add(FunctionCounter.builder(POOL_ACQUIRE_TIMEOUTS, endpoint, e -> e.poolStatistics().acquireTimeouts())
                     .description("Callers that gave up waiting for a connection").tags(tags).register(registry));
             meters.add(FunctionTimer.builder(POOL_ACQUIRE, endpoint, e -> e.acquireWaits().count(),
                             e -> e.acquireWaits().totalNanos(), TimeUnit.NANOSECONDS)
                     .description("Waits for a pooled connection that got one").tags(tags).register(registry));
-            gauge(LAG_BYTES, endpoint, tags, "bytes", e -> e.health().map(h -> h.lagBytes().isPresent() ? (double) h.lagBytes().getAsLong() : Double.NaN)
-                    .orElse(Double.NaN));
-            gauge(LAG_SECONDS, endpoint, tags, "seconds", e -> e.health().flatMap(EndpointHealth::lagTime)
-                    .map(d -> d.toNanos() / 1e9).orElse(Double.NaN));
-            gauge(ENDPOINT_UP, endpoint, tags, null, e -> e.health().map(h -> h.reachable() ? 1.0 : 0.0).orElse(Double.NaN));
-            router.breakers().ifPresent(breakers ->
-                    gauge(BREAKER_OPEN, endpoint, tags, null, e -> breakers.allowsCalls(e.name()) ? 0.0 : 1.0));
+            if (endpoint.role() == EndpointRole.REPLICA) {
+                // Lag is a replica's: a primary's would only ever read NaN.
+                gauge(LAG_BYTES, endpoint, tags, "bytes", "WAL the replica has received but not yet replayed; NaN until probed or when unknown",
+                        e -> e.health().map(h -> h.lagBytes().isPresent() ? (double) h.lagBytes().getAsLong() : Double.NaN)
+                                .orElse(Double.NaN));
+                gauge(LAG_SECONDS, endpoint, tags, "seconds", "Age of the last transaction the replica replayed; NaN until probed or when unknown",
+                        e -> e.health().flatMap(EndpointHealth::lagTime).map(d -> d.toNanos() / 1e9).orElse(Double.NaN));
+            }
+            gauge(ENDPOINT_UP, endpoint, tags, null, "1 when the last health probe reached the endpoint, else 0; NaN until probed",
+                    e -> e.health().map(h -> h.reachable() ? 1.0 : 0.0).orElse(Double.NaN));
+            router.breakers().ifPresent(breakers -> gauge(BREAKER_OPEN, endpoint, tags, null,
+                    "1 while the endpoint's circuit breaker keeps calls away, else 0", e -> breakers.allowsCalls(e.name()) ? 0.0 : 1.0));
+        }
+        // Known up front, so registered at 0: a rate over the counter works before the first retry.
+        for (Classification classification : Classification.values()) {
+            if (classification.isRetryable()) {
+                retries(classification.name().toLowerCase(Locale.ROOT));
+            }
         }
         router.health().ifPresent(monitor -> {
             for (HealthStatus status : HealthStatus.values()) {
@@ -155,8 +176,8 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
         return this;
     }
 
-    private void gauge(String name, Endpoint endpoint, Tags tags, @Nullable String unit, ToDoubleFunction<Endpoint> value) {
-        Gauge.Builder<Endpoint> builder = Gauge.builder(name, endpoint, value).tags(tags);
+    private void gauge(String name, Endpoint endpoint, Tags tags, @Nullable String unit, String description, ToDoubleFunction<Endpoint> value) {
+        Gauge.Builder<Endpoint> builder = Gauge.builder(name, endpoint, value).description(description).tags(tags);
         if (unit != null) {
             builder.baseUnit(unit);
         }
@@ -178,13 +199,16 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
 
     @Override
     public void onRetry(String classification) {
-        Counter counter = retries.computeIfAbsent(classification, key -> {
+        retries(classification).increment();
+    }
+
+    private Counter retries(String classification) {
+        return retries.computeIfAbsent(classification, key -> {
             Counter created = Counter.builder(RETRIES).description("Failed attempts retried with backoff")
                     .tag("classification", key).register(registry);
             meters.add(created);
             return created;
         });
-        counter.increment();
     }
 
     @Override

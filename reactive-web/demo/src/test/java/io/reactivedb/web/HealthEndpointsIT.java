@@ -6,8 +6,11 @@ import io.reactivedb.devservices.DevNode;
 import io.reactivedb.health.HealthStatus;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.testing.Await;
+import io.reactivedb.web.demo.Account;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
@@ -81,6 +84,51 @@ class HealthEndpointsIT extends WebIT {
         assertThat(scrape).contains("reactivedb_query_seconds_count{", "reactivedb_pool_max", "reactivedb_endpoint_up",
                 "reactivedb_health_status", "reactivedb_breaker_open", "reactivedb_replica_lag_bytes", "reactivedb_query_slow_total");
         assertThat(scrape).contains("endpoint=\"replica-1\"");
+    }
+
+    /**
+     * The service's own scrape: every {@code reactivedb_*} family described, the retries counter
+     * there before any retry can have happened, lag for replicas only, and Spring Data's work
+     * ({@code /api/data/accounts}, through {@code RouterConnectionFactory}) in the query timer.
+     */
+    @Test
+    void prometheusDescribesEveryFamilyAndTimesSpringDataWork() {
+        String before = scrape();
+        assertThat(before).containsPattern("(?m)^reactivedb_retries_total\\{[^}]*classification=\"retryable_connection\"[^}]*} ");
+        assertThat(before).containsPattern("(?m)^reactivedb_retries_total\\{[^}]*classification=\"retryable_transaction\"[^}]*} ");
+        List<String> families = Pattern.compile("(?m)^# TYPE (reactivedb_\\S+) ").matcher(before).results().map(m -> m.group(1)).toList();
+        assertThat(families).isNotEmpty();
+        assertThat(families).as("families without a HELP text")
+                .filteredOn(family -> !Pattern.compile("(?m)^# HELP " + Pattern.quote(family) + " \\S").matcher(before).find())
+                .isEmpty();
+        assertThat(before).containsPattern("(?m)^reactivedb_replica_lag_bytes\\{[^}]*endpoint=\"replica-1\"")
+                .doesNotContainPattern("(?m)^reactivedb_replica_lag_(bytes|seconds)\\{[^}]*endpoint=\"primary\"");
+
+        long writes = queries(before, "write");
+        long reads = queries(before, "read");
+        // @Transactional create on the writer, @Transactional(readOnly = true) find where reads go.
+        Account account = client.post().uri("/api/data/accounts").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("owner", "metrics", "balance", 7)).exchange()
+                .expectStatus().isCreated().expectBody(Account.class).returnResult().getResponseBody();
+        assertThat(account).isNotNull();
+        client.get().uri("/api/data/accounts/" + account.id()).exchange().expectStatus().isOk();
+
+        String after = scrape();
+        assertThat(queries(after, "write")).isGreaterThan(writes);
+        assertThat(queries(after, "read")).isGreaterThan(reads);
+    }
+
+    private String scrape() {
+        return client.get().uri("/actuator/prometheus").headers(WebIT::admin).exchange()
+                .expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
+    }
+
+    /** Successful units of {@code operation} in the query timer, over every endpoint. */
+    private static long queries(String scrape, String operation) {
+        return Pattern.compile("(?m)^reactivedb_query_seconds_count\\{([^}]*)} (\\S+)$").matcher(scrape).results()
+                .filter(m -> m.group(1).contains("operation=\"" + operation + "\"") && m.group(1).contains("outcome=\"success\""))
+                .mapToLong(m -> (long) Double.parseDouble(m.group(2)))
+                .sum();
     }
 
     @Test
