@@ -31,6 +31,9 @@ import java.util.function.Predicate;
  *       late).</li>
  *   <li>Reads may go to reachable servers in recovery within the lag limit, whatever their
  *       configured role, so a demoted old primary rejoins the read rotation.</li>
+ *   <li>An endpoint whose pool is saturated when the round samples it ({@link PoolStatistics#saturated()}:
+ *       every connection lent out and callers queued) makes the round DEGRADED: requests there
+ *       wait, although every server answers.</li>
  *   <li>A degraded {@link HealthComponent} makes a HEALTHY round DEGRADED; it never makes a round
  *       UNHEALTHY.</li>
  * </ul>
@@ -241,7 +244,7 @@ final class TopologyEvaluator {
             return HealthStatus.DEGRADED;
         }
         for (EndpointHealth endpoint : endpoints) {
-            if (!endpoint.reachable() || endpoint.lagging() || breakerOpen.test(endpoint.endpoint())) {
+            if (!endpoint.reachable() || endpoint.lagging() || breakerOpen.test(endpoint.endpoint()) || endpoint.pool().saturated()) {
                 return HealthStatus.DEGRADED;
             }
         }
@@ -267,8 +270,7 @@ final class TopologyEvaluator {
         }
         PoolStatistics pool = now.pool();
         long timeoutsBefore = before.map(b -> b.pool().acquireTimeouts()).orElse(0L);
-        boolean full = pool.max() > 0 && pool.pending() > 0 && pool.acquired() >= pool.max();
-        if (full || pool.acquireTimeouts() > timeoutsBefore) {
+        if (pool.saturated() || pool.acquireTimeouts() > timeoutsBefore) {
             events.add(new HealthEvent.PoolExhausted(at, now.endpoint(), pool));
         }
     }

@@ -12,6 +12,14 @@ package io.reactivedb.pool;
  */
 public record PoolStatistics(int acquired, int idle, int pending, int allocated, int max, long acquireTimeouts) {
 
+    /**
+     * Every connection slot is lent out and callers are queued: a new acquisition waits for a
+     * release. The router reads elsewhere when it can, and health is DEGRADED while it lasts.
+     */
+    public boolean saturated() {
+        return max > 0 && pending > 0 && acquired >= max;
+    }
+
     /** {@code acquired=3, idle=1, pending=0, allocated=4, max=10, acquireTimeouts=0}: for messages. */
     public String describe() {
         return "acquired=" + acquired + ", idle=" + idle + ", pending=" + pending + ", allocated=" + allocated

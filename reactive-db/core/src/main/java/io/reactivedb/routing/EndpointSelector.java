@@ -15,6 +15,12 @@ import java.util.function.IntPredicate;
  * lag within the bound; {@code READ_YOUR_WRITES} one known to have replayed the session's token
  * (any without a token, none for an uncertain session). Without an eligible one the read goes to
  * the writer, unless the writer is the refused endpoint or there is none.
+ *
+ * <p>Saturation: an eligible replica whose pool is {@link EndpointState#saturated() saturated} is
+ * passed over for one that is not; when every eligible replica is saturated, the writer takes the
+ * read if its own pool is not (any writer is consistent enough for every level), else the read
+ * waits on a saturated replica as before. So slow work pinning the replicas' connections moves
+ * reads to an endpoint with free ones instead of queueing them.
  */
 final class EndpointSelector {
 
@@ -51,7 +57,11 @@ final class EndpointSelector {
     Choice choose(Read read, List<EndpointState> endpoints) {
         int writer = writer(endpoints);
         IntPredicate readable = i -> i != read.refused() && endpoints.get(i).readable();
-        int replica = replica(read, endpoints, readable);
+        int replica = replica(read, endpoints, i -> readable.test(i) && !endpoints.get(i).saturated());
+        boolean writerFree = writer != NONE && writer != read.refused() && !endpoints.get(writer).saturated();
+        if (replica == NONE && !writerFree) {
+            replica = replica(read, endpoints, readable);
+        }
         int endpoint = replica != NONE ? replica : writer == read.refused() ? NONE : writer;
         return new Choice(endpoint, replayCheck(read, endpoints, endpoint, writer, readable));
     }

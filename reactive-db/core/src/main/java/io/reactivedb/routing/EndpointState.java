@@ -17,9 +17,11 @@ import java.util.Optional;
  * @param replayed      how far it is known to have replayed WAL (probe round or replay check)
  * @param weight        its configured share of reads
  * @param inFlight      units of work on it now
+ * @param saturated     its pool has every connection lent out and callers queued
+ *                      ({@link io.reactivedb.pool.PoolStatistics#saturated()}): a read sent there waits
  */
 record EndpointState(String name, boolean writer, boolean inRotation, boolean stalled, boolean breakerAllows,
-                     Optional<Duration> lag, Optional<Lsn> replayed, int weight, int inFlight) {
+                     Optional<Duration> lag, Optional<Lsn> replayed, int weight, int inFlight, boolean saturated) {
 
     /** In rotation by health, not stalled, and its breaker lets calls through. */
     boolean readable() {

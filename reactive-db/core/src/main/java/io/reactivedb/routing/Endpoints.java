@@ -93,7 +93,8 @@ final class Endpoints {
             Optional<EndpointHealth> health = endpoint.health();
             states.add(new EndpointState(endpoint.name(), endpoint == writer, endpoint.isInRotation(), endpoint.isStalled(),
                     breakers == null || breakers.allowsCalls(endpoint.name()), health.flatMap(EndpointHealth::lagTime),
-                    replayed(endpoint, health), endpoint.settings().weight(), endpoint.inFlight()));
+                    replayed(endpoint, health), endpoint.settings().weight(), endpoint.inFlight(),
+                    endpoint.poolStatistics().saturated()));
         }
         return states;
     }

@@ -37,7 +37,7 @@ import reactor.core.scheduler.Scheduler;
 final class Lease implements DbSession {
 
     private static final Logger log = LoggerFactory.getLogger(Lease.class);
-    /** A cancelled statement running this long is stopped on the server (and its connection discarded). */
+    /** A cancelled statement still running this long after it was sent is stopped on the server. */
     static final Duration CANCEL_ON_SERVER_AFTER = Duration.ofMillis(100);
 
     private final Endpoint endpoint;
@@ -276,16 +276,23 @@ final class Lease implements DbSession {
     /**
      * Work was cancelled mid-flight.
      *
-     * <p>A statement still running {@link #CANCEL_ON_SERVER_AFTER} after it was sent is stopped on
-     * the server with a cancel request, and the connection is then discarded, never reused:
-     * PostgreSQL delivers a cancel asynchronously, and one that arrives late would cancel whatever
-     * the next borrower runs on that backend (seen in the 10,000-cancel test as a stray
-     * {@code 57014}). A statement cancelled younger than that gets the rest of that time to finish:
-     * the connection goes back only after a round trip proves it is in step again (r2dbc-pool#198),
-     * a rollback when a transaction is open, a validation query otherwise; when that round trip has
-     * not come back by then, the statement is still running and is stopped on the server the same
-     * way. (Waiting for it with the cleanup timeout instead, then closing the socket, would leave
-     * the server working: a backend does not notice a closed client while it sleeps or scans.)
+     * <p>A statement cancelled younger than {@link #CANCEL_ON_SERVER_AFTER} gets the rest of that
+     * time to finish: the connection goes back once a round trip proves it is in step again
+     * (r2dbc-pool#198), a rollback when a transaction is open, a validation query otherwise. One
+     * still running then (or older when cancelled) is stopped on the server with PostgreSQL's cancel
+     * request, and the same round trip follows within the cleanup timeout; when it comes back the
+     * connection is kept, else discarded. (Closing the socket instead would leave the server working:
+     * a backend does not notice a closed client while it sleeps or scans.)
+     *
+     * <p>Why keeping it is safe: a cancel request is delivered asynchronously, and one arriving
+     * late would cancel whatever the next borrower runs on that backend. The request is awaited
+     * until the server has closed its connection, which it does only after signalling the backend;
+     * the round trip is sent after that, and a backend drops a cancel that reaches it between
+     * statements (PostgreSQL's {@code PostgresMain}: a cancel while reading a command is a no-op).
+     * So the signal lands on the cancelled statement, between statements, or at the latest on the
+     * round trip itself (which then fails, and the connection is discarded): never on the next
+     * borrower's work. A cancel request that fails or is not confirmed within the cleanup timeout
+     * discards the connection.
      *
      * <p>With no statement in flight the same round trip runs within the cleanup timeout.
      */
@@ -294,24 +301,37 @@ final class Lease implements DbSession {
             if (sessionChanged) {
                 return discard();
             }
-            Mono<Void> resync = connection.isAutoCommit()
-                    ? Mono.from(connection.validate(ValidationDepth.REMOTE)).flatMap(valid -> valid
-                            ? Mono.<Void>empty()
-                            : Mono.error(new IllegalStateException("validation query failed")))
-                    : Mono.from(connection.rollbackTransaction());
             // The resync is sent after every statement so far: when it comes back, they all have.
             long sentBefore = statementsSent.get();
-            if (statementInFlight()) {
-                long left = CANCEL_ON_SERVER_AFTER.toNanos() - (System.nanoTime() - statementStartedNanos);
-                if (left <= 0) {
-                    return stopOnServerAndDiscard();
-                }
-                return resync.timeout(Duration.ofNanos(left), scheduler)
-                        .thenReturn(Boolean.TRUE)
-                        .onErrorResume(error -> Mono.just(Boolean.FALSE))
-                        .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : stopOnServerAndDiscard());
+            if (!statementInFlight()) {
+                return attempt(resync(), "resynchronise the connection after a cancel")
+                        .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : discard());
             }
-            return attempt(resync, "resynchronise the connection after a cancel")
+            long left = CANCEL_ON_SERVER_AFTER.toNanos() - (System.nanoTime() - statementStartedNanos);
+            Mono<Boolean> finishedByItself = left <= 0 ? Mono.just(Boolean.FALSE) : resync().timeout(Duration.ofNanos(left), scheduler)
+                    .thenReturn(Boolean.TRUE)
+                    .onErrorResume(error -> Mono.just(Boolean.FALSE));
+            return finishedByItself.flatMap(inStep -> inStep ? inStepAgain(sentBefore) : stopOnServerThenResync());
+        });
+    }
+
+    /** A round trip that comes back only after every reply before it: a validation query, or a rollback in a transaction. */
+    private Mono<Void> resync() {
+        return Mono.defer(() -> connection.isAutoCommit()
+                ? Mono.from(connection.validate(ValidationDepth.REMOTE)).flatMap(valid -> valid
+                        ? Mono.<Void>empty()
+                        : Mono.error(new IllegalStateException("validation query failed")))
+                : Mono.from(connection.rollbackTransaction()));
+    }
+
+    /** The cancel request, confirmed; then the resync round trip: the connection kept when both succeed, else discarded. */
+    private Mono<Void> stopOnServerThenResync() {
+        return stopOnServer().flatMap(stopped -> {
+            if (!stopped) {
+                return discard();
+            }
+            long sentBefore = statementsSent.get();
+            return attempt(resync(), "resynchronise the connection after a cancel request")
                     .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : discard());
         });
     }
@@ -321,61 +341,72 @@ final class Lease implements DbSession {
         return releaseInStep();
     }
 
-    /** {@link #stopOnServer()}, then the connection discarded. */
-    private Mono<Void> stopOnServerAndDiscard() {
-        return stopOnServer().then(discard());
-    }
-
-    /** A cancel request for the running statement, bounded by the cleanup timeout; never fails. */
-    private Mono<Void> stopOnServer() {
-        return cancelRequest().timeout(cleanupTimeout, scheduler).onErrorResume(error -> Mono.empty());
+    /**
+     * A cancel request for the running statement, bounded by the cleanup timeout; never fails.
+     * Emits true once the server has confirmed it (closed the request's connection, after
+     * signalling the backend), false when it failed or timed out.
+     */
+    private Mono<Boolean> stopOnServer() {
+        return cancelRequest()
+                .timeout(cleanupTimeout, scheduler)
+                .onErrorResume(error -> {
+                    log.debug("[{}] cancel request not confirmed: {}", endpoint.name(), error.toString());
+                    return Mono.just(Boolean.FALSE);
+                });
     }
 
     /**
      * Rolls back the transaction of work that was cancelled mid-statement but goes on using the
      * connection (a transaction manager rolling back after a cancel): a statement still in flight is
      * first stopped on the server, however briefly it has run (the ROLLBACK would otherwise wait
-     * behind it, and a cancel usually comes because the statement takes too long), and the
-     * connection is then discarded on release (a late cancel must not hit the next borrower). A
-     * rollback that fails or times out also discards the connection, whose closing ends the
-     * transaction on the server. Never fails.
+     * behind it, and a cancel usually comes because the statement takes too long). The connection
+     * stays usable when the cancel request was confirmed and the rollback came back (see
+     * {@link #releaseAfterCancel()} for why a confirmed cancel cannot reach a later statement); a
+     * cancel request not confirmed, or a rollback that fails or times out, makes the release discard
+     * the connection, whose closing ends the transaction on the server. Never fails.
      */
     Mono<Void> rollbackAfterCancel() {
         return Mono.defer(() -> {
-            Mono<Void> stop = Mono.empty();
+            Mono<Boolean> stop = Mono.just(Boolean.TRUE);
             if (statementInFlight()) {
-                sessionChanged = true;
                 stop = stopOnServer();
             }
-            long sentBefore = statementsSent.get();
-            return stop.then(attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel"))
-                    .doOnNext(inStep -> {
-                        if (inStep) {
-                            finished(sentBefore);
-                        } else {
-                            sessionChanged = true;
-                        }
-                    })
-                    .then();
+            return stop.flatMap(stopped -> {
+                if (!stopped) {
+                    sessionChanged = true;
+                }
+                long sentBefore = statementsSent.get();
+                return attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel").doOnNext(inStep -> {
+                    if (inStep) {
+                        finished(sentBefore);
+                    } else {
+                        sessionChanged = true;
+                    }
+                });
+            }).then();
         });
     }
 
     /**
      * Asks the server to stop the statement running on this connection (PostgreSQL's cancel
      * request, sent over a connection of its own): cancelling a subscription alone does not, so
-     * without it the server would keep working (r2dbc-postgresql#251).
+     * without it the server would keep working (r2dbc-postgresql#251). The driver's request
+     * completes when the server closes that connection, which it does after signalling the backend.
+     *
+     * @return true once confirmed; false when it failed or this is not a PostgreSQL connection
      */
     @SuppressWarnings("unchecked")
-    private Mono<Void> cancelRequest() {
+    private Mono<Boolean> cancelRequest() {
         Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
         if (physical instanceof PostgresqlConnection postgres) {
             return postgres.cancelRequest()
+                    .thenReturn(Boolean.TRUE)
                     .onErrorResume(error -> {
                         log.debug("[{}] cancel request failed: {}", endpoint.name(), error.toString());
-                        return Mono.empty();
+                        return Mono.just(Boolean.FALSE);
                     });
         }
-        return Mono.empty();
+        return Mono.just(Boolean.FALSE);
     }
 
     /** Work failed: a broken connection, or one the server found out of step (a protocol violation), is discarded; anything else cleaned and returned. */

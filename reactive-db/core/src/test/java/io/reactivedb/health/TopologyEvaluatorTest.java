@@ -171,6 +171,21 @@ class TopologyEvaluatorTest {
     }
 
     @Test
+    void aSaturatedPoolMakesTheRoundDegradedWhileItLasts() {
+        Map<String, ProbeResult> results = Map.of("primary", primary("0/1", 1), "replica-1", replica("0/1", Duration.ZERO),
+                "replica-2", replica("0/1", Duration.ZERO));
+        TopologyEvaluator.Outcome saturated = evaluator.evaluate(T0, results,
+                Map.of("replica-1", new PoolStatistics(10, 0, 3, 10, 10, 0)), initial);
+        assertThat(saturated.snapshot().status()).isEqualTo(HealthStatus.DEGRADED);
+        assertThat(saturated.events()).contains(new HealthEvent.StatusChanged(T0, initial.status(), HealthStatus.DEGRADED));
+
+        // Every connection lent out but nobody waiting is busy, not saturated; and the round after the queue drained is healthy again.
+        TopologyEvaluator.Outcome busy = evaluator.evaluate(T0.plusSeconds(5), results,
+                Map.of("replica-1", new PoolStatistics(10, 0, 0, 10, 10, 0)), saturated.snapshot());
+        assertThat(busy.snapshot().status()).isEqualTo(HealthStatus.HEALTHY);
+    }
+
+    @Test
     void withoutAnyWriterPositionAnIdleClustersReplicasKeepTheirPlaceInRotation() {
         // The primary was never reached, so there is no writer position to measure replicas against;
         // their last transaction is minutes old only because nothing was written.

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The read placement as a table: consistency × health/rotation × lag × breaker × weights/in-flight
- * × refused endpoint → the endpoint chosen (and the replica worth a replay check). Endpoints are
+ * × pool saturation × refused endpoint → the endpoint chosen (and the replica worth a replay check). Endpoints are
  * {@code primary} (the writer), {@code replica-1}, {@code replica-2}; a fresh selector per case,
  * so a weighted round robin's first turn goes to the heaviest eligible replica.
  */
@@ -79,7 +79,26 @@ class EndpointSelectorTest {
                         out("replica-1"), open("replica-2")),
                 ryw("uncertain session: the writer, no check", true, NONE, "primary", NONE, replayed("replica-1", 2_000)),
                 ryw("token replayed exactly", false, NONE, "replica-1", NONE, replayed("replica-1", 1_000)),
-                ryw("token replayed by none and no writer: nowhere", false, NONE, NONE, NONE, noWriter()));
+                ryw("token replayed by none and no writer: nowhere", false, NONE, NONE, NONE, noWriter()),
+                // pool saturation (every connection lent out, callers queued)
+                row("eventual, replica-1 saturated: replica-2", EVENTUAL, NONE, "replica-2", NONE, saturated("replica-1")),
+                row("eventual, both replicas saturated: the writer", EVENTUAL, NONE, "primary", NONE, saturated("replica-1"),
+                        saturated("replica-2")),
+                row("eventual, everything saturated: a replica still", EVENTUAL, NONE, "replica-1", NONE, saturated("replica-1"),
+                        saturated("replica-2"), saturated("primary")),
+                row("eventual, both replicas saturated, the writer refused: a replica", EVENTUAL, "primary", "replica-1", NONE,
+                        saturated("replica-1"), saturated("replica-2")),
+                row("eventual, replica-2 saturated, replica-1 out: the writer", EVENTUAL, NONE, "primary", NONE, out("replica-1"),
+                        saturated("replica-2")),
+                row("eventual, both saturated, no writer: a replica", EVENTUAL, NONE, "replica-1", NONE, saturated("replica-1"),
+                        saturated("replica-2"), noWriter()),
+                row("bounded, the one replica within the lag saturated: the writer", BOUNDED, NONE, "primary", NONE,
+                        lag("replica-1", 5_000), saturated("replica-2")),
+                row("strong, the writer saturated: the writer", STRONG, NONE, "primary", NONE, saturated("primary")),
+                leastInFlight("least in flight passes over a saturated idler replica", "replica-1", inFlight("replica-1", 5),
+                        saturated("replica-2")),
+                ryw("token replayed by replica-2 only, saturated: the writer", false, NONE, "primary", "replica-1",
+                        replayed("replica-2", 2_000), saturated("replica-2")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -132,9 +151,9 @@ class EndpointSelectorTest {
     /** The writer (never in read rotation, as the health rounds have it) and two replicas: in rotation, no lag, replayed up to 500 (below the token), breakers closed, weight 1, idle. */
     private static List<EndpointState> healthyCluster() {
         return List.of(
-                new EndpointState("primary", true, false, false, true, Optional.empty(), Optional.empty(), 1, 0),
-                new EndpointState("replica-1", false, true, false, true, Optional.of(Duration.ZERO), Optional.of(new Lsn(500)), 1, 0),
-                new EndpointState("replica-2", false, true, false, true, Optional.of(Duration.ZERO), Optional.of(new Lsn(500)), 1, 0));
+                new EndpointState("primary", true, false, false, true, Optional.empty(), Optional.empty(), 1, 0, false),
+                new EndpointState("replica-1", false, true, false, true, Optional.of(Duration.ZERO), Optional.of(new Lsn(500)), 1, 0, false),
+                new EndpointState("replica-2", false, true, false, true, Optional.of(Duration.ZERO), Optional.of(new Lsn(500)), 1, 0, false));
     }
 
     private static UnaryOperator<List<EndpointState>> change(String name, UnaryOperator<EndpointState> change) {
@@ -147,47 +166,52 @@ class EndpointSelectorTest {
 
     private static UnaryOperator<List<EndpointState>> out(String name) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), false, e.stalled(), e.breakerAllows(), e.lag(), e.replayed(),
-                e.weight(), e.inFlight()));
+                e.weight(), e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> stalled(String name) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), true, e.breakerAllows(), e.lag(), e.replayed(),
-                e.weight(), e.inFlight()));
+                e.weight(), e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> open(String name) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), false, e.lag(), e.replayed(),
-                e.weight(), e.inFlight()));
+                e.weight(), e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> lag(String name, long millis) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), e.breakerAllows(),
-                Optional.of(Duration.ofMillis(millis)), e.replayed(), e.weight(), e.inFlight()));
+                Optional.of(Duration.ofMillis(millis)), e.replayed(), e.weight(), e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> lagUnknown(String name) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), e.breakerAllows(),
-                Optional.empty(), e.replayed(), e.weight(), e.inFlight()));
+                Optional.empty(), e.replayed(), e.weight(), e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> replayed(String name, long lsn) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), e.breakerAllows(), e.lag(),
-                Optional.of(new Lsn(lsn)), e.weight(), e.inFlight()));
+                Optional.of(new Lsn(lsn)), e.weight(), e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> weight(String name, int weight) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), e.breakerAllows(), e.lag(),
-                e.replayed(), weight, e.inFlight()));
+                e.replayed(), weight, e.inFlight(), e.saturated()));
     }
 
     private static UnaryOperator<List<EndpointState>> inFlight(String name, int inFlight) {
         return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), e.breakerAllows(), e.lag(),
-                e.replayed(), e.weight(), inFlight));
+                e.replayed(), e.weight(), inFlight, e.saturated()));
+    }
+
+    private static UnaryOperator<List<EndpointState>> saturated(String name) {
+        return change(name, e -> new EndpointState(e.name(), e.writer(), e.inRotation(), e.stalled(), e.breakerAllows(), e.lag(),
+                e.replayed(), e.weight(), e.inFlight(), true));
     }
 
     private static UnaryOperator<List<EndpointState>> noWriter() {
         return endpoints -> endpoints.stream().map(e -> new EndpointState(e.name(), false, e.name().startsWith("replica") && e.inRotation(),
-                e.stalled(), e.breakerAllows(), e.lag(), e.replayed(), e.weight(), e.inFlight())).toList();
+                e.stalled(), e.breakerAllows(), e.lag(), e.replayed(), e.weight(), e.inFlight(), e.saturated())).toList();
     }
 
     private static int indexOf(List<EndpointState> endpoints, String name) {

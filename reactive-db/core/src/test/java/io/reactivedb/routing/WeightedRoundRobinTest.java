@@ -15,7 +15,7 @@ class WeightedRoundRobinTest {
             replica("replica-1", 5, true, 0), replica("replica-2", 3, true, 0), replica("replica-3", 1, true, 0)));
 
     private static EndpointState replica(String name, int weight, boolean inRotation, int inFlight) {
-        return new EndpointState(name, false, inRotation, false, true, Optional.empty(), Optional.empty(), weight, inFlight);
+        return new EndpointState(name, false, inRotation, false, true, Optional.empty(), Optional.empty(), weight, inFlight, false);
     }
 
     private String pick(ReplicaSelector selector) {

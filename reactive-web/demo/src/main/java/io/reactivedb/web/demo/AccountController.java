@@ -6,6 +6,7 @@ import java.net.URI;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -25,9 +26,11 @@ class AccountController {
     static final int DEFAULT_LIMIT = 100;
 
     private final AccountStore store;
+    private final StreamLimits streams;
 
-    AccountController(AccountStore store) {
+    AccountController(AccountStore store, StreamLimits streams) {
         this.store = store;
+        this.streams = streams;
     }
 
     @PostMapping("/accounts")
@@ -45,12 +48,17 @@ class AccountController {
         return store.find(id).switchIfEmpty(Mono.error(() -> new NotFound("account " + id + " does not exist")));
     }
 
-    /** Streams as NDJSON, one account per line, as fast as the client reads. */
+    /**
+     * Streams as NDJSON, one account per line, as fast as the client reads; read from the database a
+     * page at a time ({@link AccountStore#list}), so a slow client holds no connection. At most
+     * {@link StreamLimits} streams per client at once: 429 over that.
+     */
     @GetMapping(path = "/accounts", produces = MediaType.APPLICATION_NDJSON_VALUE)
     Flux<Account> list(@RequestParam(required = false) @Nullable String owner,
                        @RequestParam(defaultValue = "0") long minBalance,
                        @RequestParam(defaultValue = "0") long afterId,
-                       @RequestParam(defaultValue = "" + DEFAULT_LIMIT) int limit) {
+                       @RequestParam(defaultValue = "" + DEFAULT_LIMIT) int limit,
+                       ServerHttpRequest request) {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new BadRequest("limit", "limit must be between 1 and " + MAX_LIMIT);
         }
@@ -60,7 +68,7 @@ class AccountController {
         if (owner != null) {
             Requests.checkText("owner", owner);
         }
-        return store.list(owner, minBalance, afterId, limit);
+        return streams.limited(StreamLimits.client(request.getRemoteAddress()), () -> store.list(owner, minBalance, afterId, limit));
     }
 
     @PostMapping("/transfers")

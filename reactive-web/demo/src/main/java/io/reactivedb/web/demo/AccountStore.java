@@ -10,7 +10,6 @@ import io.reactivedb.routing.ReadConsistency;
 import io.reactivedb.routing.TransactionOptions;
 import io.reactivedb.web.ApiProblems.Conflict;
 import io.reactivedb.web.ApiProblems.NotFound;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -26,8 +25,11 @@ import reactor.core.publisher.Mono;
 @Repository
 public class AccountStore {
 
-    /** A listing may stream for this long; it is bounded by its row limit too. */
-    static final Duration LIST_TIMEOUT = Duration.ofMinutes(5);
+    /**
+     * Rows read per page of a listing: one page is read into memory with one short unit of work,
+     * whose connection is back in the pool before the first row goes to the client.
+     */
+    static final int LIST_PAGE = 500;
 
     private static final String COLUMNS = "id, owner, balance, created_at";
 
@@ -53,16 +55,33 @@ public class AccountStore {
 
     /**
      * Accounts with an id above {@code afterId}, in id order, at most {@code limit}, streamed as
-     * the subscriber asks for them (the driver reads from the socket only as fast as the HTTP
-     * response is written).
+     * the subscriber asks for them. Read a page of {@link #LIST_PAGE} rows at a time (keyset: the
+     * next page starts after the last id sent), each page with a unit of work of its own that
+     * releases its connection before the page is sent, and the next page read only when the
+     * subscriber has taken the last one: a slow or stalled client holds at most one page in memory
+     * and never a database connection. Each page is consistent in itself (read-your-writes, like
+     * every read here); the listing as a whole is not one snapshot, but no row comes twice or out of order.
      */
     public Flux<Account> list(@Nullable String owner, long minBalance, long afterId, int limit) {
+        return page(owner, minBalance, afterId, limit);
+    }
+
+    private Flux<Account> page(@Nullable String owner, long minBalance, long afterId, int remaining) {
+        int size = Math.min(LIST_PAGE, remaining);
         return router.read(ReadConsistency.readYourWrites(), session -> session.query(
                         "SELECT " + COLUMNS + " FROM account WHERE id > $1 AND balance >= $2 AND ($3::text IS NULL OR owner = $3)"
                                 + " ORDER BY id LIMIT $4",
-                        AccountStore::account, afterId, minBalance, owner == null ? DbSession.nullOf(String.class) : owner, limit))
+                        AccountStore::account, afterId, minBalance, owner == null ? DbSession.nullOf(String.class) : owner, size))
+                .collectList()
                 .contextWrite(DbOperation.named("account.list"))
-                .contextWrite(DbOperation.timeout(LIST_TIMEOUT));
+                .flatMapMany(rows -> {
+                    Flux<Account> sent = Flux.fromIterable(rows);
+                    if (rows.size() < size || remaining == size) {
+                        return sent;
+                    }
+                    long last = rows.get(rows.size() - 1).id();
+                    return sent.concatWith(Flux.defer(() -> page(owner, minBalance, last, remaining - size)));
+                });
     }
 
     /**
