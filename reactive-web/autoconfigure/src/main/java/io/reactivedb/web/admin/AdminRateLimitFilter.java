@@ -2,6 +2,7 @@ package io.reactivedb.web.admin;
 
 import io.reactivedb.web.ApiProblems;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
+import java.time.Duration;
 import java.util.Optional;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.core.Ordered;
@@ -26,7 +27,9 @@ import reactor.core.scheduler.Scheduler;
  *       from its client's allowance; with none left, every request of that client that carries
  *       credentials is refused before its password is checked, the right password included.
  *       Requests without credentials are not counted (public routes stay open), nor are
- *       successful ones (a scraper is not throttled).</li>
+ *       successful ones (a scraper is not throttled). A password check takes its one before it
+ *       hashes ({@link Attempt}, through the Reactor Context to {@link CredentialCheck}), so
+ *       concurrent requests cannot all pass the check here and then all be hashed.</li>
  * </ul>
  *
  * <p>Paths are matched as the router dispatches them ({@link AdminPaths#operation}), so an
@@ -65,21 +68,68 @@ public class AdminRateLimitFilter implements WebFilter, Ordered {
         if (!decision.allowed()) {
             return refuse(exchange, operation.orElse(AUTHENTICATE), decision, "too many failed authentications from this client");
         }
+        Attempt attempt = new Attempt(failedAuthentications, client);
         exchange.getResponse().beforeCommit(() -> {
             HttpStatusCode status = exchange.getResponse().getStatusCode();
-            if (status != null && status.value() == HttpStatus.UNAUTHORIZED.value()) {
+            if (status != null && status.value() == HttpStatus.UNAUTHORIZED.value() && !attempt.counted()) {
                 failedAuthentications.tryAcquire(client);
             }
             return Mono.empty();
         });
-        return chain.filter(exchange);
+        return chain.filter(exchange).contextWrite(context -> context.put(Attempt.class, attempt));
+    }
+
+    /**
+     * One request's claim on its client's failed-authentication allowance, handed to
+     * {@link CredentialCheck} through the Reactor Context: a check that will hash takes one
+     * beforehand ({@link #reserve}) and gives it back when the credentials were right
+     * ({@link #refund}). A 401 that took none (credentials shared with a check already running,
+     * an unparseable header) takes one when answered.
+     */
+    static final class Attempt {
+        private final RateLimiter limiter;
+        private final String client;
+        private volatile boolean counted;
+
+        Attempt(RateLimiter limiter, String client) {
+            this.limiter = limiter;
+            this.client = client;
+        }
+
+        /** Takes one from the allowance: zero when taken, else the wait until one is free. */
+        Duration reserve() {
+            RateLimiter.Decision decision = limiter.tryAcquire(client);
+            counted = decision.allowed();
+            return decision.retryAfter();
+        }
+
+        void refund() {
+            if (counted) {
+                counted = false;
+                limiter.refund(client);
+            }
+        }
+
+        boolean counted() {
+            return counted;
+        }
+
+        String client() {
+            return client;
+        }
     }
 
     private Mono<Void> refuse(ServerWebExchange exchange, String operation, RateLimiter.Decision decision, String why) {
-        long seconds = Math.max(1, (decision.retryAfter().toMillis() + 999) / 1000);
-        audit.record(exchange, "unknown", operation, "-", "refused: 429");
+        return problem(exchange, audit, operation, HttpStatus.TOO_MANY_REQUESTS, decision.retryAfter(), why);
+    }
+
+    /** Answers a refusal (429 or 503) as a problem with {@code Retry-After}, and audits it. */
+    static Mono<Void> problem(ServerWebExchange exchange, AdminAudit audit, String operation, HttpStatus status, Duration retryAfter, String why) {
+        long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+        audit.record(exchange, "unknown", operation, "-", "refused: " + status.value());
         exchange.getResponse().getHeaders().set("Retry-After", Long.toString(seconds));
-        return ApiProblems.respond(exchange, HttpStatus.TOO_MANY_REQUESTS, "rate-limited", "Too many requests",
+        boolean limited = status == HttpStatus.TOO_MANY_REQUESTS;
+        return ApiProblems.respond(exchange, status, limited ? "rate-limited" : "busy", limited ? "Too many requests" : "Server busy",
                 why + "; retry after " + seconds + " s");
     }
 

@@ -46,6 +46,18 @@ public final class RateLimiter {
         return wait > 0 ? new Decision(false, Duration.ofNanos(wait)) : new Decision(true, Duration.ZERO);
     }
 
+    /**
+     * Gives back one request taken by {@link #tryAcquire} for this key (a reservation that turned
+     * out not to count, such as a credential check that succeeded).
+     */
+    public void refund(String key) {
+        long now = clock.now(TimeUnit.NANOSECONDS);
+        theoreticalArrival.computeIfPresent(key, (k, arrival) -> {
+            long earlier = arrival - intervalNanos;
+            return earlier <= now ? null : earlier;
+        });
+    }
+
     public Decision tryAcquire(String key) {
         long now = clock.now(TimeUnit.NANOSECONDS);
         if (theoreticalArrival.size() > SWEEP_ABOVE) {

@@ -15,10 +15,12 @@ import java.security.SecureRandom;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
+import org.springframework.security.authentication.UserDetailsRepositoryReactiveAuthenticationManager;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.userdetails.ReactiveUserDetailsService;
@@ -27,12 +29,16 @@ import org.springframework.security.core.userdetails.UserDetails;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.ServerAuthenticationEntryPoint;
 import org.springframework.security.web.server.authentication.HttpBasicServerAuthenticationEntryPoint;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.cors.reactive.CorsConfigurationSource;
 import org.springframework.web.cors.reactive.UrlBasedCorsConfigurationSource;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The admin surface's security: HTTP Basic against one admin user from configuration, stateless
@@ -58,27 +64,58 @@ public class SecurityConfiguration {
     private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
     static final String ADMIN_ROLE = "ADMIN";
     private static final int GENERATED_PASSWORD_LENGTH = 24;
+    static final int PENDING_CHECKS_PER_THREAD = 8;
     private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
+    /**
+     * Credential checks: remembered successes, one check per distinct credentials at a time, the
+     * client's failed-authentication allowance taken before hashing, and the hashes on a worker of
+     * half the processors (at least one) with at most {@value #PENDING_CHECKS_PER_THREAD} checks
+     * per thread waiting or running; the event loops and the rest of the CPU stay free.
+     */
+    @Bean(destroyMethod = "close")
+    CredentialCheck reactiveDbCredentialCheck(ReactiveUserDetailsService users, ReactiveDbProperties properties,
+                                              @Qualifier("reactiveDbWebScheduler") Scheduler clock) {
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        int pending = threads * PENDING_CHECKS_PER_THREAD;
+        Scheduler worker = Schedulers.newBoundedElastic(threads, pending, "reactive-db-credentials");
+        UserDetailsRepositoryReactiveAuthenticationManager hashing = new UserDetailsRepositoryReactiveAuthenticationManager(users);
+        hashing.setScheduler(worker);
+        return new CredentialCheck(hashing, clock, properties.getAdmin().getVerifiedCredentialsTtl(), pending, worker);
+    }
+
     @Bean
-    SecurityWebFilterChain reactiveDbSecurity(ServerHttpSecurity http, ReactiveDbProperties properties, AdminAudit audit) {
+    SecurityWebFilterChain reactiveDbSecurity(ServerHttpSecurity http, ReactiveDbProperties properties, AdminAudit audit,
+                                              CredentialCheck credentials) {
         ReadAccess read = properties.getWeb().getReadEndpoints();
         boolean admin = properties.getAdmin().isEnabled();
         String[] readOnly = AdminPaths.READ_ONLY.toArray(String[]::new);
         String[] operations = AdminPaths.OPERATIONS.toArray(String[]::new);
         HttpBasicServerAuthenticationEntryPoint basic = new HttpBasicServerAuthenticationEntryPoint();
         basic.setRealm("reactive-db");
+        ServerAuthenticationEntryPoint unauthorized = (exchange, denied) -> {
+            AdminPaths.operation(exchange.getRequest()).ifPresent(operation ->
+                    audit.record(exchange, "anonymous", operation, "-", "refused: " + HttpStatus.UNAUTHORIZED.value()));
+            return basic.commence(exchange, denied);
+        };
         return http
                 .csrf(ServerHttpSecurity.CsrfSpec::disable)
                 .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
                 .logout(ServerHttpSecurity.LogoutSpec::disable)
                 .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 .cors(cors -> cors.configurationSource(cors(properties.getWeb().getCorsAllowedOrigins())))
-                .httpBasic(basicSpec -> basicSpec.authenticationEntryPoint((exchange, denied) -> {
-                    AdminPaths.operation(exchange.getRequest()).ifPresent(operation ->
-                            audit.record(exchange, "anonymous", operation, "-", "refused: " + HttpStatus.UNAUTHORIZED.value()));
-                    return basic.commence(exchange, denied);
-                }))
+                .httpBasic(basicSpec -> basicSpec
+                        .authenticationManager(credentials)
+                        .authenticationEntryPoint(unauthorized)
+                        .authenticationFailureHandler((filterExchange, failure) -> {
+                            ServerWebExchange exchange = filterExchange.getExchange();
+                            if (failure instanceof CredentialCheck.Refused refused) {
+                                String operation = AdminPaths.operation(exchange.getRequest()).orElse(AdminRateLimitFilter.AUTHENTICATE);
+                                return AdminRateLimitFilter.problem(exchange, audit, operation, HttpStatus.valueOf(refused.status()),
+                                        refused.retryAfter(), refused.getMessage());
+                            }
+                            return unauthorized.commence(exchange, failure);
+                        }))
                 .authorizeExchange(rules -> {
                     if (admin) {
                         rules.pathMatchers(operations).hasRole(ADMIN_ROLE);

@@ -97,6 +97,11 @@ public class ReactiveDbProperties {
         private int rateLimitRequests = 10;
         /** The rate-limit period. */
         private Duration rateLimitPeriod = Duration.ofMinutes(1);
+        /**
+         * How long a successful credential check is remembered (by a keyed digest, never the
+         * password), so that repeated requests do not pay the password hash again; 0s turns it off.
+         */
+        private Duration verifiedCredentialsTtl = Duration.ofSeconds(30);
 
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
@@ -110,6 +115,8 @@ public class ReactiveDbProperties {
         public void setRateLimitRequests(int rateLimitRequests) { this.rateLimitRequests = rateLimitRequests; }
         public Duration getRateLimitPeriod() { return rateLimitPeriod; }
         public void setRateLimitPeriod(Duration rateLimitPeriod) { this.rateLimitPeriod = rateLimitPeriod; }
+        public Duration getVerifiedCredentialsTtl() { return verifiedCredentialsTtl; }
+        public void setVerifiedCredentialsTtl(Duration verifiedCredentialsTtl) { this.verifiedCredentialsTtl = verifiedCredentialsTtl; }
     }
 
     public @Nullable Boolean getProduction() { return production; }
