@@ -78,6 +78,9 @@ class ReactiveDbMetricsIT {
             assertThat(registry.find(ReactiveDbMetrics.POOL_ALLOCATED).tag("endpoint", endpoint).gauge().value()).isPositive();
             assertThat(registry.find(ReactiveDbMetrics.POOL_ACQUIRE_TIMEOUTS).tag("endpoint", endpoint).functionCounter().count()).isZero();
             assertThat(registry.find(ReactiveDbMetrics.ENDPOINT_UP).tag("endpoint", endpoint).gauge().value()).isEqualTo(1.0);
+            // No failover here: each endpoint's timer registered at 0, so a dashboard finds it.
+            assertThat(registry.find(ReactiveDbMetrics.FAILOVER).tag("endpoint", endpoint).timer()).isNotNull()
+                    .extracting(Timer::count).isEqualTo(0L);
         }
         // 32 units (30 reads, 2 writes), at least one acquisition each (a retry takes another): the acquire timers count them all.
         long acquisitions = registry.find(ReactiveDbMetrics.POOL_ACQUIRE).functionTimers().stream()

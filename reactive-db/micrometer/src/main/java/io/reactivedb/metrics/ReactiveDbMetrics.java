@@ -48,7 +48,8 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@value #RETRIES}</td><td>counter; registered at 0 by {@link #bindTo} for each retryable
  *       classification ({@code retryable_connection}, {@code retryable_transaction})</td><td>classification</td></tr>
  *   <tr><td>{@value #BREAKER_OPEN}</td><td>gauge, 1 while the breaker keeps calls away, else 0</td><td>endpoint, role</td></tr>
- *   <tr><td>{@value #FAILOVER}</td><td>timer: from the first sign the old writer was failing to writes going to the new one</td>
+ *   <tr><td>{@value #FAILOVER}</td><td>timer: from the first sign the old writer was failing to writes going to the new one;
+ *       registered at 0 by {@link #bindTo} for every endpoint (any may become the writer)</td>
  *       <td>endpoint (the new writer)</td></tr>
  * </table>
  *
@@ -128,7 +129,7 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
         this.registry = Objects.requireNonNull(registry, "registry");
     }
 
-    /** Registers the gauges and counters of {@code router}'s endpoints and health. */
+    /** Registers the gauges, counters and failover timers of {@code router}'s endpoints and health. */
     public ReactiveDbMetrics bindTo(ReactiveDbRouter router) {
         for (Endpoint endpoint : router.endpoints()) {
             Tags tags = tags(endpoint);
@@ -157,6 +158,8 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
                     e -> e.health().map(h -> h.reachable() ? 1.0 : 0.0).orElse(Double.NaN));
             router.breakers().ifPresent(breakers -> gauge(BREAKER_OPEN, endpoint, tags, null,
                     "1 while the endpoint's circuit breaker keeps calls away, else 0", e -> breakers.allowsCalls(e.name()) ? 0.0 : 1.0));
+            // Any endpoint may become the writer: registered at 0, so a dashboard finds the series before the first failover.
+            failover(endpoint.name());
         }
         // Known up front, so registered at 0: a rate over the counter works before the first retry.
         for (Classification classification : Classification.values()) {
@@ -213,12 +216,16 @@ public final class ReactiveDbMetrics implements QueryListener, AutoCloseable {
 
     @Override
     public void onFailover(java.util.Optional<String> from, String to, long unavailableNanos) {
-        failovers.computeIfAbsent(to, endpoint -> {
+        failover(to).record(unavailableNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer failover(String endpoint) {
+        return failovers.computeIfAbsent(endpoint, key -> {
             Timer created = Timer.builder(FAILOVER).description("Writer changes: from the first sign the old writer failed to writes reaching the new one")
-                    .tag("endpoint", endpoint).register(registry);
+                    .tag("endpoint", key).register(registry);
             meters.add(created);
             return created;
-        }).record(unavailableNanos, TimeUnit.NANOSECONDS);
+        });
     }
 
     @Override
