@@ -16,12 +16,12 @@ import java.util.Optional;
 final class ClusterSettings {
 
     private final DevClusterOptions options;
-    private final DevNode primary;
-    private final List<DevNode> replicas;
+    private final ClusterNode primary;
+    private final List<? extends ClusterNode> replicas;
     private final DevPasswords passwords;
     private final Optional<DevTls> tls;
 
-    ClusterSettings(DevClusterOptions options, DevNode primary, List<DevNode> replicas, DevPasswords passwords,
+    ClusterSettings(DevClusterOptions options, ClusterNode primary, List<? extends ClusterNode> replicas, DevPasswords passwords,
                     Optional<DevTls> tls) {
         this.options = options;
         this.primary = primary;
@@ -32,7 +32,17 @@ final class ClusterSettings {
 
     /** {@value DevCluster#PRIMARY_ENDPOINT} for {@code node-0}, {@code replica-n} for {@code node-n}. */
     static String endpointName(DevNode node) {
-        return node.index() == 0 ? DevCluster.PRIMARY_ENDPOINT : DevCluster.REPLICA_ENDPOINT_PREFIX + node.index();
+        return endpointName(node.index());
+    }
+
+    /** {@value DevCluster#PRIMARY_ENDPOINT} for index 0, {@code replica-n} for replica n. */
+    static String endpointName(int index) {
+        return index == 0 ? DevCluster.PRIMARY_ENDPOINT : DevCluster.REPLICA_ENDPOINT_PREFIX + index;
+    }
+
+    /** 0 for the primary, n for the n-th replica (a member of this cluster, checked by the caller). */
+    private int indexOf(ClusterNode node) {
+        return node.equals(primary) ? 0 : replicas.indexOf(node) + 1;
     }
 
     ReactiveDbSettings application() {
@@ -53,11 +63,11 @@ final class ClusterSettings {
                 .username(options.migrationUser()).password(passwords.migration()).build()).build();
     }
 
-    EndpointSettings endpoint(DevNode node, EndpointRole role) {
+    EndpointSettings endpoint(ClusterNode node, EndpointRole role) {
         return base(node, role, options.appUser(), passwords.app()).weight(EndpointSettings.DEFAULT_WEIGHT).build();
     }
 
-    EndpointSettings superuserEndpoint(DevNode node, EndpointRole role) {
+    EndpointSettings superuserEndpoint(ClusterNode node, EndpointRole role) {
         return base(node, role, DevCluster.SUPERUSER, passwords.superuser()).build();
     }
 
@@ -65,9 +75,9 @@ final class ClusterSettings {
         return endpoint.toBuilder().username(options.healthUser()).password(passwords.health()).build();
     }
 
-    private EndpointSettings.Builder base(DevNode node, EndpointRole role, String user, Secret password) {
-        return EndpointSettings.builder().name(endpointName(node)).role(role)
-                .host(tls.isPresent() ? DevTls.SERVER_HOST_NAME : DevCluster.HOST).port(node.port())
+    private EndpointSettings.Builder base(ClusterNode node, EndpointRole role, String user, Secret password) {
+        return EndpointSettings.builder().name(endpointName(indexOf(node))).role(role)
+                .host(tls.isPresent() ? DevTls.SERVER_HOST_NAME : node.host()).port(node.port())
                 .database(options.database()).username(user).password(password)
                 .tls(tls.map(DevTls::verifyFull).orElse(TlsSettings.disabled()));
     }

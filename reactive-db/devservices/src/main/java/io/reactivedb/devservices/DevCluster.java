@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * the same if {@code close()} is never called. Folders left by a JVM that died without either are
  * removed by the next {@link #start(DevClusterOptions)} (see the package description).
  */
-public final class DevCluster implements AutoCloseable {
+public final class DevCluster implements DevServicesCluster {
 
     /** The address every node listens on: {@value}. */
     public static final String HOST = "127.0.0.1";
@@ -108,10 +108,20 @@ public final class DevCluster implements AutoCloseable {
      * {@link DevClusterOptions#startTimeout()}, default 60 s, plus the bounded stop of stale servers).
      * On failure everything started so far is stopped and deleted.
      *
-     * @throws DevServicesException when binaries are missing, a command fails or the start times out
+     * <p>This always runs the local binaries: {@link DevClusterOptions#provider()} {@code auto} and
+     * {@code local} start here, and {@code containers} is refused (use
+     * {@link DevServicesCluster#start(DevClusterOptions)}, which chooses).
+     *
+     * @throws DevServicesException when binaries are missing, a command fails or the start times out,
+     *     or the options ask for containers
      */
     public static DevCluster start(DevClusterOptions options) {
         java.util.Objects.requireNonNull(options, "options");
+        if (options.provider() == DevClusterProvider.CONTAINERS) {
+            throw new DevServicesException("DevCluster.start runs the local PostgreSQL binaries, but the options ask for"
+                    + " provider containers; start it with DevServicesCluster.start(options), or take a DevServicesCluster"
+                    + " parameter with @DevClusterTest");
+        }
         long startNanos = System.nanoTime();
         PgControl control = PgControl.locate(options.binDir());
         String version = control.serverVersion();
@@ -148,6 +158,10 @@ public final class DevCluster implements AutoCloseable {
             throw e;
         }
     }
+
+    /** Always {@link DevClusterProvider#LOCAL}. */
+    @Override
+    public DevClusterProvider provider() { return DevClusterProvider.LOCAL; }
 
     /** The node started as primary ({@code node-0}); a promoted replica does not replace it here. */
     public DevNode primary() { return primary; }
@@ -241,20 +255,21 @@ public final class DevCluster implements AutoCloseable {
      * {@value #PRIMARY_ENDPOINT} for {@code node-0} and {@code replica-n} for {@code node-n}, whatever
      * the role (so a promoted replica keeps its name).
      */
-    public EndpointSettings endpoint(DevNode node, EndpointRole role) {
-        requireMember(node);
-        return clusterSettings.endpoint(node, role);
+    @Override
+    public EndpointSettings endpoint(ClusterNode node, EndpointRole role) {
+        return clusterSettings.endpoint(requireMember(node), role);
     }
 
     /**
      * The endpoint of {@code node} for the superuser {@value #SUPERUSER} in database
      * {@link #database()}; the role is PRIMARY for {@code node-0} and promoted replicas, REPLICA
-     * otherwise, and the name as in {@link #endpoint(DevNode, EndpointRole)}.
+     * otherwise, and the name as in {@link #endpoint(ClusterNode, EndpointRole)}.
      */
-    public EndpointSettings superuserEndpoint(DevNode node) {
-        requireMember(node);
-        boolean writable = node.equals(primary) || operations.isPromoted(node);
-        return clusterSettings.superuserEndpoint(node, writable ? EndpointRole.PRIMARY : EndpointRole.REPLICA);
+    @Override
+    public EndpointSettings superuserEndpoint(ClusterNode node) {
+        DevNode member = requireMember(node);
+        boolean writable = member.equals(primary) || operations.isPromoted(member);
+        return clusterSettings.superuserEndpoint(member, writable ? EndpointRole.PRIMARY : EndpointRole.REPLICA);
     }
 
     /** {@code postgresql://app@127.0.0.1:<port>/app}, without password: for logs. */
@@ -264,38 +279,38 @@ public final class DevCluster implements AutoCloseable {
     }
 
     /** {@code pg_ctl stop -m fast}: a clean shutdown. Blocks until the server is down. */
-    public void stop(DevNode node) {
-        requireOpen(node);
-        operations.stop(node);
+    @Override
+    public void stop(ClusterNode node) {
+        operations.stop(requireOpen(node));
     }
 
     /** {@code pg_ctl start}: starts a stopped node on its port. Blocks until it accepts connections. */
-    public void start(DevNode node) {
-        requireOpen(node);
-        operations.start(node);
+    @Override
+    public void start(ClusterNode node) {
+        operations.start(requireOpen(node));
     }
 
     /** {@code pg_ctl stop -m immediate}: like a crash; the next start runs crash recovery. Blocks. */
-    public void kill(DevNode node) {
-        requireOpen(node);
-        operations.kill(node);
+    @Override
+    public void kill(ClusterNode node) {
+        operations.kill(requireOpen(node));
     }
 
     /**
      * Stops ({@code SIGSTOP}) the node's postmaster and every backend and auxiliary process: the
      * server hangs with its sockets open, as one that stopped answering would (a machine frozen by
      * its hypervisor, a swap storm). Connections and logins to it neither fail nor complete until
-     * {@link #resume(DevNode)}; closing the cluster resumes it first. Blocks briefly.
+     * {@link #resume(ClusterNode)}; closing the cluster resumes it first. Blocks briefly.
      */
-    public void pause(DevNode node) {
-        requireOpen(node);
-        operations.pause(node);
+    @Override
+    public void pause(ClusterNode node) {
+        operations.pause(requireOpen(node));
     }
 
-    /** Continues ({@code SIGCONT}) a node stopped by {@link #pause(DevNode)}. Blocks briefly. */
-    public void resume(DevNode node) {
-        requireOpen(node);
-        operations.resume(node);
+    /** Continues ({@code SIGCONT}) a node stopped by {@link #pause(ClusterNode)}. Blocks briefly. */
+    @Override
+    public void resume(ClusterNode node) {
+        operations.resume(requireOpen(node));
     }
 
     /** {@code pg_ctl restart -m fast}. Blocks until the server accepts connections again. */
@@ -309,9 +324,9 @@ public final class DevCluster implements AutoCloseable {
      * The node keeps its place in {@link #replicas()}, but {@link #awaitReplicasStreaming(Duration)}
      * no longer waits for it.
      */
-    public void promote(DevNode node) {
-        requireOpen(node);
-        operations.promote(node);
+    @Override
+    public void promote(ClusterNode node) {
+        operations.promote(requireOpen(node));
     }
 
     /** {@code select pg_wal_replay_pause()} on a replica: it keeps receiving WAL but stops applying it. */
@@ -339,13 +354,13 @@ public final class DevCluster implements AutoCloseable {
      *
      * @throws DevServicesException with psql's error output when it exits non-zero
      */
-    public String psql(DevNode node, String database, String sql) {
-        requireOpen(node);
-        return operations.psql(node, database, sql);
+    @Override
+    public String psql(ClusterNode node, String database, String sql) {
+        return operations.psql(requireOpen(node), database, sql);
     }
 
     /**
-     * Waits until every replica that has not been {@linkplain #promote(DevNode) promoted} shows as
+     * Waits until every replica that has not been {@linkplain #promote(ClusterNode) promoted} shows as
      * {@code streaming} in {@code pg_stat_replication} on the primary.
      *
      * @throws DevServicesException after {@code timeout}, naming the replicas not streaming and
@@ -380,17 +395,19 @@ public final class DevCluster implements AutoCloseable {
         return "DevCluster[directory=" + directory + ", primary=" + primary + ", replicas=" + replicas + "]";
     }
 
-    private void requireMember(DevNode node) {
+    private DevNode requireMember(ClusterNode node) {
         java.util.Objects.requireNonNull(node, "node");
-        if (!nodes.contains(node)) {
+        if (!(node instanceof DevNode member) || !nodes.contains(member)) {
             throw new IllegalArgumentException(node + " is not a node of " + this);
         }
+        return member;
     }
 
-    private void requireOpen(DevNode node) {
-        requireMember(node);
+    private DevNode requireOpen(ClusterNode node) {
+        DevNode member = requireMember(node);
         if (closed.get()) {
             throw new IllegalStateException("the dev cluster in " + directory + " is closed");
         }
+        return member;
     }
 }

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * data under {@value #DEFAULT_BASE_DIR} (relative to the working directory, made absolute),
  * database {@value #DEFAULT_DATABASE}, application user {@value #DEFAULT_APP_USER}, migration user
  * {@value #DEFAULT_MIGRATION_USER}, health user {@value #DEFAULT_HEALTH_USER}, start timeout 60 s, no
- * extra {@code postgresql.conf} settings, no TLS, no PgBouncer, a JVM shutdown hook that stops the cluster.
+ * extra {@code postgresql.conf} settings, no TLS, no PgBouncer, a JVM shutdown hook that stops the cluster,
+ * provider {@code auto} and image {@value #DEFAULT_CONTAINER_IMAGE} when containers run it.
  */
 public final class DevClusterOptions {
 
@@ -42,6 +43,9 @@ public final class DevClusterOptions {
     public static final String DEFAULT_MIGRATION_USER = "app_migrator";
     /** Default health user: may connect and read monitoring views ({@code pg_monitor}), nothing else. */
     public static final String DEFAULT_HEALTH_USER = "app_health";
+    /** Default image of the container provider: the official PostgreSQL image, {@value}. */
+    public static final String DEFAULT_CONTAINER_IMAGE = "postgres:17";
+
     /** Default bound on the whole start, from binaries lookup to all replicas streaming: 60 s. */
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -66,8 +70,12 @@ public final class DevClusterOptions {
     private final boolean tls;
     private final Optional<Pooler> pgbouncer;
     private final boolean shutdownHook;
+    private final DevClusterProvider provider;
+    private final String containerImage;
 
     private DevClusterOptions(Builder b) {
+        this.provider = b.provider;
+        this.containerImage = b.containerImage;
         this.shutdownHook = b.shutdownHook;
         this.replicas = b.replicas;
         this.binDir = b.binDir;
@@ -94,7 +102,7 @@ public final class DevClusterOptions {
     public Builder toBuilder() {
         Builder b = new Builder().replicas(replicas).baseDir(baseDir).database(database).appUser(appUser)
                 .startTimeout(startTimeout).postgresqlConf(postgresqlConf).migrationUser(migrationUser).healthUser(healthUser)
-                .tls(tls).shutdownHook(shutdownHook);
+                .tls(tls).shutdownHook(shutdownHook).provider(provider).containerImage(containerImage);
         pgbouncer.ifPresent(b::pgbouncer);
         binDir.ifPresent(b::binDir);
         return b;
@@ -142,13 +150,20 @@ public final class DevClusterOptions {
     /** Whether the cluster registers a JVM shutdown hook that stops it; default true. */
     public boolean shutdownHook() { return shutdownHook; }
 
+    /** Where {@link DevServicesCluster#start(DevClusterOptions)} runs the servers; default {@link DevClusterProvider#AUTO}. */
+    public DevClusterProvider provider() { return provider; }
+
+    /** The image the container provider runs; default {@value #DEFAULT_CONTAINER_IMAGE}. */
+    public String containerImage() { return containerImage; }
+
     @Override
     public String toString() {
         return "DevClusterOptions[replicas=" + replicas + ", binDir=" + binDir.map(Path::toString).orElse("(search)")
                 + ", baseDir=" + baseDir + ", database=" + database + ", appUser=" + appUser + ", startTimeout="
                 + startTimeout + ", postgresqlConf=" + postgresqlConf + ", migrationUser=" + migrationUser + ", healthUser="
                 + healthUser + ", tls=" + tls + ", pgbouncer="
-                + pgbouncer.map(Pooler::settingValue).orElse("none") + ", shutdownHook=" + shutdownHook + "]";
+                + pgbouncer.map(Pooler::settingValue).orElse("none") + ", shutdownHook=" + shutdownHook + ", provider="
+                + provider.value() + ", containerImage=" + containerImage + "]";
     }
 
     /** Builds {@link DevClusterOptions}; each setter checks its argument. */
@@ -165,8 +180,30 @@ public final class DevClusterOptions {
         private boolean tls;
         private Optional<Pooler> pgbouncer = Optional.empty();
         private boolean shutdownHook = true;
+        private DevClusterProvider provider = DevClusterProvider.AUTO;
+        private String containerImage = DEFAULT_CONTAINER_IMAGE;
 
         private Builder() {
+        }
+
+        /**
+         * Where {@link DevServicesCluster#start(DevClusterOptions)} runs the servers; default
+         * {@link DevClusterProvider#AUTO}. {@link DevClusterProvider#CONTAINERS} starts neither TLS nor PgBouncer.
+         */
+        public Builder provider(DevClusterProvider provider) {
+            this.provider = Objects.requireNonNull(provider, "provider");
+            return this;
+        }
+
+        /** The image the container provider runs, an official {@code postgres} image or one built on it. */
+        public Builder containerImage(String containerImage) {
+            Objects.requireNonNull(containerImage, "containerImage");
+            if (containerImage.isBlank() || containerImage.chars().anyMatch(Character::isWhitespace)) {
+                throw new ConfigurationException("containerImage", "must be an image name without blanks but was '"
+                        + containerImage + "'");
+            }
+            this.containerImage = containerImage;
+            return this;
         }
 
         /** Number of streaming replicas, 0 to {@value #MAX_REPLICAS}. */
@@ -333,6 +370,10 @@ public final class DevClusterOptions {
             }
             if (tls && pgbouncer.isPresent()) {
                 throw new ConfigurationException("pgbouncer", "dev services start PgBouncer in front of plain clusters only, not with tls");
+            }
+            if (provider == DevClusterProvider.CONTAINERS && (tls || pgbouncer.isPresent())) {
+                throw new ConfigurationException("provider", "the container provider starts neither TLS nor PgBouncer;"
+                        + " use provider local (or auto) for " + (tls ? "tls" : "pgbouncer"));
             }
             return new DevClusterOptions(this);
         }

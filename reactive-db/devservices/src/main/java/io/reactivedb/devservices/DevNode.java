@@ -8,7 +8,7 @@ import java.util.Objects;
  * {@code node-1} … {@code node-N} as streaming replicas. Immutable; the port stays the same across
  * stop and start.
  */
-public final class DevNode {
+public final class DevNode implements ClusterNode {
 
     private final String name;
     private final int index;
@@ -31,12 +31,15 @@ public final class DevNode {
     }
 
     /** {@code node-0} for the primary, {@code node-<n>} for replica n. */
+    @Override
     public String name() { return name; }
 
     /** Always {@code 127.0.0.1}. */
+    @Override
     public String host() { return host; }
 
     /** The loopback TCP port the server listens on. */
+    @Override
     public int port() { return port; }
 
     /** The data directory ({@code PGDATA}). */

@@ -14,12 +14,21 @@ record DevPasswords(Secret superuser, Secret app, Secret migration, Secret healt
 
     /** Four new passwords, each registered with {@code runner} so that its output never shows them. */
     static DevPasswords generate(ProcessRunner runner) {
-        DevPasswords passwords = new DevPasswords(Secret.of(generate()), Secret.of(generate()), Secret.of(generate()),
-                Secret.of(generate()));
+        DevPasswords passwords = random();
         for (Secret secret : new Secret[] {passwords.superuser, passwords.app, passwords.migration, passwords.health}) {
             runner.addSecret(secret.reveal());
         }
         return passwords;
+    }
+
+    /** Four new passwords. */
+    static DevPasswords random() {
+        return new DevPasswords(Secret.of(generate()), Secret.of(generate()), Secret.of(generate()), Secret.of(generate()));
+    }
+
+    /** Each password once, for masking them in output. */
+    java.util.List<Secret> all() {
+        return java.util.List.of(superuser, app, migration, health);
     }
 
     static String generate() {

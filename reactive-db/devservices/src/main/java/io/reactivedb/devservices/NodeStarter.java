@@ -86,11 +86,19 @@ final class NodeStarter {
     }
 
     private static List<String> primaryConf(DevClusterOptions options) {
+        return serverConf(options, DevCluster.HOST, "");
+    }
+
+    /**
+     * The primary's {@code postgresql.conf} additions, shared with the container cluster, which
+     * listens on its network and keeps the image's socket folder.
+     */
+    static List<String> serverConf(DevClusterOptions options, String listenAddresses, String socketDirectories) {
         List<String> lines = new ArrayList<>(List.of(
                 "",
                 "# --- reactive-db dev services ---",
-                "listen_addresses = '" + DevCluster.HOST + "'",
-                "unix_socket_directories = ''",
+                "listen_addresses = '" + listenAddresses + "'",
+                "unix_socket_directories = '" + socketDirectories + "'",
                 "cluster_name = '" + DevNode.nameOf(0) + "'",
                 "wal_level = replica",
                 "hot_standby = on",

@@ -26,6 +26,12 @@
  * killed with SIGKILL) is cleaned: its servers are stopped ({@code pg_ctl stop -m immediate}, or
  * SIGKILL to the postmaster) and the folder deleted. Folders of live JVMs are left alone.
  *
+ * <p>Containers: {@link io.reactivedb.devservices.DevServicesCluster#start(io.reactivedb.devservices.DevClusterOptions)}
+ * runs the same cluster in Docker containers through Testcontainers (an optional dependency) where
+ * a Docker engine is available, chosen by {@link io.reactivedb.devservices.DevClusterProvider}
+ * ({@code REACTIVE_DB_DEV_PROVIDER}); the local binaries otherwise. Only {@code ContainerCluster}
+ * touches Testcontainers' classes, and it is loaded only after they were found.
+ *
  * <p>All operations block (bounded by timeouts); call them from test or startup threads, never
  * from a reactive one. {@link io.reactivedb.devservices.DevClusterExtension} shares one cluster
  * across a JUnit test run.

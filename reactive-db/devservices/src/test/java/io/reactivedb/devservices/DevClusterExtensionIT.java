@@ -36,6 +36,20 @@ class DevClusterExtensionIT {
         assertThat(cluster.settings().replicas()).hasSize(2);
     }
 
+    @Test
+    void aDevServicesClusterParameterGetsTheSelectedProvidersCluster(DevServicesCluster selected, DevCluster local) {
+        // Without Docker (or Testcontainers) the selection falls back to the local binaries, and then
+        // both parameter types share one cluster; with Docker the containers are a cluster of their own.
+        if (selected.provider() == DevClusterProvider.LOCAL) {
+            assertThat(selected).isSameAs(local);
+        } else {
+            assertThat(selected).isNotSameAs(local);
+        }
+        assertThat(selected.replicas()).hasSize(DevClusterExtension.SHARED_REPLICAS);
+        assertThat(selected.settings().replicas()).hasSize(DevClusterExtension.SHARED_REPLICAS);
+        assertThat(selected.psql(selected.primary(), "postgres", "select pg_is_in_recovery()")).isEqualTo("f");
+    }
+
     private void assertSameAsFirst(DevCluster cluster) {
         FIRST.compareAndSet(null, cluster);
         assertThat(cluster).isSameAs(FIRST.get()).isSameAs(injectedInConstructor);

@@ -46,6 +46,28 @@ class DevClusterOptionsTest {
     }
 
     @Test
+    void providerAndContainerImage() {
+        DevClusterOptions defaults = DevClusterOptions.defaults();
+        assertThat(defaults.provider()).isEqualTo(DevClusterProvider.AUTO);
+        assertThat(defaults.containerImage()).isEqualTo("postgres:17");
+        DevClusterOptions options = DevClusterOptions.builder().provider(DevClusterProvider.CONTAINERS)
+                .containerImage("postgres:16").build();
+        assertThat(options.toBuilder().build().provider()).isEqualTo(DevClusterProvider.CONTAINERS);
+        assertThat(options.toBuilder().build().containerImage()).isEqualTo("postgres:16");
+        assertThat(options.toString()).contains("provider=containers, containerImage=postgres:16");
+        assertThatThrownBy(() -> DevClusterOptions.builder().containerImage("postgres 17"))
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo("containerImage"));
+        assertThatThrownBy(() -> DevClusterOptions.builder().provider(DevClusterProvider.CONTAINERS).tls(true).build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo("provider"))
+                .hasMessageContaining("neither TLS nor PgBouncer");
+        assertThatThrownBy(() -> DevClusterOptions.builder().provider(DevClusterProvider.CONTAINERS)
+                .pgbouncer(Pooler.PGBOUNCER_SESSION).build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.setting()).isEqualTo("provider"));
+        assertThat(DevClusterProvider.parse(" Containers ")).isEqualTo(DevClusterProvider.CONTAINERS);
+        assertThat(DevClusterProvider.LOCAL.value()).isEqualTo("local");
+    }
+
+    @Test
     void pgBouncerIsAPoolModeInFrontOfAPlainCluster() {
         assertThat(DevClusterOptions.defaults().pgbouncer()).isEmpty();
         DevClusterOptions options = DevClusterOptions.builder().pgbouncer(Pooler.PGBOUNCER_TRANSACTION).build();

@@ -62,7 +62,8 @@ public class ReactiveDbAutoConfiguration {
     /**
      * The settings in force, with where they came from; the web layer shows them redacted.
      * {@code migrationSettings}: the primary with the login schema changes run as
-     * ({@code DB_MIGRATION_USER}, the embedded cluster's migration role).
+     * ({@code DB_MIGRATION_USER}, the embedded cluster's migration role). {@code embedded}: a
+     * dev-services database, the embedded cluster or {@link ReactiveDbConnectionDetails} a test handed in.
      */
     public record ResolvedDatabase(ReactiveDbSettings settings, ReactiveDbSettings migrationSettings, boolean embedded, boolean production) {
     }
@@ -75,8 +76,9 @@ public class ReactiveDbAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    EmbeddedDatabase reactiveDbEmbeddedDatabase(ReactiveDbProperties properties, PropertySettingSource source) {
-        if (source.hasDatabase()) {
+    EmbeddedDatabase reactiveDbEmbeddedDatabase(ReactiveDbProperties properties, PropertySettingSource source,
+                                                ObjectProvider<ReactiveDbConnectionDetails> details) {
+        if (source.hasDatabase() || details.getIfAvailable() != null) {
             return new EmbeddedDatabase(Optional.empty());
         }
         if (!properties.getDevServices().isEnabled()) {
@@ -95,23 +97,33 @@ public class ReactiveDbAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    ResolvedDatabase reactiveDbResolvedDatabase(ReactiveDbProperties properties, PropertySettingSource source, EmbeddedDatabase embedded) {
-        // The embedded cluster's roles: the application's for traffic, the health role for probes,
-        // the migration role (DDL) for the schema check; a configured database names its own.
-        ReactiveDbSettings settings = embedded.cluster().map(cluster -> source.parse(() -> EnvironmentSettings.parseToBuilder(source)
-                        .primary(cluster.settings().primary()).replicas(cluster.settings().replicas())
-                        .probeCredentials(cluster.settings().probeCredentials().orElseThrow()).build()))
+    ResolvedDatabase reactiveDbResolvedDatabase(ReactiveDbProperties properties, PropertySettingSource source, EmbeddedDatabase embedded,
+                                                ObjectProvider<ReactiveDbConnectionDetails> handed) {
+        // The embedded cluster's roles (or those of connection details a test handed in): the
+        // application's for traffic, the health role for probes, the migration role (DDL) for the
+        // schema check; a configured database names its own.
+        Optional<ReactiveDbConnectionDetails> details = Optional.ofNullable(handed.getIfAvailable())
+                .or(() -> embedded.cluster().map(ReactiveDbConnectionDetails::of));
+        ReactiveDbSettings settings = details.map(given -> source.parse(() -> withEndpointsOf(EnvironmentSettings.parseToBuilder(source),
+                        given.settings())))
                 .orElseGet(() -> EnvironmentSettings.parse(source));
-        ReactiveDbSettings migrations = embedded.cluster().map(DevCluster::migrationSettings)
+        ReactiveDbSettings migrations = details.map(ReactiveDbConnectionDetails::migrationSettings)
                 .orElseGet(() -> EnvironmentSettings.migrationSettings(source, settings));
-        boolean production = properties.getProduction() != null ? properties.getProduction() : !embedded.isEmbedded();
+        boolean devDatabase = details.isPresent();
+        boolean production = properties.getProduction() != null ? properties.getProduction() : !devDatabase;
         // Outside dev mode the library's production checks are on unless DB_PRODUCTION_MODE says
         // otherwise: anything weaker than verify-full toward a remote host, a superuser login or a
         // missing password stops the start, naming the setting.
         ReactiveDbSettings inForce = production && source.raw(SettingsTable.DB_PRODUCTION_MODE.env()).isEmpty()
                 ? source.parse(() -> settings.toBuilder().productionMode(true).build())
                 : settings;
-        return new ResolvedDatabase(inForce, migrations, embedded.isEmbedded(), production);
+        return new ResolvedDatabase(inForce, migrations, devDatabase, production);
+    }
+
+    private static ReactiveDbSettings withEndpointsOf(ReactiveDbSettings.Builder builder, ReactiveDbSettings given) {
+        builder.primary(given.primary()).replicas(given.replicas());
+        given.probeCredentials().ifPresent(builder::probeCredentials);
+        return builder.build();
     }
 
     @Bean(destroyMethod = "")
