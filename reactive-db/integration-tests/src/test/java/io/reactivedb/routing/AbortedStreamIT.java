@@ -28,7 +28,7 @@ import reactor.core.publisher.Mono;
 @DevClusterTest
 class AbortedStreamIT {
 
-    private static final int CLIENTS = 50;
+    private static final int CLIENTS = 20;
     private static final int ROUNDS = 20;
     private static final String LISTING = "SELECT g, 'owner-' || g, 1000 FROM generate_series(1, 100000) g";
 

@@ -267,6 +267,9 @@ class PgBouncerIT {
     @Test
     void namedStatementsBehindATransactionPoolerFailNamingDbPoolerAndPublishAHealthEvent() {
         ReactiveDbRouter router = router(transactionMode, session -> session.pooler(Pooler.NONE));
+        // The statements below need a writer: on a loaded machine the first probe round may time out.
+        Await.until("a probe round that found the writer", WAIT, () -> router.health().orElseThrow().current()
+                .flatMap(snapshot -> snapshot.writer()).isPresent());
         List<HealthEvent> events = new CopyOnWriteArrayList<>();
         Disposable watching = router.health().orElseThrow().events().subscribe(events::add);
         try {
