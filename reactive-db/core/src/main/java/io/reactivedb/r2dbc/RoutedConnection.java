@@ -9,8 +9,6 @@ import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
-import io.reactivedb.config.Pooler;
-import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.EndpointHealth;
 import io.reactivedb.routing.BorrowedConnection;
@@ -18,12 +16,8 @@ import io.reactivedb.routing.ConsistencySession;
 import io.reactivedb.routing.Endpoint;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -31,16 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 import reactor.util.context.ContextView;
 
 /**
  * A connection of {@link RouterConnectionFactory}: unbound until its first operation, then bound to
  * one borrowed connection of the router until {@link #close()}.
  *
- * <p>The borrow is subscribed by this connection itself, not by the operation that triggered it, so
- * a caller that cancels while the borrow is under way does not lose the connection: it arrives,
- * is held, and {@link #close()} releases it.
+ * <p>The borrow is subscribed by this connection's {@link Binding}, not by the operation that
+ * triggered it, so a caller that cancels while the borrow is under way does not lose the
+ * connection: it arrives, is held, and {@link #close()} releases it.
  *
  * <p>A transaction begun while unbound borrows nothing: the begin only records where the
  * transaction binds and its BEGIN, which is sent at binding (by the first statement, savepoint or
@@ -55,19 +48,9 @@ final class RoutedConnection implements Connection {
 
     private static final Logger log = LoggerFactory.getLogger(RoutedConnection.class);
 
-    private static final Sinks.One<BorrowedConnection> CLOSED = closedSink();
-
     private final ReactiveDbRouter router;
     private final ContextView context;
-    private final AtomicReference<Sinks.@Nullable One<BorrowedConnection>> binding = new AtomicReference<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    /** Session settings asked for before binding; applied right after it. */
-    private final List<Function<Connection, Publisher<Void>>> pendingSettings = new ArrayList<>();
-    /** A transaction begun while unbound: sent at binding, after the pending settings. Guarded by {@link #pendingSettings}. */
-    private @Nullable PendingBegin pendingBegin;
-    private volatile @Nullable BorrowedConnection borrowed;
-    /** The binding failed (no connection, or its settings or BEGIN failed) and gave its connection back itself. */
-    private volatile boolean bindingFailed;
+    private final Binding binding;
     private volatile @Nullable IsolationLevel pendingIsolation;
     /** A rollback after a cancel could not be done in time: the transaction ends when the connection is discarded on close. */
     private volatile boolean abandoned;
@@ -77,104 +60,16 @@ final class RoutedConnection implements Connection {
     RoutedConnection(ReactiveDbRouter router, ContextView context) {
         this.router = router;
         this.context = context;
+        this.binding = new Binding(router, context, this::failed);
     }
 
-    /** Where a transaction begun while unbound binds, its BEGIN, and the isolation level it asked for (null: the session's). */
-    private record PendingBegin(Target target, Function<Connection, Publisher<Void>> begin, @Nullable IsolationLevel isolation) {
-    }
-
-    private static Sinks.One<BorrowedConnection> closedSink() {
-        Sinks.One<BorrowedConnection> sink = Sinks.one();
-        sink.tryEmitError(new IllegalStateException("the connection is closed"));
-        return sink;
-    }
-
-    /**
-     * The borrowed connection: binds on first use to {@code target}, or to the target of a
-     * transaction begun while unbound (the transaction decides where its statements run); later
-     * calls get the same one.
-     */
+    /** The borrowed connection, binding on first use (see {@link Binding#bind}). */
     Mono<BorrowedConnection> bind(Target target) {
-        if (closed.get()) {
-            return CLOSED.asMono();
-        }
-        Sinks.One<BorrowedConnection> sink = binding.get();
-        if (sink == null) {
-            Sinks.One<BorrowedConnection> candidate = Sinks.one();
-            @Nullable Target where = null;
-            synchronized (pendingSettings) {
-                if (binding.compareAndSet(null, candidate)) {
-                    PendingBegin begin = pendingBegin;
-                    where = begin != null ? begin.target() : target;
-                }
-            }
-            if (where != null) {
-                Mono<BorrowedConnection> borrow = where.isWrite()
-                        ? router.borrowForWrite()
-                        : router.borrowForRead(Objects.requireNonNull(where.read()));
-                borrow.flatMap(this::applyPendingSettings)
-                        .doOnError(failed -> bindingFailed = true)
-                        .contextWrite(downstream -> downstream.putAll(context))
-                        .subscribe(candidate::tryEmitValue, candidate::tryEmitError);
-            }
-            sink = Objects.requireNonNull(binding.get());
-        }
-        return sink.asMono();
-    }
-
-    /** Session settings asked for before binding, then the BEGIN of a transaction begun before it. */
-    private Mono<BorrowedConnection> applyPendingSettings(BorrowedConnection connection) {
-        borrowed = connection;
-        List<Function<Connection, Publisher<Void>>> settings;
-        PendingBegin begin;
-        synchronized (pendingSettings) {
-            settings = List.copyOf(pendingSettings);
-            pendingSettings.clear();
-            begin = pendingBegin;
-        }
-        if (settings.isEmpty() && begin == null) {
-            return Mono.just(connection);
-        }
-        if (!settings.isEmpty()) {
-            connection.discardOnRelease();
-        }
-        Mono<Void> applied = Flux.fromIterable(settings)
-                .concatMap(setting -> setting.apply(connection.connection()))
-                .then();
-        if (begin != null) {
-            applied = applied.then(Mono.defer(() -> {
-                long statement = connection.statementStarted();
-                return Mono.from(begin.begin().apply(connection.connection()))
-                        .doOnSuccess(done -> connection.statementFinished(statement))
-                        .doOnError(error -> failed(connection, statement, error));
-            })).doFinally(signal -> {
-                synchronized (pendingSettings) {
-                    pendingBegin = null;
-                }
-            });
-        }
-        return applied
-                .then(Mono.just(connection))
-                // The caller never gets this connection: release it here, close() finds the error.
-                .onErrorResume(error -> {
-                    borrowed = null;
-                    return connection.releaseAfterError(error).then(Mono.error(error));
-                });
-    }
-
-    /** Unbound: ends a transaction begun but not yet sent (there is nothing on a server to end) and returns true. */
-    private boolean endUnsentTransaction() {
-        synchronized (pendingSettings) {
-            if (binding.get() != null) {
-                return false;
-            }
-            pendingBegin = null;
-            return true;
-        }
+        return binding.bind(target);
     }
 
     boolean isBound() {
-        return binding.get() != null;
+        return binding.isBound();
     }
 
     /**
@@ -258,13 +153,8 @@ final class RoutedConnection implements Connection {
      * there never gets a hold of the connection to close it.
      */
     private Mono<Void> begin(Target target, Function<Connection, Publisher<Void>> begin, @Nullable IsolationLevel isolation) {
-        synchronized (pendingSettings) {
-            if (binding.get() == null) {
-                if (pendingBegin == null) {
-                    pendingBegin = new PendingBegin(target, begin, isolation);
-                }
-                return Mono.empty();
-            }
+        if (binding.beginUnbound(target, begin, isolation)) {
+            return Mono.empty();
         }
         return on(target, begin).doOnCancel(() -> {
             log.debug("a transaction begin was cancelled; closing its connection");
@@ -278,7 +168,7 @@ final class RoutedConnection implements Connection {
      */
     @Override
     public Mono<Void> commitTransaction() {
-        return Mono.defer(() -> endUnsentTransaction() ? Mono.empty() : bind(Target.WRITER).flatMap(connection -> failures(connection.commit())));
+        return Mono.defer(() -> binding.endUnsentTransaction() ? Mono.empty() : bind(Target.WRITER).flatMap(connection -> failures(connection.commit())));
     }
 
     /**
@@ -292,7 +182,7 @@ final class RoutedConnection implements Connection {
      */
     @Override
     public Mono<Void> rollbackTransaction() {
-        return Mono.defer(() -> endUnsentTransaction() || bindingFailed
+        return Mono.defer(() -> binding.endUnsentTransaction() || binding.failed()
                 ? Mono.empty()
                 : bind(Target.WRITER).flatMap(connection -> failures(connection.rollback())
                         .doOnSuccess(done -> abandoned = !connection.connection().isAutoCommit())));
@@ -329,7 +219,7 @@ final class RoutedConnection implements Connection {
     @Override
     public Mono<Void> setAutoCommit(boolean autoCommit) {
         return Mono.defer(() -> {
-            if (autoCommit && (endUnsentTransaction() || abandoned)) {
+            if (autoCommit && (binding.endUnsentTransaction() || abandoned)) {
                 // Unbound: nothing to commit, a transaction begun but not sent ends.
                 // Abandoned: turning auto-commit on would send a COMMIT that waits behind the
                 // stuck statement; closing discards the connection, which ends the transaction.
@@ -343,12 +233,10 @@ final class RoutedConnection implements Connection {
     /** Off from a begin on: also while the transaction is not yet sent (unbound, or its BEGIN under way). */
     @Override
     public boolean isAutoCommit() {
-        synchronized (pendingSettings) {
-            if (pendingBegin != null) {
-                return false;
-            }
+        if (binding.beginPending()) {
+            return false;
         }
-        BorrowedConnection connection = borrowed;
+        BorrowedConnection connection = binding.borrowed();
         return connection == null || connection.connection().isAutoCommit();
     }
 
@@ -371,14 +259,14 @@ final class RoutedConnection implements Connection {
     }
 
     private void requireOpen() {
-        if (closed.get()) {
+        if (binding.isClosed()) {
             throw new IllegalStateException("the connection is closed");
         }
     }
 
     @Override
     public ConnectionMetadata getMetadata() {
-        BorrowedConnection connection = borrowed;
+        BorrowedConnection connection = binding.borrowed();
         if (connection != null) {
             return connection.connection().getMetadata();
         }
@@ -402,15 +290,13 @@ final class RoutedConnection implements Connection {
      */
     @Override
     public IsolationLevel getTransactionIsolationLevel() {
-        BorrowedConnection connection = borrowed;
+        BorrowedConnection connection = binding.borrowed();
         if (connection != null) {
             return connection.connection().getTransactionIsolationLevel();
         }
-        synchronized (pendingSettings) {
-            PendingBegin begin = pendingBegin;
-            if (begin != null && begin.isolation() != null) {
-                return begin.isolation();
-            }
+        IsolationLevel begun = binding.pendingBeginIsolation();
+        if (begun != null) {
+            return begun;
         }
         IsolationLevel pending = pendingIsolation;
         return pending != null ? pending : IsolationLevel.READ_COMMITTED;
@@ -419,60 +305,30 @@ final class RoutedConnection implements Connection {
     @Override
     public Mono<Void> setTransactionIsolationLevel(IsolationLevel isolationLevel) {
         Arguments.require(isolationLevel, "isolationLevel");
-        return sessionSetting(connection -> connection.setTransactionIsolationLevel(isolationLevel),
+        return binding.sessionSetting(connection -> connection.setTransactionIsolationLevel(isolationLevel),
                 () -> pendingIsolation = isolationLevel);
     }
 
     @Override
     public Mono<Void> setLockWaitTimeout(Duration timeout) {
         Arguments.require(timeout, "timeout");
-        return sessionSetting(connection -> connection.setLockWaitTimeout(timeout), () -> { });
+        return binding.sessionSetting(connection -> connection.setLockWaitTimeout(timeout), () -> { });
     }
 
     @Override
     public Mono<Void> setStatementTimeout(Duration timeout) {
         Arguments.require(timeout, "timeout");
-        return sessionSetting(connection -> connection.setStatementTimeout(timeout), () -> { });
-    }
-
-    /**
-     * A setting that outlives the transaction in the server session: applied now when bound, else
-     * kept until binding (so that it does not decide the endpoint); either way the connection is
-     * discarded on release instead of being lent on with the setting.
-     */
-    private Mono<Void> sessionSetting(Function<Connection, Publisher<Void>> setting, Runnable whilePending) {
-        return Mono.defer(() -> {
-            Pooler pooler = router.settings().session().pooler();
-            if (pooler.sharesSessions()) {
-                // The driver applies these with a session SET, which would stay on a server
-                // session that other clients get next.
-                return Mono.error(new DbPoolerException("a session setting (isolation level, statement or lock timeout) cannot be"
-                        + " kept with DB_POOLER=" + pooler.settingValue() + ": give the isolation level with the transaction"
-                        + " (beginTransaction(definition)) and set timeouts on the role (ALTER ROLE ... SET)",
-                        null, null, null, DbPoolerException.Reason.NEEDS_SESSION));
-            }
-            if (!isBound()) {
-                synchronized (pendingSettings) {
-                    pendingSettings.add(setting);
-                }
-                whilePending.run();
-                return Mono.empty();
-            }
-            return bind(Target.WRITER).flatMap(connection -> {
-                connection.discardOnRelease();
-                return Mono.from(setting.apply(connection.connection()));
-            });
-        });
+        return binding.sessionSetting(connection -> connection.setStatementTimeout(timeout), () -> { });
     }
 
     @Override
     public Mono<Boolean> validate(ValidationDepth depth) {
         Arguments.require(depth, "depth");
         return Mono.defer(() -> {
-            if (closed.get()) {
+            if (binding.isClosed()) {
                 return Mono.just(false);
             }
-            BorrowedConnection connection = borrowed;
+            BorrowedConnection connection = binding.borrowed();
             return connection == null ? Mono.just(true) : Mono.from(connection.connection().validate(depth));
         });
     }
@@ -486,20 +342,7 @@ final class RoutedConnection implements Connection {
      */
     @Override
     public Mono<Void> close() {
-        return Mono.defer(() -> {
-            if (!closed.compareAndSet(false, true)) {
-                return Mono.empty();
-            }
-            if (binding.compareAndSet(null, CLOSED)) {
-                return Mono.empty();
-            }
-            Sinks.Empty<Void> released = Sinks.empty();
-            Objects.requireNonNull(binding.get()).asMono()
-                    .onErrorResume(borrowFailed -> Mono.empty())
-                    .flatMap(this::release)
-                    .subscribe(done -> { }, released::tryEmitError, released::tryEmitEmpty);
-            return released.asMono();
-        });
+        return binding.close(this::release);
     }
 
     /**
@@ -532,7 +375,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public String toString() {
-        BorrowedConnection connection = borrowed;
-        return "RoutedConnection[" + (connection == null ? (closed.get() ? "closed" : "unbound") : connection.toString()) + "]";
+        BorrowedConnection connection = binding.borrowed();
+        return "RoutedConnection[" + (connection == null ? (binding.isClosed() ? "closed" : "unbound") : connection.toString()) + "]";
     }
 }

@@ -1,12 +1,10 @@
 package io.reactivedb.routing;
 
-import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Parameter;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
-import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
 import io.reactivedb.config.Pooler;
 import io.reactivedb.error.DbConnectionException;
@@ -32,18 +30,18 @@ import reactor.core.scheduler.Scheduler;
  * clean. A transaction left open (also one begun with a raw {@code BEGIN}, which r2dbc-pool does
  * not track, or with {@code setAutoCommit(false)}/savepoints) is rolled back, as the server reports
  * its transaction state on every reply. A session whose state was changed is discarded. Cleanup
- * that fails or takes longer than {@code cleanupTimeout} discards the connection.
+ * that fails or takes longer than {@code cleanupTimeout} discards the connection. Work cancelled
+ * mid-statement goes through {@link CancelRecovery}.
  */
 final class Lease implements DbSession {
 
     private static final Logger log = LoggerFactory.getLogger(Lease.class);
-    /** A cancelled statement still running this long after it was sent is stopped on the server. */
-    static final Duration CANCEL_ON_SERVER_AFTER = Duration.ofMillis(100);
 
     private final Endpoint endpoint;
     private final Connection connection;
     private final Scheduler scheduler;
     private final Duration cleanupTimeout;
+    private final CancelRecovery cancelRecovery;
     private volatile boolean sessionChanged;
     /**
      * Statements sent, numbered from 1, and the highest number whose reply has fully arrived: replies
@@ -60,6 +58,7 @@ final class Lease implements DbSession {
         this.connection = connection;
         this.scheduler = scheduler;
         this.cleanupTimeout = cleanupTimeout;
+        this.cancelRecovery = new CancelRecovery(this, endpoint, connection, scheduler, cleanupTimeout);
     }
 
     @Override
@@ -162,6 +161,21 @@ final class Lease implements DbSession {
         finished(statementsSent.get());
     }
 
+    /** Statements sent so far (the number of the last one). */
+    long statementsSent() {
+        return statementsSent.get();
+    }
+
+    /** When the last statement was sent, by {@link System#nanoTime()}. */
+    long statementStartedNanos() {
+        return statementStartedNanos;
+    }
+
+    /** Whether the release will discard the connection (its session state was changed). */
+    boolean sessionChanged() {
+        return sessionChanged;
+    }
+
     /** Whether a statement was sent whose reply has not fully arrived: the connection is not in step. */
     boolean statementInFlight() {
         return statementsSettled.get() < statementsSent.get();
@@ -258,7 +272,7 @@ final class Lease implements DbSession {
     }
 
     /** The connection is in step: roll back a transaction left open, discard a changed session, else give it back. */
-    private Mono<Void> releaseInStep() {
+    Mono<Void> releaseInStep() {
         return Mono.defer(() -> {
             if (sessionChanged) {
                 log.debug("[{}] session state was changed; discarding the connection", endpoint.name());
@@ -273,140 +287,14 @@ final class Lease implements DbSession {
         });
     }
 
-    /**
-     * Work was cancelled mid-flight.
-     *
-     * <p>A statement cancelled younger than {@link #CANCEL_ON_SERVER_AFTER} gets the rest of that
-     * time to finish: the connection goes back once a round trip proves it is in step again
-     * (r2dbc-pool#198), a rollback when a transaction is open, a validation query otherwise. One
-     * still running then (or older when cancelled) is stopped on the server with PostgreSQL's cancel
-     * request, and the same round trip follows within the cleanup timeout; when it comes back the
-     * connection is kept, else discarded. (Closing the socket instead would leave the server working:
-     * a backend does not notice a closed client while it sleeps or scans.)
-     *
-     * <p>Why keeping it is safe: a cancel request is delivered asynchronously, and one arriving
-     * late would cancel whatever the next borrower runs on that backend. The request is awaited
-     * until the server has closed its connection, which it does only after signalling the backend;
-     * the round trip is sent after that, and a backend drops a cancel that reaches it between
-     * statements (PostgreSQL's {@code PostgresMain}: a cancel while reading a command is a no-op).
-     * So the signal lands on the cancelled statement, between statements, or at the latest on the
-     * round trip itself (which then fails, and the connection is discarded): never on the next
-     * borrower's work. A cancel request that fails or is not confirmed within the cleanup timeout
-     * discards the connection.
-     *
-     * <p>With no statement in flight the same round trip runs within the cleanup timeout.
-     */
+    /** Work was cancelled mid-flight: see {@link CancelRecovery#releaseAfterCancel()}. */
     Mono<Void> releaseAfterCancel() {
-        return Mono.defer(() -> {
-            if (sessionChanged) {
-                return discard();
-            }
-            // The resync is sent after every statement so far: when it comes back, they all have.
-            long sentBefore = statementsSent.get();
-            if (!statementInFlight()) {
-                return attempt(resync(), "resynchronise the connection after a cancel")
-                        .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : discard());
-            }
-            long left = CANCEL_ON_SERVER_AFTER.toNanos() - (System.nanoTime() - statementStartedNanos);
-            Mono<Boolean> finishedByItself = left <= 0 ? Mono.just(Boolean.FALSE) : resync().timeout(Duration.ofNanos(left), scheduler)
-                    .thenReturn(Boolean.TRUE)
-                    .onErrorResume(error -> Mono.just(Boolean.FALSE));
-            return finishedByItself.flatMap(inStep -> inStep ? inStepAgain(sentBefore) : stopOnServerThenResync());
-        });
+        return cancelRecovery.releaseAfterCancel();
     }
 
-    /** A round trip that comes back only after every reply before it: a validation query, or a rollback in a transaction. */
-    private Mono<Void> resync() {
-        return Mono.defer(() -> connection.isAutoCommit()
-                ? Mono.from(connection.validate(ValidationDepth.REMOTE)).flatMap(valid -> valid
-                        ? Mono.<Void>empty()
-                        : Mono.error(new IllegalStateException("validation query failed")))
-                : Mono.from(connection.rollbackTransaction()));
-    }
-
-    /** The cancel request, confirmed; then the resync round trip: the connection kept when both succeed, else discarded. */
-    private Mono<Void> stopOnServerThenResync() {
-        return stopOnServer().flatMap(stopped -> {
-            if (!stopped) {
-                return discard();
-            }
-            long sentBefore = statementsSent.get();
-            return attempt(resync(), "resynchronise the connection after a cancel request")
-                    .flatMap(inStep -> inStep ? inStepAgain(sentBefore) : discard());
-        });
-    }
-
-    private Mono<Void> inStepAgain(long sentBefore) {
-        finished(sentBefore);
-        return releaseInStep();
-    }
-
-    /**
-     * A cancel request for the running statement, bounded by the cleanup timeout; never fails.
-     * Emits true once the server has confirmed it (closed the request's connection, after
-     * signalling the backend), false when it failed or timed out.
-     */
-    private Mono<Boolean> stopOnServer() {
-        return cancelRequest()
-                .timeout(cleanupTimeout, scheduler)
-                .onErrorResume(error -> {
-                    log.debug("[{}] cancel request not confirmed: {}", endpoint.name(), error.toString());
-                    return Mono.just(Boolean.FALSE);
-                });
-    }
-
-    /**
-     * Rolls back the transaction of work that was cancelled mid-statement but goes on using the
-     * connection (a transaction manager rolling back after a cancel): a statement still in flight is
-     * first stopped on the server, however briefly it has run (the ROLLBACK would otherwise wait
-     * behind it, and a cancel usually comes because the statement takes too long). The connection
-     * stays usable when the cancel request was confirmed and the rollback came back (see
-     * {@link #releaseAfterCancel()} for why a confirmed cancel cannot reach a later statement); a
-     * cancel request not confirmed, or a rollback that fails or times out, makes the release discard
-     * the connection, whose closing ends the transaction on the server. Never fails.
-     */
+    /** Rolls back after a cancel for a borrower that goes on: see {@link CancelRecovery#rollbackAfterCancel()}. Never fails. */
     Mono<Void> rollbackAfterCancel() {
-        return Mono.defer(() -> {
-            Mono<Boolean> stop = Mono.just(Boolean.TRUE);
-            if (statementInFlight()) {
-                stop = stopOnServer();
-            }
-            return stop.flatMap(stopped -> {
-                if (!stopped) {
-                    sessionChanged = true;
-                }
-                long sentBefore = statementsSent.get();
-                return attempt(Mono.from(connection.rollbackTransaction()), "roll back after a cancel").doOnNext(inStep -> {
-                    if (inStep) {
-                        finished(sentBefore);
-                    } else {
-                        sessionChanged = true;
-                    }
-                });
-            }).then();
-        });
-    }
-
-    /**
-     * Asks the server to stop the statement running on this connection (PostgreSQL's cancel
-     * request, sent over a connection of its own): cancelling a subscription alone does not, so
-     * without it the server would keep working (r2dbc-postgresql#251). The driver's request
-     * completes when the server closes that connection, which it does after signalling the backend.
-     *
-     * @return true once confirmed; false when it failed or this is not a PostgreSQL connection
-     */
-    @SuppressWarnings("unchecked")
-    private Mono<Boolean> cancelRequest() {
-        Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
-        if (physical instanceof PostgresqlConnection postgres) {
-            return postgres.cancelRequest()
-                    .thenReturn(Boolean.TRUE)
-                    .onErrorResume(error -> {
-                        log.debug("[{}] cancel request failed: {}", endpoint.name(), error.toString());
-                        return Mono.just(Boolean.FALSE);
-                    });
-        }
-        return Mono.just(Boolean.FALSE);
+        return cancelRecovery.rollbackAfterCancel();
     }
 
     /** Work failed: a broken connection, or one the server found out of step (a protocol violation), is discarded; anything else cleaned and returned. */
@@ -419,7 +307,7 @@ final class Lease implements DbSession {
     }
 
     /** Runs a cleanup step within the cleanup timeout; emits false when it failed or timed out. */
-    private Mono<Boolean> attempt(Mono<Void> cleanup, String what) {
+    Mono<Boolean> attempt(Mono<Void> cleanup, String what) {
         return cleanup
                 .timeout(cleanupTimeout, scheduler)
                 .thenReturn(Boolean.TRUE)
@@ -441,7 +329,7 @@ final class Lease implements DbSession {
      * release, sees the closed socket and invalidates the slot instead of reusing it.
      */
     @SuppressWarnings("unchecked")
-    private Mono<Void> discard() {
+    Mono<Void> discard() {
         Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
         return Mono.from(physical.close())
                 .onErrorResume(error -> {

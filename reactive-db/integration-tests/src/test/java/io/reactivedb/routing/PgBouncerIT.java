@@ -14,6 +14,7 @@ import io.reactivedb.devservices.DevPgBouncer;
 import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.health.HealthEvent;
+import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.r2dbc.RouterConnectionFactory;
 import io.reactivedb.testing.Await;
 import java.time.Duration;
@@ -161,6 +162,36 @@ class PgBouncerIT {
         } finally {
             sleeping.dispose();
         }
+        assertThat(router.read(ReadConsistency.strong(), s -> s.query("SELECT 1", row -> row.get(0, Integer.class))).single().block(WAIT))
+                .as("the pool works on").isEqualTo(1);
+    }
+
+    /**
+     * Behind a pooler the cancel request's connection is closed by the pooler, which may do so as
+     * soon as it has passed the request on, before the server has signalled the backend: a late
+     * signal would cancel the next borrower's statement. So there a busy statement's cancel discards
+     * its connection instead of keeping it (directly against PostgreSQL it is kept: AbortedStreamIT).
+     * The pool's maximum idle time is minutes: a kept connection would stay allocated.
+     */
+    @Test
+    void behindAPoolerACancelledBusyStatementsConnectionIsDiscarded() {
+        ReactiveDbRouter router = router(sessionMode, Function.identity(), b -> b.without(RouterFeature.RETRY));
+        String marker = "pgbouncer-discard-" + UUID.randomUUID();
+        String running = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%" + marker + "%'"
+                + " AND pid <> pg_backend_pid()";
+        Endpoint primary = router.endpoint("primary").orElseThrow();
+        Disposable sleeping = router.read(ReadConsistency.strong(), s -> s.query("SELECT pg_sleep(30) /* " + marker + " */", row -> 1))
+                .subscribe();
+        Await.until("the statement running on the primary", WAIT,
+                () -> cluster.psql(cluster.primary(), cluster.database(), running).equals("1"));
+        assertThat(primary.poolStatistics().allocated()).isEqualTo(1);
+        sleeping.dispose();
+        Await.until("the statement cancelled on the server", Duration.ofSeconds(10),
+                () -> cluster.psql(cluster.primary(), cluster.database(), running).equals("0"));
+        Await.until("the cancelled statement's connection discarded, not kept", Duration.ofSeconds(10), () -> {
+            PoolStatistics pool = primary.poolStatistics();
+            return pool.acquired() == 0 && pool.allocated() == 0;
+        });
         assertThat(router.read(ReadConsistency.strong(), s -> s.query("SELECT 1", row -> row.get(0, Integer.class))).single().block(WAIT))
                 .as("the pool works on").isEqualTo(1);
     }
