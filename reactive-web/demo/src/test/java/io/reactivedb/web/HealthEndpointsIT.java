@@ -1,5 +1,13 @@
 package io.reactivedb.web;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.devservices.DevNode;
@@ -73,14 +81,43 @@ class HealthEndpointsIT extends WebIT {
     }
 
     @Test
-    void prometheusShowsTheLibraryMetersToTheAdminOnly() {
+    void prometheusShowsTheLibraryMetersToTheAdminAndToAnonymousLoopbackScrapesOutsideProduction() {
         client.get().uri("/api/database/ping").exchange().expectStatus().isOk();
-        client.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
         String scrape = client.get().uri("/actuator/prometheus").headers(WebIT::admin).exchange()
                 .expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
         assertThat(scrape).contains("reactivedb_query_seconds_count{", "reactivedb_pool_max", "reactivedb_endpoint_up",
                 "reactivedb_health_status", "reactivedb_breaker_open", "reactivedb_replica_lag_bytes", "reactivedb_query_slow_total");
         assertThat(scrape).contains("endpoint=\"replica-1\"");
+        // The embedded database is not production mode: a Prometheus on this host scrapes without credentials.
+        String anonymous = client.get().uri("/actuator/prometheus").exchange()
+                .expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
+        assertThat(anonymous).contains("reactivedb_endpoint_up");
+        // Only the scrape: the other read endpoints still need the admin from loopback too.
+        client.get().uri("/api/database/info").exchange().expectStatus().isUnauthorized();
+        // From an address of this host that is not loopback, the scrape needs credentials.
+        Optional<InetAddress> external = nonLoopbackAddress();
+        Assumptions.assumeTrue(external.isPresent(), "this host has no non-loopback IPv4 address to connect from");
+        WebTestClient remote = WebTestClient.bindToServer().baseUrl("http://" + external.get().getHostAddress() + ":" + port)
+                .responseTimeout(WAIT).build();
+        remote.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
+        remote.get().uri("/actuator/prometheus").headers(WebIT::admin).exchange().expectStatus().isOk();
+    }
+
+    private static Optional<InetAddress> nonLoopbackAddress() {
+        try {
+            return NetworkInterface.networkInterfaces().filter(nic -> {
+                        try {
+                            return nic.isUp() && !nic.isLoopback();
+                        } catch (SocketException e) {
+                            return false;
+                        }
+                    })
+                    .flatMap(NetworkInterface::inetAddresses)
+                    .filter(address -> address instanceof Inet4Address && !address.isLoopbackAddress() && !address.isLinkLocalAddress())
+                    .findFirst();
+        } catch (SocketException e) {
+            return Optional.empty();
+        }
     }
 
     @Test
