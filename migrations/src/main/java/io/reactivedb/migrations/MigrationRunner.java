@@ -20,6 +20,7 @@ import io.reactivedb.config.ReactiveDbSettings;
 import liquibase.Contexts;
 import liquibase.LabelExpression;
 import liquibase.Liquibase;
+import liquibase.UpdateSummaryOutputEnum;
 import liquibase.Scope;
 import liquibase.changelog.ChangeSet;
 import liquibase.database.Database;
@@ -266,9 +267,6 @@ public final class MigrationRunner {
             scope.put(Scope.Attr.ui.name(), new LoggerUIService());
             scope.put(Scope.Attr.logService.name(), new Slf4jLogService());
             scope.put("liquibase.analytics.enabled", Boolean.FALSE);
-            // Liquibase's update summary ("Run: 5", counting change sets marked as ran) goes to the log only;
-            // the listener reports what was applied and what was only marked.
-            scope.put("liquibase.showSummaryOutput", "LOG");
             T result = Scope.child(scope, () -> {
                 Database database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(connection));
                 LockService lockService = LockServiceFactory.getInstance().getLockService(database);
@@ -279,6 +277,9 @@ public final class MigrationRunner {
                 }
                 Liquibase liquibase = new Liquibase(changeLog, new ClassLoaderResourceAccessor(classLoader), database);
                 liquibase.setChangeExecListener(tracker);
+                // Liquibase's update summary ("Run: 5", counting change sets only marked as ran) goes to the
+                // log only: the listener reports what was applied and what was only marked.
+                liquibase.setShowSummaryOutput(UpdateSummaryOutputEnum.LOG);
                 return work.run(liquibase, tracker);
             });
             LOG.info("{} on {} done in {} ms", action, target.describe(), Duration.ofNanos(System.nanoTime() - started).toMillis());

@@ -64,7 +64,7 @@ class MigrationCliIT {
         String update = cli(env, MigrationCli.OK, "update");
         assertThat(update).contains("applied 001-create-account::reactive-db", "applied 004-tag-v1::reactive-db",
                         "marked as ran 005-pg-stat-statements::reactive-db", "update: 4 change set(s) applied")
-                .doesNotContain("Run: 5").doesNotContain("applied 005");
+                .doesNotContain("UPDATE SUMMARY").doesNotContain("Run:").doesNotContain("applied 005");
 
         String rollback = cli(env, MigrationCli.OK, "rollback", "--to-tag", "v1");
         assertThat(rollback).contains("rolled back 005-pg-stat-statements::reactive-db", "rollback: 1 change set(s) rolled back")
