@@ -1,26 +1,25 @@
 package io.reactivedb.web;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
-import org.springframework.test.web.reactive.server.WebTestClient;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.health.HealthStatus;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.testing.Await;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.test.web.reactive.server.WebTestClient;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
