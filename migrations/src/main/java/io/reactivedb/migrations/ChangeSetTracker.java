@@ -11,12 +11,17 @@ import liquibase.changelog.DatabaseChangeLog;
 import liquibase.changelog.visitor.AbstractChangeExecListener;
 import liquibase.database.Database;
 
-/** Follows Liquibase's execution to name the change set that fails and to report progress. */
+/**
+ * Follows Liquibase's execution to name the change set that fails and to report progress. A dry run
+ * ({@code updateSql}) gets {@link MigrationListener#NONE}: Liquibase reports each change set it only
+ * printed as executed.
+ */
 final class ChangeSetTracker extends AbstractChangeExecListener {
 
     private final MigrationListener listener;
     private final List<ChangeSetRef> applied = new ArrayList<>();
     private final List<ChangeSetRef> rolledBack = new ArrayList<>();
+    private final List<ChangeSetRef> markedRan = new ArrayList<>();
     private @Nullable ChangeSetRef current;
     private long started = System.nanoTime();
 
@@ -37,6 +42,9 @@ final class ChangeSetTracker extends AbstractChangeExecListener {
         if (execType == ChangeSet.ExecType.EXECUTED || execType == ChangeSet.ExecType.RERAN) {
             applied.add(ref);
             listener.applied(ref, Duration.ofNanos(System.nanoTime() - started));
+        } else if (execType == ChangeSet.ExecType.MARK_RAN) {
+            markedRan.add(ref);
+            listener.markedRan(ref);
         }
     }
 
@@ -60,6 +68,10 @@ final class ChangeSetTracker extends AbstractChangeExecListener {
 
     List<ChangeSetRef> applied() {
         return List.copyOf(applied);
+    }
+
+    List<ChangeSetRef> markedRan() {
+        return List.copyOf(markedRan);
     }
 
     List<ChangeSetRef> rolledBack() {

@@ -72,6 +72,11 @@ public final class MigrationCli {
             }
 
             @Override
+            public void markedRan(ChangeSetRef changeSet) {
+                out.println("marked as ran " + changeSet.shortName() + " (its precondition was not met; nothing was run)");
+            }
+
+            @Override
             public void rolledBack(ChangeSetRef changeSet, Duration took) {
                 out.println("rolled back " + changeSet.shortName() + " (" + took.toMillis() + " ms)");
             }

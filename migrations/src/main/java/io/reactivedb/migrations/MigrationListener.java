@@ -13,6 +13,13 @@ public interface MigrationListener {
     default void applied(ChangeSetRef changeSet, Duration took) {
     }
 
+    /**
+     * {@code changeSet} was recorded as ran without running: its precondition said so
+     * ({@code onFail: MARK_RAN}). Nothing of it was applied.
+     */
+    default void markedRan(ChangeSetRef changeSet) {
+    }
+
     /** {@code changeSet} was rolled back after {@code took}. */
     default void rolledBack(ChangeSetRef changeSet, Duration took) {
     }

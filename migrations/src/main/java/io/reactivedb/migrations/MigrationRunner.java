@@ -20,6 +20,7 @@ import io.reactivedb.config.ReactiveDbSettings;
 import liquibase.Contexts;
 import liquibase.LabelExpression;
 import liquibase.Liquibase;
+import liquibase.UpdateSummaryOutputEnum;
 import liquibase.Scope;
 import liquibase.changelog.ChangeSet;
 import liquibase.database.Database;
@@ -125,7 +126,7 @@ public final class MigrationRunner {
     /** Writes the SQL that {@link #update()} would run to {@code out}, changing nothing in the schema. */
     public void updateSql(Writer out) {
         Objects.requireNonNull(out, "out");
-        run("update --dry-run", (lb, tracker) -> {
+        run("update --dry-run", MigrationListener.NONE, (lb, tracker) -> {
             lb.updateSql(new Contexts(), new LabelExpression(), out);
             return null;
         });
@@ -140,15 +141,32 @@ public final class MigrationRunner {
         });
     }
 
-    /** Rolls back every change set applied after the one tagged {@code tag}; returns them, last first. */
+    /**
+     * Rolls back every change set applied after the one tagged {@code tag}; the tagged change set
+     * stays (also when it is the change set that sets the tag, such as {@code 004-tag-v1}). Returns
+     * them, last first; empty when the tagged change set is the last applied.
+     */
     public List<ChangeSetRef> rollbackToTag(String tag) {
         requireTag(tag);
         return run("rollback --to-tag " + tag, (lb, tracker) -> {
-            if (!lb.tagExists(tag)) {
+            // Liquibase's rollback(tag) also undoes a tagDatabase change set that carries the tag, so the
+            // rows after the tag are counted here and rolled back by count.
+            List<AppliedChangeSet> history = ChangeLogTables.readHistory(
+                    ((JdbcConnection) lb.getDatabase().getConnection()).getUnderlyingConnection());
+            int tagged = -1;
+            for (int i = 0; i < history.size(); i++) {
+                if (history.get(i).tag().filter(tag::equals).isPresent()) {
+                    tagged = i;
+                }
+            }
+            if (tagged < 0) {
                 throw new MigrationException("rollback --to-tag " + tag + " failed on " + target.describe()
                         + ": no applied change set has tag '" + tag + "'");
             }
-            lb.rollback(tag, null, new Contexts(), new LabelExpression());
+            int after = history.size() - 1 - tagged;
+            if (after > 0) {
+                lb.rollback(after, null, new Contexts(), new LabelExpression());
+            }
             return tracker.rolledBack();
         });
     }
@@ -235,7 +253,11 @@ public final class MigrationRunner {
     }
 
     private <T> T run(String action, Work<T> work) {
-        ChangeSetTracker tracker = new ChangeSetTracker(listener);
+        return run(action, listener, work);
+    }
+
+    private <T> T run(String action, MigrationListener progress, Work<T> work) {
+        ChangeSetTracker tracker = new ChangeSetTracker(progress);
         long started = System.nanoTime();
         try (Connection connection = target.connect()) {
             MigrationLocks locks = new MigrationLocks(target, lockWait);
@@ -255,6 +277,9 @@ public final class MigrationRunner {
                 }
                 Liquibase liquibase = new Liquibase(changeLog, new ClassLoaderResourceAccessor(classLoader), database);
                 liquibase.setChangeExecListener(tracker);
+                // Liquibase's update summary ("Run: 5", counting change sets only marked as ran) goes to the
+                // log only: the listener reports what was applied and what was only marked.
+                liquibase.setShowSummaryOutput(UpdateSummaryOutputEnum.LOG);
                 return work.run(liquibase, tracker);
             });
             LOG.info("{} on {} done in {} ms", action, target.describe(), Duration.ofNanos(System.nanoTime() - started).toMillis());

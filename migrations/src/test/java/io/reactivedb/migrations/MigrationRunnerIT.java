@@ -97,6 +97,12 @@ class MigrationRunnerIT {
         assertThat(sql("SELECT to_regclass('public.account') IS NULL")).isEqualTo("t");
         assertThat(runner.update()).hasSize(4);
         assertThat(runner.status().currentVersion()).contains(EXTENSION_ID);
+        // The tag v1 is set by the change set 004-tag-v1 itself: it stays, only what came after it goes.
+        assertThat(runner.rollbackToTag("v1")).extracting(ChangeSetRef::id).containsExactly(EXTENSION_ID);
+        assertThat(runner.status().currentVersion()).contains("v1");
+        assertThat(runner.status().pendingCount()).isEqualTo(1);
+        assertThat(runner.rollbackToTag("v1")).isEmpty();
+        runner.update();
         assertThatThrownBy(() -> runner.rollbackToTag("no-such-tag")).isInstanceOf(MigrationException.class)
                 .hasMessageStartingWith("rollback --to-tag no-such-tag failed on primary (127.0.0.1:")
                 .hasMessageEndingWith(": no applied change set has tag 'no-such-tag'");

@@ -170,8 +170,7 @@ final class ContainerCluster implements DevServicesCluster {
                 "host all all all scram-sha-256", ""));
         startServer(exec, container, deadline.remaining());
         String script = "/tmp/roles.sql";
-        exec.write(container, script, DevRoles.clusterScript(options, passwords.app(), passwords.migration(),
-                passwords.health()));
+        exec.write(container, script, DevRoles.clusterScript(options, passwords));
         try {
             exec.run(container, "the roles script", deadline.remaining(), "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
                     "-d", DevCluster.MAINTENANCE_DATABASE, "-f", script);

@@ -58,6 +58,8 @@ public final class DevCluster implements DevServicesCluster {
     public static final String PRIMARY_ENDPOINT = "primary";
     /** Endpoint name prefix of the replicas in {@link #settings()}: {@code replica-1}, {@code replica-2}, … */
     public static final String REPLICA_ENDPOINT_PREFIX = "replica-";
+    /** The backup role: reads every table ({@code pg_read_all_data}) and may create databases (verification). */
+    public static final String BACKUP_USER = "app_backup";
     /** Length of generated passwords: {@value}. */
     public static final int PASSWORD_LENGTH = 24;
 
@@ -134,7 +136,7 @@ public final class DevCluster implements DevServicesCluster {
             Optional<DevTls> tls = options.tls() ? Optional.of(DevTls.create(directory)) : Optional.empty();
             NodeStarter starter = new NodeStarter(control, directory, deadline);
             DevNode primary = starter.primary(options, passwords.superuser(),
-                    DevRoles.clusterScript(options, passwords.app(), passwords.migration(), passwords.health()), tls);
+                    DevRoles.clusterScript(options, passwords), tls);
             List<DevNode> replicas = new ArrayList<>();
             for (int i = 1; i <= options.replicas(); i++) {
                 replicas.add(starter.replica(i, primary));
@@ -192,6 +194,38 @@ public final class DevCluster implements DevServicesCluster {
 
     /** The health user's generated password. */
     public Secret healthPassword() { return passwords.health(); }
+
+    /** The backup user {@value #BACKUP_USER} ({@code pg_read_all_data}, {@code CREATEDB}): what backups and their verification log in as. */
+    public String backupUser() { return BACKUP_USER; }
+
+    /** The backup user's generated password. */
+    public Secret backupPassword() { return passwords.backup(); }
+
+    /** The backup user's login on the primary, for {@code BackupService} (pg_dump, scratch restores). */
+    public EndpointSettings backupEndpoint() {
+        return clusterSettings.endpoint(primary, EndpointRole.PRIMARY).toBuilder().username(BACKUP_USER).password(passwords.backup()).build();
+    }
+
+    /**
+     * The cluster's logins as environment variables, for the command lines and a service outside this
+     * JVM: {@code DATABASE_URL} and {@code DB_PASSWORD} (the application role), {@code DB_READ_REPLICA_URLS},
+     * {@code DB_HEALTH_USER}/{@code DB_HEALTH_PASSWORD}, {@code DB_MIGRATION_USER}/{@code DB_MIGRATION_PASSWORD},
+     * and the backup role's {@code BACKUP_DATABASE_URL}/{@code BACKUP_DB_PASSWORD}. Holds passwords:
+     * write it to owner-only files only ({@link DevClusterMain#writeEnvFile}).
+     */
+    public java.util.Map<String, String> loginEnvironment() {
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("DATABASE_URL", databaseUrl(primary));
+        env.put("DB_READ_REPLICA_URLS", replicas.stream().map(this::databaseUrl).collect(Collectors.joining(",")));
+        env.put("DB_PASSWORD", passwords.app().reveal());
+        env.put("DB_HEALTH_USER", healthUser());
+        env.put("DB_HEALTH_PASSWORD", passwords.health().reveal());
+        env.put("DB_MIGRATION_USER", migrationUser());
+        env.put("DB_MIGRATION_PASSWORD", passwords.migration().reveal());
+        env.put("BACKUP_DATABASE_URL", "postgresql://" + BACKUP_USER + "@" + HOST + ":" + primary.port() + "/" + database());
+        env.put("BACKUP_DB_PASSWORD", passwords.backup().reveal());
+        return env;
+    }
 
     /** The TLS material of a cluster started with {@link DevClusterOptions#tls()}; empty otherwise. */
     public Optional<DevTls> tls() { return tls; }

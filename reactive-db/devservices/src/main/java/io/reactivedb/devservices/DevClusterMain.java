@@ -36,7 +36,8 @@ import java.util.stream.Collectors;
  * <p>Once every server streams, it writes {@code FILE} (mode 0600, {@code KEY=value} lines):
  * {@code DATABASE_URL}, {@code DB_READ_REPLICA_URLS}, {@code DB_PASSWORD} (the cluster's throwaway
  * application password), the health and migration roles' logins ({@code DB_HEALTH_USER},
- * {@code DB_HEALTH_PASSWORD}, {@code DB_MIGRATION_USER}, {@code DB_MIGRATION_PASSWORD}),
+ * {@code DB_HEALTH_PASSWORD}, {@code DB_MIGRATION_USER}, {@code DB_MIGRATION_PASSWORD}), the backup role's
+ * ({@code BACKUP_DATABASE_URL}, {@code BACKUP_DB_PASSWORD}),
  * {@code DB_AUTO_MIGRATE=true}, and {@code DEV_CLUSTER_CONTROL_PORT} and
  * {@code DEV_CLUSTER_CONTROL_TOKEN} for the control socket. It then runs until its standard input
  * closes, it is sent {@code shutdown}, or the JVM is stopped; the cluster is stopped and removed.
@@ -137,14 +138,7 @@ public final class DevClusterMain {
     }
 
     static Map<String, String> environment(DevCluster cluster, int controlPort, String token) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("DATABASE_URL", cluster.databaseUrl(cluster.primary()));
-        env.put("DB_READ_REPLICA_URLS", cluster.replicas().stream().map(cluster::databaseUrl).collect(Collectors.joining(",")));
-        env.put("DB_PASSWORD", cluster.appPassword().reveal());
-        env.put("DB_HEALTH_USER", cluster.healthUser());
-        env.put("DB_HEALTH_PASSWORD", cluster.healthPassword().reveal());
-        env.put("DB_MIGRATION_USER", cluster.migrationUser());
-        env.put("DB_MIGRATION_PASSWORD", cluster.migrationPassword().reveal());
+        Map<String, String> env = new LinkedHashMap<>(cluster.loginEnvironment());
         env.put("DB_AUTO_MIGRATE", "true");
         env.put("DEV_CLUSTER_CONTROL_PORT", Integer.toString(controlPort));
         env.put("DEV_CLUSTER_CONTROL_TOKEN", token);
@@ -152,7 +146,7 @@ public final class DevClusterMain {
     }
 
     /** Writes the file readable by its owner only, atomically (a reader never sees half of it). */
-    static void writeEnvFile(Path file, Map<String, String> env) {
+    public static void writeEnvFile(Path file, Map<String, String> env) {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);

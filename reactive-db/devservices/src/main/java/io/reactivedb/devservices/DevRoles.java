@@ -17,10 +17,17 @@ import java.util.List;
  *       roles, no {@code ALTER SYSTEM}, no server programs or files;</li>
  *   <li>health user: connects and is a member of {@code pg_monitor} (replication and activity
  *       views for lag queries); no access to any table;</li>
+ *   <li>{@value DevCluster#BACKUP_USER}: backups and their verification: a member of
+ *       {@code pg_read_all_data} (reads every table and sequence for {@code pg_dump}, writes nothing)
+ *       with {@code CREATEDB} (the scratch database a verification restores into); it owns no table;</li>
  *   <li>{@code replicator}: replication only; {@value DevTls#CLIENT_CERT_USER} (TLS clusters only):
  *       logs in with a client certificate and has no privileges.</li>
  * </ul>
  * {@code PUBLIC} loses every privilege on the application database and its {@code public} schema.
+ *
+ * <p>Passwords are sent as SCRAM-SHA-256 verifiers computed here ({@link ScramVerifier}), never as
+ * text, and the script turns off statement tracking and logging for its own session first, so
+ * neither {@code pg_stat_statements} nor the server log sees even the verifiers.
  */
 final class DevRoles {
 
@@ -28,21 +35,30 @@ final class DevRoles {
     }
 
     /** Creates the roles and the database; run as the superuser in the maintenance database. */
-    static String clusterScript(DevClusterOptions options, Secret appPassword, Secret migrationPassword, Secret healthPassword) {
+    static String clusterScript(DevClusterOptions options, DevPasswords passwords) {
         String app = quote(options.appUser());
         String migrator = quote(options.migrationUser());
         String health = quote(options.healthUser());
         String database = quote(options.database());
+        String backup = quote(DevCluster.BACKUP_USER);
         List<String> lines = new ArrayList<>(List.of(
+                // Superuser-only settings of this session: the role statements below reach neither the
+                // statistics nor the log (they carry verifiers, not passwords, but those stay private too).
+                "SET pg_stat_statements.track_utility = off;",
+                "SET log_statement = 'none';",
+                "SET log_min_duration_statement = -1;",
                 "CREATE ROLE " + DevCluster.REPLICATION_USER + " WITH REPLICATION LOGIN;",
-                createLogin(migrator, migrationPassword),
-                createLogin(app, appPassword),
-                createLogin(health, healthPassword),
+                createLogin(migrator, passwords.migration(), "NOCREATEDB"),
+                createLogin(app, passwords.app(), "NOCREATEDB"),
+                createLogin(health, passwords.health(), "NOCREATEDB"),
+                createLogin(backup, passwords.backup(), "CREATEDB"),
                 "GRANT pg_monitor TO " + health + ";",
+                "GRANT pg_read_all_data TO " + backup + ";",
                 "CREATE DATABASE " + database + " OWNER " + migrator + ";",
                 "REVOKE ALL ON DATABASE " + database + " FROM PUBLIC;",
                 "GRANT CONNECT, TEMPORARY ON DATABASE " + database + " TO " + app + ";",
-                "GRANT CONNECT ON DATABASE " + database + " TO " + health + ";"));
+                "GRANT CONNECT ON DATABASE " + database + " TO " + health + ";",
+                "GRANT CONNECT ON DATABASE " + database + " TO " + backup + ";"));
         if (options.tls()) {
             lines.add("CREATE ROLE " + DevTls.CLIENT_CERT_USER + " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;");
             lines.add("GRANT CONNECT ON DATABASE " + database + " TO " + DevTls.CLIENT_CERT_USER + ";");
@@ -85,9 +101,9 @@ final class DevRoles {
         return lines;
     }
 
-    private static String createLogin(String role, Secret password) {
-        return "CREATE ROLE " + role + " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '"
-                + password.reveal() + "';";
+    private static String createLogin(String role, Secret password, String createDb) {
+        return "CREATE ROLE " + role + " WITH LOGIN NOSUPERUSER " + createDb + " NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '"
+                + ScramVerifier.of(password) + "';";
     }
 
     static String quote(String identifier) {

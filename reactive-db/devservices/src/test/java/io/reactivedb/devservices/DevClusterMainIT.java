@@ -82,6 +82,10 @@ class DevClusterMainIT {
                 "DATABASE_URL=" + cluster.databaseUrl(cluster.primary()),
                 "DB_READ_REPLICA_URLS=" + cluster.databaseUrl(cluster.replicas().get(0)) + "," + cluster.databaseUrl(cluster.replicas().get(1)),
                 "DB_AUTO_MIGRATE=true",
+                "DB_MIGRATION_USER=" + cluster.migrationUser(),
+                "BACKUP_DATABASE_URL=postgresql://" + DevCluster.BACKUP_USER + "@" + DevCluster.HOST + ":" + cluster.primary().port() + "/"
+                        + cluster.database(),
+                "BACKUP_DB_PASSWORD=" + cluster.backupPassword().reveal(),
                 "DEV_CLUSTER_CONTROL_PORT=12345",
                 "DEV_CLUSTER_CONTROL_TOKEN=" + TOKEN);
         // The URL carries no password; it travels in DB_PASSWORD only.

@@ -98,6 +98,45 @@ class BackupIT {
         return Tap.hex(digest.digest(bytes));
     }
 
+    /**
+     * The dev cluster's own database as its backup role ({@code pg_read_all_data}, {@code CREATEDB}, no
+     * superuser): the dump's {@code pg_stat_statements}, which only a superuser may create, is left out
+     * of the scratch restore, and the backup verifies. As the application role (no {@code CREATEDB}) the
+     * verification cannot run: that is {@code NOT_RUN}, and the backup stays verified.
+     */
+    @Test
+    void theBackupRoleVerifiesTheAppDatabaseAndAVerificationThatCannotRunMarksNothingFailed(DevCluster devCluster) {
+        cluster = devCluster;
+        BackupSettings settings = BackupSettings.builder().directory(folder).build();
+        BackupService asBackupRole = BackupService.builder(settings, devCluster.backupEndpoint()).build();
+        BackupMetadata backup = asBackupRole.backup().block(WAIT);
+        VerificationResult verified = asBackupRole.verify(backup.id()).block(WAIT);
+        assertThat(verified.outcome()).as(verified.message()).isEqualTo(VerificationResult.Outcome.PASSED);
+        assertThat(verified.message()).contains("left out extension(s) pg_stat_statements");
+        assertThat(scratchDatabases(devCluster.database())).isEmpty();
+
+        BackupService asApp = BackupService.builder(settings, devCluster.endpoint(devCluster.primary(),
+                io.reactivedb.config.EndpointRole.PRIMARY)).build();
+        VerificationResult refused = asApp.verify(backup.id()).block(WAIT);
+        assertThat(refused.outcome()).as(refused.message()).isEqualTo(VerificationResult.Outcome.NOT_RUN);
+        assertThat(refused.passed()).isFalse();
+        assertThat(refused.message()).contains("could not create the scratch database").contains("CREATEDB")
+                .contains("permission denied to create database");
+        BackupMetadata recorded = asApp.list().blockFirst(WAIT);
+        assertThat(recorded.verified()).as("the earlier verification stands").isTrue();
+        assertThat(recorded.lastVerification()).hasValueSatisfying(v -> assertThat(v.message()).isEqualTo(verified.message()));
+        assertThat(recorded.lastUnrunVerification()).hasValueSatisfying(v -> assertThat(v.message()).isEqualTo(refused.message()));
+        io.reactivedb.health.ComponentHealth health = asApp.health().check().block(WAIT);
+        assertThat(health.status()).isEqualTo(io.reactivedb.health.ComponentHealth.Status.UP);
+        assertThat(health.details()).containsEntry("lastVerificationPassed", true).containsKey("lastUnrunVerificationMessage");
+
+        // A backup never verified, whose only verification could not run: unverified (DEGRADED), not failed.
+        BackupMetadata second = asBackupRole.backup().block(WAIT);
+        assertThat(asApp.verify(second.id()).block(WAIT).outcome()).isEqualTo(VerificationResult.Outcome.NOT_RUN);
+        assertThat(asApp.list().collectList().block(WAIT)).filteredOn(b -> b.id().equals(second.id())).singleElement()
+                .satisfies(b -> assertThat(b.lastVerification()).isEmpty());
+    }
+
     @Test
     void anEncryptedBackupVerifiesAndRestoresToIdenticalData(DevCluster devCluster) throws IOException {
         String database = createDatabase(devCluster);

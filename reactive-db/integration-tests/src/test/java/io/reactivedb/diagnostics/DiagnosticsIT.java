@@ -199,20 +199,20 @@ class DiagnosticsIT {
             cluster.psql(cluster.primary(), cluster.database(), "INSERT INTO diag_repl SELECT g FROM generate_series(1, 1000) g");
             ReplicationStatus.Replica lagging = (ReplicationStatus.Replica) poll("replay lag on replica-1",
                     () -> diagnostics.replication("replica-1"),
-                    status -> status instanceof ReplicationStatus.Replica r && r.replayPaused() && r.replayLagBytes() > 0);
+                    status -> status instanceof ReplicationStatus.Replica r && r.replayPaused() && r.replayLagBytes().orElse(0L) > 0);
             assertThat(lagging.endpoint()).isEqualTo("replica-1");
             assertThat(lagging.receiveLsn()).isPresent();
             assertThat(lagging.replayLsn()).isPresent();
-            assertThat(lagging.receiveLsn().get().bytesAfter(lagging.replayLsn().get())).isEqualTo(lagging.replayLagBytes());
+            assertThat(lagging.replayLagBytes()).contains(lagging.receiveLsn().get().bytesAfter(lagging.replayLsn().get()));
             assertThat(lagging.receiverStatus()).contains("streaming");
 
             ReplicationStatus.Primary primary = (ReplicationStatus.Primary) poll("replica-1's replay lag on the primary",
                     () -> diagnostics.replication("primary"),
                     status -> status instanceof ReplicationStatus.Primary p && standby(p, replica.name())
-                            .filter(s -> s.replayLagBytes() > 0 && s.flushLagBytes() < s.replayLagBytes()).isPresent());
+                            .filter(s -> s.replayLagBytes().orElse(0L) > 0 && s.flushLagBytes().orElseThrow() < s.replayLagBytes().get()).isPresent());
             ReplicationStatus.Standby standby = standby(primary, replica.name()).orElseThrow();
-            assertThat(standby.state()).isEqualTo("streaming");
-            assertThat(standby.syncState()).isEqualTo("async");
+            assertThat(standby.state()).contains("streaming");
+            assertThat(standby.syncState()).contains("async");
             assertThat(standby.replayLsn().get()).isLessThan(standby.sentLsn().get());
             assertThat(primary.slots()).anySatisfy(slot -> {
                 assertThat(slot.name()).isEqualTo("replica_1");
@@ -224,8 +224,27 @@ class DiagnosticsIT {
             cluster.resumeReplay(replica);
         }
         ReplicationStatus.Replica caughtUp = (ReplicationStatus.Replica) poll("replica-1 to catch up", () -> diagnostics.replication("replica-1"),
-                status -> status instanceof ReplicationStatus.Replica r && !r.replayPaused() && r.replayLagBytes() == 0);
+                status -> status instanceof ReplicationStatus.Replica r && !r.replayPaused() && r.replayLagBytes().equals(Optional.of(0L)));
         assertThat(caughtUp.replayDelay()).contains(Duration.ZERO);
+    }
+
+    /** The application role has no pg_monitor: the server hides its standbys' state and positions, and they read as unknown. */
+    @Test
+    void withoutPgMonitorTheStandbysStateAndLagAreUnknownNotZero() {
+        Diagnostics asApp = Diagnostics.of(router);
+        ReplicationStatus.Primary primary = (ReplicationStatus.Primary) asApp.replication("primary").block(WAIT);
+        assertThat(primary.standbys()).hasSize(cluster.replicas().size()).allSatisfy(standby -> {
+            assertThat(standby.state()).isEmpty();
+            assertThat(standby.syncState()).isEmpty();
+            assertThat(standby.replayLsn()).isEmpty();
+            assertThat(standby.sentLagBytes()).isEmpty();
+            assertThat(standby.replayLagBytes()).isEmpty();
+        });
+        ReplicationStatus.Primary monitored = (ReplicationStatus.Primary) diagnostics.replication("primary").block(WAIT);
+        assertThat(monitored.standbys()).allSatisfy(standby -> {
+            assertThat(standby.state()).isPresent();
+            assertThat(standby.replayLagBytes()).isPresent();
+        });
     }
 
     private static Optional<ReplicationStatus.Standby> standby(ReplicationStatus.Primary primary, String name) {

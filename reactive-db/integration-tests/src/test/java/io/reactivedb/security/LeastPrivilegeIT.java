@@ -10,6 +10,7 @@ import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterTest;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.routing.ReactiveDbRouter;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -123,5 +124,43 @@ class LeastPrivilegeIT {
                 .isEqualTo(cluster.migrationUser());
         assertThat(cluster.psql(cluster.primary(), cluster.database(), "SELECT tableowner FROM pg_tables WHERE tablename = 'least_privilege_it'"))
                 .isEqualTo(cluster.migrationUser());
+    }
+
+    @Test
+    void theBackupRoleReadsEveryTableMayCreateDatabasesAndWritesNothing() {
+        String role = cluster.psql(cluster.primary(), cluster.database(), "SELECT rolsuper || ':' || rolcreatedb || ':' || rolcreaterole"
+                + " || ':' || rolreplication || ':' || rolbypassrls || ':' || pg_has_role(rolname, 'pg_read_all_data', 'MEMBER')"
+                + " || ':' || pg_has_role(rolname, 'pg_write_all_data', 'MEMBER') FROM pg_roles WHERE rolname = '" + cluster.backupUser() + "'");
+        assertThat(role).isEqualTo("false:true:false:false:false:true:false");
+        ReactiveDbSettings backupOnly = ReactiveDbSettings.builder().primary(cluster.backupEndpoint()).build();
+        ReactiveDbRouter backup = router(backupOnly);
+        try {
+            assertThat(backup.read(s -> s.query("SELECT count(*) FROM least_privilege_it", row -> row.get(0, Long.class))).blockLast(WAIT))
+                    .isNotNull();
+            assertThatThrownBy(() -> backup.write(s -> s.execute("INSERT INTO least_privilege_it VALUES (-1, 'x')")).blockLast(WAIT))
+                    .isInstanceOfSatisfying(ReactiveDbException.class, e -> assertThat(e.sqlState()).contains("42501"));
+        } finally {
+            backup.shutdown().block(WAIT);
+        }
+    }
+
+    /** The dev roles are created with SCRAM verifiers computed client-side, from a session that tracks and logs nothing. */
+    @Test
+    void noGeneratedPasswordReachesTheStatisticsOrTheServerLog() throws Exception {
+        List<String> secrets = List.of(cluster.appPassword().reveal(), cluster.migrationPassword().reveal(), cluster.healthPassword().reveal(),
+                cluster.backupPassword().reveal(), cluster.superuserPassword().reveal());
+        String statements = cluster.psql(cluster.primary(), cluster.database(), "SELECT coalesce(string_agg(query, E'\\n'), '')"
+                + " FROM pg_stat_statements");
+        assertThat(statements).as("pg_stat_statements was read").isNotEmpty();
+        String log = Files.readString(cluster.primary().logFile());
+        for (String secret : secrets) {
+            assertThat(statements).doesNotContain(secret);
+            assertThat(log).doesNotContain(secret);
+        }
+        for (String role : List.of(cluster.appUser(), cluster.migrationUser(), cluster.healthUser(), cluster.backupUser())) {
+            assertThat(statements).as("the statement creating " + role).doesNotContainIgnoringCase("CREATE ROLE \"" + role + "\"");
+        }
+        // The verifier stored is the one computed here: the login with the password works.
+        assertThat(app.read(s -> s.query("SELECT current_user", row -> row.get(0, String.class))).blockLast(WAIT)).isEqualTo(cluster.appUser());
     }
 }

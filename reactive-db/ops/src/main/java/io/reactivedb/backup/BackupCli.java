@@ -42,7 +42,8 @@ public final class BackupCli {
             "  prune                                delete backups older than BACKUP_RETENTION_DAYS (keeps the newest verified one)",
             "The database comes from DATABASE_URL or DB_HOST/DB_PORT/DB_NAME/DB_USER and DB_PASSWORD(_FILE), as for the application;",
             "BACKUP_DIR (default ./backups), BACKUP_RETENTION_DAYS (7), BACKUP_ENCRYPTION_KEY (base64 of 32 bytes; unset: not encrypted).",
-            "exit codes: 0 ok, 1 failed, 2 usage error, 3 configuration error, 4 verification failed, 5 restore not confirmed");
+            "exit codes: 0 ok, 1 failed (also a verification that could not run), 2 usage error, 3 configuration error,"
+                    + " 4 verification failed, 5 restore not confirmed");
 
     private static final CommandLine.Syntax SYNTAX = new CommandLine.Syntax(USAGE_TEXT, Set.of("--confirm"), Map.of("--into", "a database name"));
 
@@ -102,6 +103,10 @@ public final class BackupCli {
                     out.println("verified " + id + ": " + result.message() + " (" + result.took().toMillis() + " ms)");
                     return OK;
                 }
+                if (result.outcome() == VerificationResult.Outcome.NOT_RUN) {
+                    err.println("could not verify " + id + " (the backup was not marked failed): " + result.message());
+                    return FAILED;
+                }
                 err.println("verification of " + id + " FAILED: " + result.message());
                 result.mismatches().forEach(line -> err.println("  " + line));
                 return VERIFICATION_FAILED;
@@ -115,7 +120,8 @@ public final class BackupCli {
                 for (BackupMetadata b : backups) {
                     out.println(b.id() + "  " + b.createdAt() + "  " + b.database() + "  " + BackupService.bytes(b.sizeBytes())
                             + (b.encrypted() ? "  encrypted" : "") + (b.kind() == BackupMetadata.Kind.PRE_RESTORE ? "  pre-restore" : "")
-                            + "  " + b.lastVerification().map(v -> (v.passed() ? "verified " : "FAILED verification ") + v.at()).orElse("not verified"));
+                            + "  " + b.lastVerification().map(v -> (v.passed() ? "verified " : "FAILED verification ") + v.at()).orElse("not verified")
+                            + b.lastUnrunVerification().map(v -> "  (verification could not run " + v.at() + ")").orElse(""));
                 }
                 return OK;
             }

@@ -22,7 +22,10 @@ import reactor.core.scheduler.Schedulers;
  * backup folder (so a verification run by the CLI counts too).
  *
  * <p>DEGRADED when there is no verified backup, when the newest verified one is older than
- * {@code DB_BACKUP_MAX_AGE}, or when the most recent verification failed; UP otherwise. Register it
+ * {@code DB_BACKUP_MAX_AGE}, or when the most recent verification failed; UP otherwise. A
+ * verification that could not run ({@link VerificationResult.Outcome#NOT_RUN}) is never counted as a
+ * failed one: it is shown as {@code lastUnrunVerification*} and, when it leaves no verified backup,
+ * named in the reason (the backup is unverified, not bad). Register it
  * with {@code RouterBuilder#healthComponent(service.health())}.
  */
 public final class BackupHealth implements HealthComponent {
@@ -78,9 +81,19 @@ public final class BackupHealth implements HealthComponent {
             details.put("lastVerificationPassed", v.passed());
             details.put("lastVerificationMessage", v.message());
         });
+        Optional<BackupMetadata> lastUnrun = backups.stream().filter(b -> b.lastUnrunVerification().isPresent())
+                .max(Comparator.comparing(b -> b.lastUnrunVerification().orElseThrow().at()));
+        lastUnrun.ifPresent(b -> {
+            BackupMetadata.Verification v = b.lastUnrunVerification().orElseThrow();
+            details.put("lastUnrunVerificationBackup", b.id());
+            details.put("lastUnrunVerificationAt", v.at().toString());
+            details.put("lastUnrunVerificationMessage", v.message());
+        });
         String problem = null;
         if (age == null) {
-            problem = backups.isEmpty() ? "no backup of " + database : "no verified backup of " + database;
+            problem = backups.isEmpty() ? "no backup of " + database : "no verified backup of " + database
+                    + lastUnrun.map(b -> " (the last verification, of " + b.id() + ", could not run: "
+                            + b.lastUnrunVerification().orElseThrow().message() + ")").orElse("");
         } else if (age.compareTo(maxAge) > 0) {
             problem = "the newest verified backup is " + age.toHours() + " h old, older than DB_BACKUP_MAX_AGE " + maxAge;
         } else if (lastChecked.isPresent() && !lastChecked.get().verified()) {

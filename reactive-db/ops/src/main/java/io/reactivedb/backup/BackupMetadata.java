@@ -27,14 +27,26 @@ import java.util.Optional;
  * @param encrypted      whether the data file is encrypted (AES-256-GCM in chunks, see {@link EncryptionKey})
  * @param compression    {@code gzip}
  * @param tableRows      exact row count of every table, {@code schema.table}, counted in the dump's snapshot
- * @param lastVerification the most recent verification of this backup, if any
+ * @param lastVerification the most recent verification of this backup that ran (passed or failed), if any
+ * @param lastUnrunVerification the most recent verification that could not run (its {@code passed} is false),
+ *                       when it is newer than {@code lastVerification}; it says nothing about the backup
  */
 public record BackupMetadata(String id, Kind kind, Instant createdAt, Duration took, String database, String server,
                              String serverVersion, String pgDumpVersion, String file, long sizeBytes, long dumpBytes,
                              String sha256, String dumpSha256, boolean encrypted, String compression,
-                             Map<String, Long> tableRows, Optional<Verification> lastVerification) {
+                             Map<String, Long> tableRows, Optional<Verification> lastVerification,
+                             Optional<Verification> lastUnrunVerification) {
 
     static final int FORMAT = 1;
+
+    /** Metadata without a verification that could not run. */
+    public BackupMetadata(String id, Kind kind, Instant createdAt, Duration took, String database, String server,
+                          String serverVersion, String pgDumpVersion, String file, long sizeBytes, long dumpBytes,
+                          String sha256, String dumpSha256, boolean encrypted, String compression,
+                          Map<String, Long> tableRows, Optional<Verification> lastVerification) {
+        this(id, kind, createdAt, took, database, server, serverVersion, pgDumpVersion, file, sizeBytes, dumpBytes, sha256, dumpSha256,
+                encrypted, compression, tableRows, lastVerification, Optional.empty());
+    }
 
     /** Why a backup was taken. */
     public enum Kind {
@@ -59,6 +71,7 @@ public record BackupMetadata(String id, Kind kind, Instant createdAt, Duration t
     public BackupMetadata {
         tableRows = Collections.unmodifiableMap(new LinkedHashMap<>(tableRows));
         Objects.requireNonNull(lastVerification, "lastVerification");
+        Objects.requireNonNull(lastUnrunVerification, "lastUnrunVerification");
     }
 
     /** Whether the most recent verification passed. */
@@ -68,7 +81,13 @@ public record BackupMetadata(String id, Kind kind, Instant createdAt, Duration t
 
     BackupMetadata withVerification(Verification verification) {
         return new BackupMetadata(id, kind, createdAt, took, database, server, serverVersion, pgDumpVersion, file, sizeBytes, dumpBytes,
-                sha256, dumpSha256, encrypted, compression, tableRows, Optional.of(verification));
+                sha256, dumpSha256, encrypted, compression, tableRows, Optional.of(verification), Optional.empty());
+    }
+
+    /** Records a verification that could not run, keeping the last one that did. */
+    BackupMetadata withUnrunVerification(Verification attempt) {
+        return new BackupMetadata(id, kind, createdAt, took, database, server, serverVersion, pgDumpVersion, file, sizeBytes, dumpBytes,
+                sha256, dumpSha256, encrypted, compression, tableRows, lastVerification, Optional.of(attempt));
     }
 
     String toJson() {
@@ -96,6 +115,12 @@ public record BackupMetadata(String id, Kind kind, Instant createdAt, Duration t
             verification.put("passed", v.passed());
             verification.put("message", v.message());
             json.put("lastVerification", verification);
+        });
+        lastUnrunVerification.ifPresent(v -> {
+            Map<String, Object> attempt = new LinkedHashMap<>();
+            attempt.put("at", v.at().toString());
+            attempt.put("message", v.message());
+            json.put("lastUnrunVerification", attempt);
         });
         return Json.write(json);
     }
@@ -125,10 +150,14 @@ public record BackupMetadata(String id, Kind kind, Instant createdAt, Duration t
         if (json.get("lastVerification") instanceof Map<?, ?> v) {
             verification = Optional.of(new Verification(Instant.parse(text(v, "at")), bool(v, "passed"), text(v, "message")));
         }
+        Optional<Verification> unrun = Optional.empty();
+        if (json.get("lastUnrunVerification") instanceof Map<?, ?> v) {
+            unrun = Optional.of(new Verification(Instant.parse(text(v, "at")), false, text(v, "message")));
+        }
         return new BackupMetadata(text(json, "id"), Kind.valueOf(text(json, "kind")), Instant.parse(text(json, "createdAt")),
                 Duration.ofMillis(number(json, "tookMillis")), text(json, "database"), text(json, "server"), text(json, "serverVersion"),
                 text(json, "pgDumpVersion"), text(json, "file"), number(json, "sizeBytes"), number(json, "dumpBytes"), text(json, "sha256"),
-                text(json, "dumpSha256"), bool(json, "encrypted"), text(json, "compression"), rows, verification);
+                text(json, "dumpSha256"), bool(json, "encrypted"), text(json, "compression"), rows, verification, unrun);
     }
 
     private static String text(Map<?, ?> json, String field) {

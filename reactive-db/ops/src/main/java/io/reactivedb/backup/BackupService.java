@@ -136,8 +136,10 @@ public final class BackupService {
 
     /**
      * Verifies a backup and records the outcome in its metadata. A backup that fails (checksum,
-     * key, decryption, {@code pg_restore}, row counts) completes with a result that did not pass and
-     * says why; the Mono fails only when there is no such backup.
+     * key, decryption, {@code pg_restore}, row counts) completes with a {@code FAILED} result that says
+     * why; a check that could not run (the login may not create a database, no {@code pg_restore},
+     * no connection) completes {@code NOT_RUN} and leaves the backup's recorded verification as it
+     * was. The Mono fails only when there is no such backup.
      */
     public Mono<VerificationResult> verify(String backupId) {
         return Mono.fromCallable(() -> store.get(backupId)).subscribeOn(Schedulers.boundedElastic())
@@ -148,27 +150,32 @@ public final class BackupService {
         Instant at = clock.instant();
         long started = System.nanoTime();
         return Mono.fromRunnable(() -> scratch.checkFile(backup)).subscribeOn(Schedulers.boundedElastic())
-                .then(Mono.defer(() -> scratch.restoreCounted(backup, ScratchRestore.scratchName(backup.database(), "verify"), false, Optional.empty(), null)))
+                .then(Mono.defer(() -> scratch.verifyCounted(backup, ScratchRestore.scratchName(backup.database(), "verify"))))
                 .map(restored -> {
-                    List<String> mismatches = ScratchRestore.compare(backup.tableRows(), restored);
-                    long rows = restored.values().stream().mapToLong(Long::longValue).sum();
+                    List<String> mismatches = ScratchRestore.compare(backup.tableRows(), restored.rows());
+                    long rows = restored.rows().values().stream().mapToLong(Long::longValue).sum();
                     String message = mismatches.isEmpty()
-                            ? "checksum ok; restored " + restored.size() + " tables (" + rows + " rows) into a scratch database; every row count"
-                                    + " matches the dump's snapshot"
+                            ? "checksum ok; restored " + restored.rows().size() + " tables (" + rows + " rows) into a scratch database; every"
+                                    + " row count matches the dump's snapshot" + restored.note()
                             : "row counts differ from the dump's snapshot: " + String.join("; ", mismatches);
-                    return new VerificationResult(backup.id(), mismatches.isEmpty(), at, elapsed(started), message, backup.tableRows(),
-                            restored, mismatches);
+                    return new VerificationResult(backup.id(), mismatches.isEmpty() ? VerificationResult.Outcome.PASSED
+                            : VerificationResult.Outcome.FAILED, at, elapsed(started), message, backup.tableRows(), restored.rows(), mismatches);
                 })
-                .onErrorResume(Exception.class, e -> Mono.just(new VerificationResult(backup.id(), false, at, elapsed(started),
-                        String.valueOf(e.getMessage()), backup.tableRows(), Map.of(), List.of())))
+                .onErrorResume(Exception.class, e -> Mono.just(new VerificationResult(backup.id(),
+                        e instanceof VerificationNotRunException ? VerificationResult.Outcome.NOT_RUN : VerificationResult.Outcome.FAILED,
+                        at, elapsed(started), String.valueOf(e.getMessage()), backup.tableRows(), Map.of(), List.of())))
                 .timeout(settings.timeout(), scheduler)
                 .flatMap(result -> Mono.fromCallable(() -> {
-                    store.writeMetadata(backup.withVerification(new BackupMetadata.Verification(result.at(), result.passed(), result.message())));
-                    if (result.passed()) {
-                        log.info("Backup {} verified: {}", backup.id(), result.message());
-                    } else {
-                        log.warn("Backup {} failed verification: {}", backup.id(), result.message());
+                    switch (result.outcome()) {
+                        case PASSED -> log.info("Backup {} verified: {}", backup.id(), result.message());
+                        case FAILED -> log.warn("Backup {} failed verification: {}", backup.id(), result.message());
+                        case NOT_RUN -> log.warn("Backup {} could not be verified (not marked failed): {}", backup.id(), result.message());
                     }
+                    // A check that could not run says nothing about the backup: its recorded state stays,
+                    // and the attempt is kept beside it for backup health.
+                    store.writeMetadata(result.outcome() == VerificationResult.Outcome.NOT_RUN
+                            ? backup.withUnrunVerification(new BackupMetadata.Verification(result.at(), false, result.message()))
+                            : backup.withVerification(new BackupMetadata.Verification(result.at(), result.passed(), result.message())));
                     return result;
                 }).subscribeOn(Schedulers.boundedElastic()));
     }

@@ -81,15 +81,22 @@ final class PgTools {
      * transaction, stopping at the first error.
      *
      * @param keepOwnership restore owners and privileges as dumped; false for a scratch database
+     * @param useList       a {@code pg_restore -l} listing of the entries to restore; empty: all of them
      */
-    Tool restore(String database, boolean keepOwnership) {
+    Tool restore(String database, boolean keepOwnership, Optional<Path> useList) {
         List<String> args = new ArrayList<>(List.of("--no-password", "--exit-on-error", "--single-transaction"));
+        useList.ifPresent(list -> args.add("--use-list=" + list));
         if (!keepOwnership) {
             args.add("--no-owner");
             args.add("--no-acl");
         }
         args.add("--dbname=" + conninfo(database));
         return start("pg_restore", args, Optional.of(database));
+    }
+
+    /** {@code pg_restore -l}: the table of contents of a custom-format archive read from stdin, on stdout. Connects nowhere. */
+    Tool list() {
+        return start("pg_restore", List.of("--list"), Optional.empty());
     }
 
     /** A libpq connection string naming only the database (the rest comes from the environment). */

@@ -5,8 +5,11 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,6 +18,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -37,6 +46,8 @@ final class ScratchRestore {
     private static final Logger log = LoggerFactory.getLogger(ScratchRestore.class);
     private static final int BUFFER = 64 * 1024;
     private static final int MAX_IDENTIFIER = 63;
+    /** A {@code pg_restore -l} line of an extension or its comment: {@code 3363; 3079 16390 EXTENSION - name}. */
+    private static final Pattern EXTENSION_ENTRY = Pattern.compile("^\\d+; \\d+ \\d+ (?:EXTENSION - |COMMENT - EXTENSION )(\\S+)");
 
     private final BackupSettings settings;
     private final BackupStore store;
@@ -83,6 +94,40 @@ final class ScratchRestore {
         }
     }
 
+    /** The rows counted after a verification's restore, and what it left out (text to append to the message). */
+    record Restored(Map<String, Long> rows, String note) {
+    }
+
+    /**
+     * Verification: restores into the scratch database {@code database} and counts its rows; the
+     * database is dropped afterwards. Extensions the login may not create (untrusted ones, unless it is
+     * a superuser: {@code pg_stat_statements} in a dump made by a backup role) are left out of the
+     * restore and named in the note; the tables, whose rows are counted, are all restored. When the
+     * scratch database cannot be created, or the tools cannot be found, the check could not run:
+     * {@link VerificationNotRunException}.
+     */
+    Mono<Restored> verifyCounted(BackupMetadata backup, String database) {
+        Mono<PgTools> located = Mono.fromCallable(tools::get).subscribeOn(Schedulers.boundedElastic())
+                .onErrorMap(BackupException.class, e -> new VerificationNotRunException("could not run the verification: " + e.getMessage(), e));
+        Mono<String> created = server.createDatabase(database, Optional.empty())
+                .onErrorMap(e -> !(e instanceof VerificationNotRunException), e -> new VerificationNotRunException(
+                        "could not create the scratch database " + database + " as " + server.server().username() + " on " + server.describe()
+                                + " (verification needs a login with CREATEDB): " + e.getMessage(), e))
+                .thenReturn(database);
+        return located.then(Mono.usingWhen(created,
+                scratchDb -> server.with(scratchDb, ServerAccess::uncreatableExtensions).collectList()
+                        .flatMap(refused -> Mono.fromCallable(() -> {
+                                    List<String> left = streamInto(backup, scratchDb, false, new TreeSet<>(refused));
+                                    return left;
+                                }).subscribeOn(Schedulers.boundedElastic()))
+                        .flatMap(left -> server.with(scratchDb, connection -> ServerAccess.countRows(connection).flux()).single()
+                                .map(rows -> new Restored(rows, left.isEmpty() ? "" : "; left out extension(s) " + String.join(", ", left)
+                                        + ", which this login may not create"))),
+                server::dropDatabase,
+                (scratchDb, error) -> server.dropDatabase(scratchDb),
+                server::dropDatabase));
+    }
+
     /**
      * Creates {@code database}, restores the backup into it and counts its rows. Verification
      * ({@code replace} null) drops it afterwards; a restore renames it to {@code replace} after the
@@ -93,7 +138,7 @@ final class ScratchRestore {
         AtomicBoolean swapped = new AtomicBoolean();
         return Mono.usingWhen(server.createDatabase(database, owner).thenReturn(database),
                 created -> Mono.fromCallable(() -> {
-                            streamInto(backup, created, keepOwnership);
+                            streamInto(backup, created, keepOwnership, Set.of());
                             return created;
                         })
                         .subscribeOn(Schedulers.boundedElastic())
@@ -126,45 +171,111 @@ final class ScratchRestore {
      * the tool's failure ("out of memory" on a garbage length) is not the story, the damage is. So
      * when {@code pg_restore} stops early, the rest of the archive is still read to finish the hash.
      */
-    private void streamInto(BackupMetadata backup, String database, boolean keepOwnership) {
-        Path file = store.dataFile(backup);
-        MessageDigest digest = Tap.sha256();
-        try (PgTools.Tool restore = tools.get().restore(database, keepOwnership)) {
-            OutputStream sink = restore.stdin();
-            boolean sinkOpen = true;
-            try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), BUFFER);
-                 InputStream plain = backup.encrypted() ? ChunkedCipher.decrypting(raw, settings.encryptionKey().orElseThrow()) : raw;
-                 InputStream archive = new GZIPInputStream(plain, BUFFER)) {
-                byte[] buffer = new byte[BUFFER];
-                int n;
-                while ((n = archive.read(buffer)) >= 0) {
-                    digest.update(buffer, 0, n);
-                    if (sinkOpen) {
-                        try {
-                            sink.write(buffer, 0, n);
-                        } catch (IOException e) {
-                            // pg_restore stopped reading; its exit code and output say why, unless the archive is damaged.
-                            sinkOpen = false;
+    private List<String> streamInto(BackupMetadata backup, String database, boolean keepOwnership, Set<String> refusedExtensions) {
+        Path list = null;
+        try {
+            List<String> leftOut = new ArrayList<>();
+            if (!refusedExtensions.isEmpty()) {
+                List<String> toc;
+                try (PgTools.Tool lister = tools.get().list()) {
+                    toc = pipe(backup, lister, true);
+                    lister.awaitSuccess(settings.timeout());
+                }
+                List<String> kept = new ArrayList<>();
+                for (String line : toc) {
+                    Matcher m = EXTENSION_ENTRY.matcher(line);
+                    if (m.find() && refusedExtensions.contains(m.group(1))) {
+                        if (!leftOut.contains(m.group(1))) {
+                            leftOut.add(m.group(1));
                         }
+                    } else {
+                        kept.add(line);
                     }
                 }
-            } catch (EOFException | ZipException e) {
-                throw BackupIntegrityException.corrupt("the compressed archive of backup " + backup.id() + " is damaged: " + e.getMessage());
-            } catch (IOException e) {
-                throw new BackupException("reading backup " + backup.id() + " from " + file + " failed: " + e.getMessage(), e);
-            } finally {
-                try {
-                    sink.close();
-                } catch (IOException e) {
-                    log.debug("Closing the input of pg_restore failed: {}", e.toString());
+                if (!leftOut.isEmpty()) {
+                    list = Files.createTempFile("reactive-db-restore-", ".list",
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                    Files.write(list, kept, StandardCharsets.UTF_8);
                 }
             }
-            String actual = Tap.hex(digest.digest());
-            if (!actual.equals(backup.dumpSha256())) {
-                throw BackupIntegrityException.corrupt("the archive of backup " + backup.id() + " has SHA-256 " + actual + " but "
-                        + backup.dumpSha256() + " was recorded at dump time: the backup is damaged");
+            try (PgTools.Tool restore = tools.get().restore(database, keepOwnership, Optional.ofNullable(list))) {
+                pipe(backup, restore, false);
+                restore.awaitSuccess(settings.timeout());
             }
-            restore.awaitSuccess(settings.timeout());
+            return leftOut;
+        } catch (IOException e) {
+            throw new BackupException("could not write the restore list of backup " + backup.id() + ": " + e.getMessage(), e);
+        } finally {
+            if (list != null) {
+                try {
+                    Files.deleteIfExists(list);
+                } catch (IOException e) {
+                    log.debug("Could not delete {}: {}", list, e.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * Streams the archive (decrypted, decompressed) into a tool's standard input; with
+     * {@code readOutput}, returns its standard output's lines (read beside the writing). The archive's
+     * SHA-256 is checked before the tool's exit code: when damaged data got past gzip, the tool's
+     * failure ("out of memory" on a garbage length) is not the story, the damage is. So when the tool
+     * stops early, the rest of the archive is still read to finish the hash. Blocking.
+     */
+    private List<String> pipe(BackupMetadata backup, PgTools.Tool tool, boolean readOutput) {
+        Path file = store.dataFile(backup);
+        MessageDigest digest = Tap.sha256();
+        CompletableFuture<List<String>> output = readOutput
+                ? CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return new String(tool.stdout().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, Schedulers.boundedElastic()::schedule)
+                : CompletableFuture.completedFuture(List.of());
+        OutputStream sink = tool.stdin();
+        boolean sinkOpen = true;
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), BUFFER);
+             InputStream plain = backup.encrypted() ? ChunkedCipher.decrypting(raw, settings.encryptionKey().orElseThrow()) : raw;
+             InputStream archive = new GZIPInputStream(plain, BUFFER)) {
+            byte[] buffer = new byte[BUFFER];
+            int n;
+            while ((n = archive.read(buffer)) >= 0) {
+                digest.update(buffer, 0, n);
+                if (sinkOpen) {
+                    try {
+                        sink.write(buffer, 0, n);
+                    } catch (IOException e) {
+                        // The tool stopped reading; its exit code and output say why, unless the archive is damaged.
+                        sinkOpen = false;
+                    }
+                }
+            }
+        } catch (EOFException | ZipException e) {
+            throw BackupIntegrityException.corrupt("the compressed archive of backup " + backup.id() + " is damaged: " + e.getMessage());
+        } catch (IOException e) {
+            throw new BackupException("reading backup " + backup.id() + " from " + file + " failed: " + e.getMessage(), e);
+        } finally {
+            try {
+                sink.close();
+            } catch (IOException e) {
+                log.debug("Closing the input of a tool failed: {}", e.toString());
+            }
+        }
+        String actual = Tap.hex(digest.digest());
+        if (!actual.equals(backup.dumpSha256())) {
+            throw BackupIntegrityException.corrupt("the archive of backup " + backup.id() + " has SHA-256 " + actual + " but "
+                    + backup.dumpSha256() + " was recorded at dump time: the backup is damaged");
+        }
+        try {
+            return output.get(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException("interrupted while reading the contents of backup " + backup.id(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new BackupException("could not read the contents of backup " + backup.id() + ": " + e, e);
         }
     }
 

@@ -70,6 +70,16 @@ final class ServerAccess {
                 .collect(LinkedHashMap::new, (map, entry) -> map.put(entry.getKey(), entry.getValue()));
     }
 
+    /**
+     * Extensions the connection's login may not create: untrusted ones, unless it is a superuser
+     * (what {@code pg_restore} would fail on, "permission denied to create extension").
+     */
+    static Flux<String> uncreatableExtensions(PostgresqlConnection connection) {
+        return connection.createStatement("SELECT DISTINCT name FROM pg_available_extension_versions WHERE NOT trusted"
+                        + " AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)").execute()
+                .flatMap(result -> result.map(row -> row.get(0, String.class)));
+    }
+
     /** The owner of {@code database}, or empty when there is no such database. */
     Mono<Optional<String>> owner(String database) {
         return with(maintenanceDatabase, c -> c.createStatement("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1")

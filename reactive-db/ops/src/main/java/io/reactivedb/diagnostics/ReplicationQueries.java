@@ -7,6 +7,7 @@ import static io.reactivedb.diagnostics.Rows.optionalText;
 import static io.reactivedb.diagnostics.Rows.seconds;
 import static io.reactivedb.diagnostics.Rows.text;
 
+
 import io.reactivedb.health.Lsn;
 import io.reactivedb.routing.DbSession;
 import java.time.Duration;
@@ -30,9 +31,10 @@ final class ReplicationQueries {
                 row -> {
                     Optional<Lsn> received = lsn(row, 0);
                     Optional<Lsn> replayed = lsn(row, 1);
-                    long lagBytes = received.isPresent() && replayed.isPresent() ? received.get().bytesAfter(replayed.get()) : 0;
+                    Optional<Long> lagBytes = received.isPresent() && replayed.isPresent()
+                            ? Optional.of(received.get().bytesAfter(replayed.get())) : Optional.empty();
                     // Caught up means no delay, however long ago the last commit was (an idle primary).
-                    Optional<Duration> delay = lagBytes == 0 && replayed.isPresent() ? Optional.of(Duration.ZERO) : seconds(row, 4);
+                    Optional<Duration> delay = lagBytes.filter(bytes -> bytes == 0).isPresent() ? Optional.of(Duration.ZERO) : seconds(row, 4);
                     return (ReplicationStatus) new ReplicationStatus.Replica(endpoint, received, replayed, lagBytes, delay,
                             Boolean.TRUE.equals(row.get(3, Boolean.class)), instant(row, 2), optionalText(row, 5));
                 }).single();
@@ -51,7 +53,7 @@ final class ReplicationQueries {
                                     Optional<Lsn> write = lsn(row, 5);
                                     Optional<Lsn> flush = lsn(row, 6);
                                     Optional<Lsn> replay = lsn(row, 7);
-                                    return new ReplicationStatus.Standby(text(row, 0), optionalText(row, 1), text(row, 2), text(row, 3),
+                                    return new ReplicationStatus.Standby(text(row, 0), optionalText(row, 1), optionalText(row, 2), optionalText(row, 3),
                                             sent, write, flush, replay, behind(current, sent), behind(current, write), behind(current, flush),
                                             behind(current, replay), seconds(row, 8), seconds(row, 9), seconds(row, 10));
                                 })

@@ -26,14 +26,14 @@ public sealed interface ReplicationStatus permits ReplicationStatus.Primary, Rep
     /**
      * @param receiveLsn      WAL received and flushed by this standby
      * @param replayLsn       WAL applied
-     * @param replayLagBytes  received but not yet applied
+     * @param replayLagBytes  received but not yet applied; empty when either position is unknown
      * @param replayDelay     since the last applied transaction's commit on the primary; zero when everything
      *                        received is applied (an idle primary commits nothing), empty before any replay
      * @param replayPaused    replay paused ({@code pg_wal_replay_pause()})
      * @param lastReplayed    commit time of the last applied transaction
      * @param receiverStatus  the WAL receiver's state ({@code streaming}, …); empty when none runs
      */
-    record Replica(String endpoint, Optional<Lsn> receiveLsn, Optional<Lsn> replayLsn, long replayLagBytes,
+    record Replica(String endpoint, Optional<Lsn> receiveLsn, Optional<Lsn> replayLsn, Optional<Long> replayLagBytes,
                    Optional<Duration> replayDelay, boolean replayPaused, Optional<Instant> lastReplayed,
                    Optional<String> receiverStatus) implements ReplicationStatus {
     }
@@ -43,11 +43,15 @@ public sealed interface ReplicationStatus permits ReplicationStatus.Primary, Rep
      * server's {@code write_lag}/{@code flush_lag}/{@code replay_lag}, empty once the standby is idle
      * and caught up.
      *
+     * <p>Without {@code pg_monitor} (or superuser) the server shows another role's standby with its
+     * name and address only: state, positions and lags are then empty, never {@code 0} or
+     * {@code "null"} (unknown is not caught up).
+     *
      * @param name the standby's {@code application_name} (its {@code cluster_name} by default)
      */
-    record Standby(String name, Optional<String> clientAddress, String state, String syncState,
+    record Standby(String name, Optional<String> clientAddress, Optional<String> state, Optional<String> syncState,
                    Optional<Lsn> sentLsn, Optional<Lsn> writeLsn, Optional<Lsn> flushLsn, Optional<Lsn> replayLsn,
-                   long sentLagBytes, long writeLagBytes, long flushLagBytes, long replayLagBytes,
+                   Optional<Long> sentLagBytes, Optional<Long> writeLagBytes, Optional<Long> flushLagBytes, Optional<Long> replayLagBytes,
                    Optional<Duration> writeLag, Optional<Duration> flushLag, Optional<Duration> replayLag) {
     }
 

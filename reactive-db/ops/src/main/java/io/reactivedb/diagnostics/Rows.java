@@ -68,7 +68,8 @@ final class Rows {
         return value == null ? Optional.empty() : Optional.of(Lsn.parse(value));
     }
 
-    static long behind(Lsn current, Optional<Lsn> position) {
-        return position.map(current::bytesAfter).orElse(0L);
+    /** Bytes {@code position} is behind {@code current}; empty when the position is unknown (not zero: unknown is not caught up). */
+    static Optional<Long> behind(Lsn current, Optional<Lsn> position) {
+        return position.map(current::bytesAfter);
     }
 }

@@ -67,6 +67,16 @@ class AccountsIT extends WebIT {
         assertThat(result.getResponseBody().amount()).isEqualTo(250);
         assertThat(balance(from.id(), token)).isEqualTo(750);
         assertThat(balance(to.id(), token)).isEqualTo(250);
+        // The Location answers with the transfer (read-your-writes with the token).
+        String location = result.getResponseHeaders().getLocation().toString();
+        assertThat(location).isEqualTo("/api/transfers/" + result.getResponseBody().id());
+        Transfer read = client.get().uri(location).header(TOKEN, token).exchange().expectStatus().isOk()
+                .expectBody(Transfer.class).returnResult().getResponseBody();
+        assertThat(read.id()).isEqualTo(result.getResponseBody().id());
+        assertThat(read.from()).isEqualTo(from.id());
+        assertThat(read.amount()).isEqualTo(250);
+        client.get().uri("/api/transfers/" + new UUID(1, 2)).exchange().expectStatus().isNotFound();
+        client.get().uri("/api/transfers/not-a-uuid").exchange().expectStatus().isBadRequest();
     }
 
     @Test

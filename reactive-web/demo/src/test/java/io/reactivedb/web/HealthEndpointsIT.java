@@ -7,15 +7,22 @@ import io.reactivedb.health.HealthStatus;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.testing.Await;
 import io.reactivedb.web.demo.Account;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.test.web.reactive.server.WebTestClient;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
@@ -76,14 +83,43 @@ class HealthEndpointsIT extends WebIT {
     }
 
     @Test
-    void prometheusShowsTheLibraryMetersToTheAdminOnly() {
+    void prometheusShowsTheLibraryMetersToTheAdminAndToAnonymousLoopbackScrapesOutsideProduction() {
         client.get().uri("/api/database/ping").exchange().expectStatus().isOk();
-        client.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
         String scrape = client.get().uri("/actuator/prometheus").headers(WebIT::admin).exchange()
                 .expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
         assertThat(scrape).contains("reactivedb_query_seconds_count{", "reactivedb_pool_max", "reactivedb_endpoint_up",
                 "reactivedb_health_status", "reactivedb_breaker_open", "reactivedb_replica_lag_bytes", "reactivedb_query_slow_total");
         assertThat(scrape).contains("endpoint=\"replica-1\"");
+        // The embedded database is not production mode: a Prometheus on this host scrapes without credentials.
+        String anonymous = client.get().uri("/actuator/prometheus").exchange()
+                .expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
+        assertThat(anonymous).contains("reactivedb_endpoint_up");
+        // Only the scrape: the other read endpoints still need the admin from loopback too.
+        client.get().uri("/api/database/info").exchange().expectStatus().isUnauthorized();
+        // From an address of this host that is not loopback, the scrape needs credentials.
+        Optional<InetAddress> external = nonLoopbackAddress();
+        Assumptions.assumeTrue(external.isPresent(), "this host has no non-loopback IPv4 address to connect from");
+        WebTestClient remote = WebTestClient.bindToServer().baseUrl("http://" + external.get().getHostAddress() + ":" + port)
+                .responseTimeout(WAIT).build();
+        remote.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
+        remote.get().uri("/actuator/prometheus").headers(WebIT::admin).exchange().expectStatus().isOk();
+    }
+
+    private static Optional<InetAddress> nonLoopbackAddress() {
+        try {
+            return NetworkInterface.networkInterfaces().filter(nic -> {
+                        try {
+                            return nic.isUp() && !nic.isLoopback();
+                        } catch (SocketException e) {
+                            return false;
+                        }
+                    })
+                    .flatMap(NetworkInterface::inetAddresses)
+                    .filter(address -> address instanceof Inet4Address && !address.isLoopbackAddress() && !address.isLinkLocalAddress())
+                    .findFirst();
+        } catch (SocketException e) {
+            return Optional.empty();
+        }
     }
 
     /**

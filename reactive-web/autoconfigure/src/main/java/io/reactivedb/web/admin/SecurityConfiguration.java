@@ -6,6 +6,7 @@ import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties.ReadAccess;
 import io.reactivedb.web.health.StatusPage;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +33,9 @@ import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.ServerAuthenticationEntryPoint;
 import org.springframework.security.web.server.authentication.HttpBasicServerAuthenticationEntryPoint;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.cors.reactive.CorsConfigurationSource;
 import org.springframework.web.cors.reactive.UrlBasedCorsConfigurationSource;
@@ -48,7 +52,9 @@ import reactor.core.scheduler.Schedulers;
  *   <li>Admin operations ({@code /api/database/reconnect}, {@code /test}) exist only with
  *       {@code reactive-db.admin.enabled=true}, and then need the admin user.</li>
  *   <li>Read-only diagnostics ({@code /api/database/info}, {@code slow-queries}, {@code endpoints},
- *       {@code /actuator/prometheus}): {@code reactive-db.web.read-endpoints}, default authenticated.</li>
+ *       {@code /actuator/prometheus}): {@code reactive-db.web.read-endpoints}, default authenticated.
+ *       The Prometheus scrape is also anonymous from loopback addresses when
+ *       {@code reactive-db.web.prometheus-loopback-anonymous} is on (default outside production mode).</li>
  *   <li>Health ({@code /health/database}, its stream, {@code /actuator/health}) and the status page
  *       ({@code /}, {@code /status}) are public; details need authentication unless configured otherwise.</li>
  *   <li>The demo API is public.</li>
@@ -86,8 +92,11 @@ public class SecurityConfiguration {
 
     @Bean
     SecurityWebFilterChain reactiveDbSecurity(ServerHttpSecurity http, ReactiveDbProperties properties, AdminAudit audit,
-                                              CredentialCheck credentials) {
+                                              CredentialCheck credentials,
+                                              ResolvedDatabase database) {
         ReadAccess read = properties.getWeb().getReadEndpoints();
+        Boolean loopbackScrape = properties.getWeb().getPrometheusLoopbackAnonymous();
+        boolean anonymousLocalScrape = read != ReadAccess.OFF && (loopbackScrape != null ? loopbackScrape : !database.production());
         boolean admin = properties.getAdmin().isEnabled();
         String[] readOnly = AdminPaths.READ_ONLY.toArray(String[]::new);
         String[] operations = AdminPaths.OPERATIONS.toArray(String[]::new);
@@ -117,6 +126,9 @@ public class SecurityConfiguration {
                             return unauthorized.commence(exchange, failure);
                         }))
                 .authorizeExchange(rules -> {
+                    if (anonymousLocalScrape) {
+                        rules.matchers(SecurityConfiguration::localScrape).permitAll();
+                    }
                     if (admin) {
                         rules.pathMatchers(operations).hasRole(ADMIN_ROLE);
                     } else {
@@ -135,6 +147,15 @@ public class SecurityConfiguration {
                     rules.anyExchange().permitAll();
                 })
                 .build();
+    }
+
+    /** A GET of the Prometheus scrape from a loopback address (the socket's peer: forwarding headers are not trusted here). */
+    private static Mono<ServerWebExchangeMatcher.MatchResult> localScrape(ServerWebExchange exchange) {
+        ServerHttpRequest request = exchange.getRequest();
+        InetSocketAddress remote = request.getRemoteAddress();
+        boolean local = request.getMethod() == HttpMethod.GET && AdminPaths.PROMETHEUS.equals(request.getPath().pathWithinApplication().value())
+                && remote != null && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
+        return local ? ServerWebExchangeMatcher.MatchResult.match() : ServerWebExchangeMatcher.MatchResult.notMatch();
     }
 
     private static CorsConfigurationSource cors(List<String> allowedOrigins) {

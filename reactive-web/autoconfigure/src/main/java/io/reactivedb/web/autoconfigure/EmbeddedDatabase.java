@@ -1,7 +1,12 @@
 package io.reactivedb.web.autoconfigure;
 
 import io.reactivedb.devservices.DevCluster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The dev-services cluster when the application started one (no database configured): the
@@ -11,10 +16,19 @@ import java.util.Optional;
  */
 public final class EmbeddedDatabase implements AutoCloseable {
 
-    private final Optional<DevCluster> cluster;
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
-    EmbeddedDatabase(Optional<DevCluster> cluster) {
+    private final Optional<DevCluster> cluster;
+    private final Optional<Path> envFile;
+
+    EmbeddedDatabase(Optional<DevCluster> cluster, Optional<Path> envFile) {
         this.cluster = cluster;
+        this.envFile = envFile;
+    }
+
+    /** The owner-only file holding the cluster's logins ({@code reactive-db.dev-services.env-file}); empty when none was written. */
+    public Optional<Path> envFile() {
+        return envFile;
     }
 
     /** The cluster, empty when a database is configured. */
@@ -28,6 +42,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     @Override
     public void close() {
-        cluster.ifPresent(DevCluster::close);
+        try {
+            cluster.ifPresent(DevCluster::close);
+        } finally {
+            // Its logins are for servers that no longer exist.
+            envFile.ifPresent(file -> {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    log.warn("Could not delete {}: {}", file, e.toString());
+                }
+            });
+        }
     }
 }

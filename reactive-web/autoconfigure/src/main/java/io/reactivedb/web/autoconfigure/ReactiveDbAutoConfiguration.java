@@ -8,6 +8,7 @@ import io.reactivedb.config.EnvironmentSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.SettingsTable;
 import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.devservices.DevClusterMain;
 import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.metrics.ReactiveDbMetrics;
@@ -21,6 +22,7 @@ import io.reactivedb.resilience.SlowQueryLog;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.web.health.ReactiveDbHealthIndicator;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +81,7 @@ public class ReactiveDbAutoConfiguration {
     EmbeddedDatabase reactiveDbEmbeddedDatabase(ReactiveDbProperties properties, PropertySettingSource source,
                                                 ObjectProvider<ReactiveDbConnectionDetails> details) {
         if (source.hasDatabase() || details.getIfAvailable() != null) {
-            return new EmbeddedDatabase(Optional.empty());
+            return new EmbeddedDatabase(Optional.empty(), Optional.empty());
         }
         if (!properties.getDevServices().isEnabled()) {
             throw new ConfigurationException("reactive-db.url (DATABASE_URL)",
@@ -92,7 +94,17 @@ public class ReactiveDbAutoConfiguration {
         for (DevNode node : cluster.nodes()) {
             log.info("Dev-services {} at {}", node.name(), cluster.databaseUrl(node));
         }
-        return new EmbeddedDatabase(Optional.of(cluster));
+        Optional<Path> envFile = Optional.ofNullable(properties.getDevServices().getEnvFile()).filter(f -> !f.isBlank()).map(Path::of);
+        try {
+            envFile.ifPresent(file -> {
+                DevClusterMain.writeEnvFile(file, cluster.loginEnvironment());
+                log.info("Dev-services logins (owner-only) in {}: `set -a; . {}; set +a` for the command lines", file.toAbsolutePath(), file);
+            });
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        return new EmbeddedDatabase(Optional.of(cluster), envFile);
     }
 
     @Bean

@@ -42,7 +42,15 @@ public class ReactiveDbProperties {
         private boolean enabled = true;
         /** Streaming replicas of the dev-services cluster. */
         private int replicas = 2;
+        /**
+         * Owner-only (0600) file the embedded cluster's logins are written to (DATABASE_URL, DB_PASSWORD,
+         * the migration, health and backup logins), for the command lines; deleted when the cluster
+         * stops. Empty: no file.
+         */
+        private String envFile = "target/dev-cluster.env";
 
+        public String getEnvFile() { return envFile; }
+        public void setEnvFile(String envFile) { this.envFile = envFile; }
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
         public int getReplicas() { return replicas; }
@@ -61,6 +69,15 @@ public class ReactiveDbProperties {
         private String consistencyHeader = "X-Consistency-Token";
         /** Origins allowed to call the API from a browser; empty (the default) allows none. */
         private List<String> corsAllowedOrigins = new ArrayList<>();
+        /**
+         * Anonymous GET /actuator/prometheus from a loopback client address (a Prometheus on the same
+         * host); other clients as read-endpoints says. Unset: on outside production mode, off in it
+         * (behind a reverse proxy on the same host every client would look local).
+         */
+        private Boolean prometheusLoopbackAnonymous;
+
+        public Boolean getPrometheusLoopbackAnonymous() { return prometheusLoopbackAnonymous; }
+        public void setPrometheusLoopbackAnonymous(Boolean prometheusLoopbackAnonymous) { this.prometheusLoopbackAnonymous = prometheusLoopbackAnonymous; }
 
         public HealthDetails getHealthDetails() { return healthDetails; }
         public void setHealthDetails(HealthDetails healthDetails) { this.healthDetails = healthDetails; }

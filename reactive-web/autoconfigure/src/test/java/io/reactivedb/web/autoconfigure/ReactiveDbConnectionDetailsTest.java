@@ -69,7 +69,7 @@ class ReactiveDbConnectionDetailsTest {
         ReactiveDbProperties properties = new ReactiveDbProperties();
         properties.setProduction(false);
         ResolvedDatabase resolved = new ReactiveDbAutoConfiguration().reactiveDbResolvedDatabase(properties,
-                source, new EmbeddedDatabase(Optional.empty()), beans(Map.of()));
+                source, new EmbeddedDatabase(Optional.empty(), Optional.empty()), beans(Map.of()));
 
         assertThat(resolved.settings().primary().host()).isEqualTo("db.internal");
         assertThat(resolved.embedded()).isFalse();

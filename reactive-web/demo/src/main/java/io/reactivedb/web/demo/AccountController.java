@@ -3,6 +3,7 @@ package io.reactivedb.web.demo;
 import io.reactivedb.web.ApiProblems.BadRequest;
 import io.reactivedb.web.ApiProblems.NotFound;
 import java.net.URI;
+import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -76,5 +77,17 @@ class AccountController {
         Requests.NewTransfer request = body.checked();
         return store.transfer(request.id(), request.from(), request.to(), request.amount())
                 .map(transfer -> ResponseEntity.created(URI.create("/api/transfers/" + transfer.id())).body(transfer));
+    }
+
+    /** The transfer a {@code POST /api/transfers} answered with in its {@code Location}. */
+    @GetMapping("/transfers/{id}")
+    Mono<Transfer> findTransfer(@PathVariable String id) {
+        UUID transfer;
+        try {
+            transfer = UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("id", "id must be a UUID");
+        }
+        return store.findTransfer(transfer).switchIfEmpty(Mono.error(() -> new NotFound("transfer " + id + " does not exist")));
     }
 }

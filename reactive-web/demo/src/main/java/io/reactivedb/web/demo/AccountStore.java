@@ -104,6 +104,16 @@ public class AccountStore {
                 .contextWrite(DbOperation.named("transfer"));
     }
 
+    /** One transfer by id, read-your-writes (the {@code Location} of a created transfer). */
+    public Mono<Transfer> findTransfer(UUID id) {
+        return router.read(ReadConsistency.readYourWrites(), session -> session.query(
+                        "SELECT id, source_account, target_account, amount, created_at FROM transfer WHERE id = $1",
+                        row -> new Transfer(row.get(0, UUID.class), row.get(1, Long.class), row.get(2, Long.class), row.get(3, Long.class),
+                                row.get(4, OffsetDateTime.class).toInstant()), id))
+                .singleOrEmpty()
+                .contextWrite(DbOperation.named("transfer.find"));
+    }
+
     private static Mono<Long> debit(DbSession session, long account, long amount) {
         return session.query("UPDATE account SET balance = balance - $1 WHERE id = $2 RETURNING balance", row -> row.get(0, Long.class), amount, account)
                 .singleOrEmpty()
