@@ -22,7 +22,7 @@ import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevPgBouncer;
 import io.reactivedb.tools.PostgresBinaries;
 import io.reactivedb.metrics.ReactiveDbMetrics;
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import io.reactivedb.routing.ConsistencySession;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;

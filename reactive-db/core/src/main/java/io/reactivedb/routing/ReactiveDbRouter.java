@@ -4,6 +4,7 @@ import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.HealthView;
+import io.reactivedb.internal.health.HealthMonitor;
 import io.reactivedb.resilience.BreakerView;
 import io.reactivedb.resilience.SlowQueryLog;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class ReactiveDbRouter {
         this.executor = new UnitExecutor(wiring, shutdown, builder.queryTimeout, builder.retry);
         this.loans = new Loans(wiring, shutdown, executor.placement());
         this.admin = new EndpointAdmin(wiring, shutdown, builder.queryTimeout);
-        this.health = Optional.ofNullable(wiring.health).map(HealthView::of);
+        this.health = Optional.ofNullable(wiring.health).map(HealthMonitor::view);
         this.breakers = Optional.ofNullable(wiring.breakers).map(BreakerView::of);
     }
 

@@ -9,7 +9,7 @@ import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.Lsn;
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import io.reactivedb.resilience.EndpointBreakers;
 import io.reactivedb.resilience.FailureClassifier;
 import io.reactivedb.resilience.RetryOperator;
