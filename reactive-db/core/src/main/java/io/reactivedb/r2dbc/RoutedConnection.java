@@ -13,8 +13,8 @@ import io.reactivedb.config.Pooler;
 import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.EndpointHealth;
-import io.reactivedb.routing.BorrowedConnection;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConnectionLoan;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.Endpoint;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
@@ -55,17 +55,17 @@ final class RoutedConnection implements Connection {
 
     private static final Logger log = LoggerFactory.getLogger(RoutedConnection.class);
 
-    private static final Sinks.One<BorrowedConnection> CLOSED = closedSink();
+    private static final Sinks.One<ConnectionLoan> CLOSED = closedSink();
 
     private final ReactiveDbRouter router;
     private final ContextView context;
-    private final AtomicReference<Sinks.@Nullable One<BorrowedConnection>> binding = new AtomicReference<>();
+    private final AtomicReference<Sinks.@Nullable One<ConnectionLoan>> binding = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Session settings asked for before binding; applied right after it. */
     private final List<Function<Connection, Publisher<Void>>> pendingSettings = new ArrayList<>();
     /** A transaction begun while unbound: sent at binding, after the pending settings. Guarded by {@link #pendingSettings}. */
     private @Nullable PendingBegin pendingBegin;
-    private volatile @Nullable BorrowedConnection borrowed;
+    private volatile @Nullable ConnectionLoan borrowed;
     /** The binding failed (no connection, or its settings or BEGIN failed) and gave its connection back itself. */
     private volatile boolean bindingFailed;
     private volatile @Nullable IsolationLevel pendingIsolation;
@@ -83,8 +83,8 @@ final class RoutedConnection implements Connection {
     private record PendingBegin(Target target, Function<Connection, Publisher<Void>> begin, @Nullable IsolationLevel isolation) {
     }
 
-    private static Sinks.One<BorrowedConnection> closedSink() {
-        Sinks.One<BorrowedConnection> sink = Sinks.one();
+    private static Sinks.One<ConnectionLoan> closedSink() {
+        Sinks.One<ConnectionLoan> sink = Sinks.one();
         sink.tryEmitError(new IllegalStateException("the connection is closed"));
         return sink;
     }
@@ -94,13 +94,13 @@ final class RoutedConnection implements Connection {
      * transaction begun while unbound (the transaction decides where its statements run); later
      * calls get the same one.
      */
-    Mono<BorrowedConnection> bind(Target target) {
+    Mono<ConnectionLoan> bind(Target target) {
         if (closed.get()) {
             return CLOSED.asMono();
         }
-        Sinks.One<BorrowedConnection> sink = binding.get();
+        Sinks.One<ConnectionLoan> sink = binding.get();
         if (sink == null) {
-            Sinks.One<BorrowedConnection> candidate = Sinks.one();
+            Sinks.One<ConnectionLoan> candidate = Sinks.one();
             @Nullable Target where = null;
             synchronized (pendingSettings) {
                 if (binding.compareAndSet(null, candidate)) {
@@ -109,7 +109,7 @@ final class RoutedConnection implements Connection {
                 }
             }
             if (where != null) {
-                Mono<BorrowedConnection> borrow = where.isWrite()
+                Mono<ConnectionLoan> borrow = where.isWrite()
                         ? router.borrowForWrite()
                         : router.borrowForRead(Objects.requireNonNull(where.read()));
                 borrow.flatMap(this::applyPendingSettings)
@@ -123,7 +123,7 @@ final class RoutedConnection implements Connection {
     }
 
     /** Session settings asked for before binding, then the BEGIN of a transaction begun before it. */
-    private Mono<BorrowedConnection> applyPendingSettings(BorrowedConnection connection) {
+    private Mono<ConnectionLoan> applyPendingSettings(ConnectionLoan connection) {
         borrowed = connection;
         List<Function<Connection, Publisher<Void>>> settings;
         PendingBegin begin;
@@ -182,7 +182,7 @@ final class RoutedConnection implements Connection {
      * for the release: the statement is in flight on the borrowed connection until every result it
      * emitted has been read to its end or the server reported an error (see {@link Reply}).
      */
-    Flux<Result> execute(Function<BorrowedConnection, Publisher<? extends Result>> execution) {
+    Flux<Result> execute(Function<ConnectionLoan, Publisher<? extends Result>> execution) {
         // Deferred: a statement's execute() is cold, and binding borrows a connection.
         return Mono.defer(() -> bind(Target.forStatement(context))).flatMapMany(connection -> {
             if (connection.isForWrites()) {
@@ -204,7 +204,7 @@ final class RoutedConnection implements Connection {
      * mapping function, a value no codec reads) stopped the reading part way, and the rest of the
      * reply is still coming: the statement stays in flight for the release.
      */
-    void failed(BorrowedConnection connection, long statement, Throwable error) {
+    void failed(ConnectionLoan connection, long statement, Throwable error) {
         if (error instanceof R2dbcException) {
             connection.statementFailed(statement, error);
         }
@@ -273,7 +273,7 @@ final class RoutedConnection implements Connection {
     }
 
     /**
-     * Behind a statement still in flight the COMMIT waits for it (see {@link BorrowedConnection#commit()}).
+     * Behind a statement still in flight the COMMIT waits for it (see {@link ConnectionLoan#commit()}).
      * Unbound: a transaction begun without a statement ends here, never having reached a server.
      */
     @Override
@@ -285,7 +285,7 @@ final class RoutedConnection implements Connection {
      * After a statement was left part way (a transaction manager rolling back because its
      * subscriber cancelled), the ROLLBACK would wait behind the running statement, which can take
      * as long as the statement timeout: the statement is stopped on the server first (see
-     * {@link BorrowedConnection#rollback()}). Decided from whether the statement's reply is still
+     * {@link ConnectionLoan#rollback()}). Decided from whether the statement's reply is still
      * outstanding, not from a cancel signal, which may reach the reply only after this call.
      * Unbound, or bound in vain (the borrow or the BEGIN failed, and the binding gave its connection
      * back): nothing is open anywhere, nothing to roll back.
@@ -348,7 +348,7 @@ final class RoutedConnection implements Connection {
                 return false;
             }
         }
-        BorrowedConnection connection = borrowed;
+        ConnectionLoan connection = borrowed;
         return connection == null || connection.connection().isAutoCommit();
     }
 
@@ -378,7 +378,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public ConnectionMetadata getMetadata() {
-        BorrowedConnection connection = borrowed;
+        ConnectionLoan connection = borrowed;
         if (connection != null) {
             return connection.connection().getMetadata();
         }
@@ -402,7 +402,7 @@ final class RoutedConnection implements Connection {
      */
     @Override
     public IsolationLevel getTransactionIsolationLevel() {
-        BorrowedConnection connection = borrowed;
+        ConnectionLoan connection = borrowed;
         if (connection != null) {
             return connection.connection().getTransactionIsolationLevel();
         }
@@ -472,7 +472,7 @@ final class RoutedConnection implements Connection {
             if (closed.get()) {
                 return Mono.just(false);
             }
-            BorrowedConnection connection = borrowed;
+            ConnectionLoan connection = borrowed;
             return connection == null ? Mono.just(true) : Mono.from(connection.connection().validate(depth));
         });
     }
@@ -506,17 +506,17 @@ final class RoutedConnection implements Connection {
      * A broken connection is discarded. A statement whose reply is still outstanding (the caller
      * took what it wanted, or cancelled: {@code usingWhen} calls {@code close()} as soon as the
      * cancel starts, before it has reached the reply) is stopped on the server or the connection
-     * resynchronised ({@link BorrowedConnection#releaseAfterCancel()}); outside a transaction a
-     * write's outcome is then unknown, so a consistency session is marked uncertain instead of
+     * resynchronised ({@link ConnectionLoan#releaseAfterCancel()}); outside a transaction a
+     * write's outcome is then unknown, so a consistency tracker is marked uncertain instead of
      * advanced. Otherwise the
      * connection goes back clean, after advancing the session past a write.
      */
-    private Mono<Void> release(BorrowedConnection connection) {
+    private Mono<Void> release(ConnectionLoan connection) {
         Throwable failure = connectionFailure;
         if (failure != null) {
             return connection.releaseAfterError(failure);
         }
-        Optional<ConsistencySession> session = ConsistencySession.from(context);
+        Optional<ConsistencyTracker> session = ConsistencyTracker.from(context);
         if (connection.isStatementInFlight()) {
             if (connection.isForWrites() && wrote && connection.connection().isAutoCommit()) {
                 // Outside a transaction the statement commits on its own; inside one it is rolled back.
@@ -532,7 +532,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public String toString() {
-        BorrowedConnection connection = borrowed;
+        ConnectionLoan connection = borrowed;
         return "RoutedConnection[" + (connection == null ? (closed.get() ? "closed" : "unbound") : connection.toString()) + "]";
     }
 }

@@ -8,45 +8,45 @@ import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
- * The read-your-writes state of one caller (a request, a user session), carried in the Reactor
- * Context. After each write or transaction commit the router advances it to the primary's WAL
+ * Tracks the read-your-writes position of one caller (a request, a user's browser session),
+ * carried in the Reactor Context: the newest {@link ConsistencyToken} it has seen. After each write or transaction commit the router advances it to the primary's WAL
  * position; {@link ReadConsistency#readYourWrites()} reads then go only to replicas that have
  * replayed that far. Thread-safe; the token only moves forward.
  *
  * <pre>{@code
- * ConsistencySession session = ConsistencySession.start(tokenFromHeaderOrNull);
+ * ConsistencyTracker tracker = ConsistencyTracker.start(tokenFromHeaderOrNull);
  * router.write(...).then(router.read(ReadConsistency.readYourWrites(), ...).next())
- *       .contextWrite(session::into);
- * String header = session.token().map(ConsistencyToken::toString).orElse(null);
+ *       .contextWrite(tracker::into);
+ * String header = tracker.token().map(ConsistencyToken::toString).orElse(null);
  * }</pre>
  */
-public final class ConsistencySession {
+public final class ConsistencyTracker {
 
-    private static final Object KEY = ConsistencySession.class;
+    private static final Object KEY = ConsistencyTracker.class;
 
     private final AtomicReference<@Nullable ConsistencyToken> token;
     private volatile boolean uncertain;
 
-    private ConsistencySession(@Nullable ConsistencyToken initial) {
+    private ConsistencyTracker(@Nullable ConsistencyToken initial) {
         this.token = new AtomicReference<>(initial);
     }
 
-    /** A session that starts from {@code initial} (for example from a request header), or from nothing. */
-    public static ConsistencySession start(@Nullable ConsistencyToken initial) {
-        return new ConsistencySession(initial);
+    /** A tracker that starts from {@code initial} (for example from a request header), or from nothing. */
+    public static ConsistencyTracker start(@Nullable ConsistencyToken initial) {
+        return new ConsistencyTracker(initial);
     }
 
-    /** The session in {@code context}, if any. */
-    public static Optional<ConsistencySession> from(ContextView context) {
+    /** The tracker in {@code context}, if any. */
+    public static Optional<ConsistencyTracker> from(ContextView context) {
         return context.getOrEmpty(KEY);
     }
 
-    /** {@code context} with this session; use with {@code contextWrite(session::into)}. */
+    /** {@code context} with this tracker; use with {@code contextWrite(tracker::into)}. */
     public Context into(Context context) {
         return context.put(KEY, this);
     }
 
-    /** The position of the last write seen by this session. */
+    /** The position of the last write seen by this tracker. */
     public Optional<ConsistencyToken> token() {
         return Optional.ofNullable(token.get());
     }
@@ -58,7 +58,7 @@ public final class ConsistencySession {
     }
 
     /**
-     * A write's position could not be read back: from now on this session's read-your-writes reads
+     * A write's position could not be read back: from now on this tracker's read-your-writes reads
      * go to the primary, the only place sure to show it.
      */
     void markUncertain() {
@@ -71,6 +71,6 @@ public final class ConsistencySession {
 
     @Override
     public String toString() {
-        return "ConsistencySession[token=" + token.get() + (uncertain ? ", uncertain" : "") + "]";
+        return "ConsistencyTracker[token=" + token.get() + (uncertain ? ", uncertain" : "") + "]";
     }
 }

@@ -24,7 +24,10 @@ import reactor.core.publisher.Mono;
  * A pooled connection lent by {@link ReactiveDbRouter#borrowForRead} or
  * {@link ReactiveDbRouter#borrowForWrite} to an integration that runs the unit of work itself (such
  * as {@code io.reactivedb.r2dbc.RouterConnectionFactory} under Spring's transaction manager),
- * instead of through {@link ReactiveDbRouter#read}/{@link ReactiveDbRouter#write}.
+ * instead of through {@link ReactiveDbRouter#read}/{@link ReactiveDbRouter#write}. It is the
+ * integrations' counterpart of the {@link DbSession} a unit of work receives: the borrower gets the
+ * raw R2DBC {@link #connection()} and ends the loan itself, where a unit of work's session is ended by
+ * the router.
  *
  * <p>The endpoint was chosen, the breaker consulted and the connection acquired (with the pool's
  * acquire deadline) exactly as for the router's own units, and it counts as in flight on its
@@ -42,9 +45,9 @@ import reactor.core.publisher.Mono;
  * mid-reply, else the kind of the first statement failure, or of the error it was released after,
  * else {@code success}; a loan whose acquire failed is reported with the failure's kind. Thread-safe.
  */
-public final class BorrowedConnection {
+public final class ConnectionLoan {
 
-    private static final Logger log = LoggerFactory.getLogger(BorrowedConnection.class);
+    private static final Logger log = LoggerFactory.getLogger(ConnectionLoan.class);
     private static final String READ_ONLY_TRANSACTION = "25006";
 
     private final Lease lease;
@@ -57,7 +60,7 @@ public final class BorrowedConnection {
     /** The first failure the server reported for a statement of this loan: the loan's outcome. */
     private final AtomicReference<@Nullable Throwable> firstFailure = new AtomicReference<>();
 
-    BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, Consumer<Lease> onWriteToReadOnlyServer) {
+    ConnectionLoan(Lease lease, boolean forWrites, AtomicInteger inFlight, Consumer<Lease> onWriteToReadOnlyServer) {
         this(lease, forWrites, inFlight, null, onWriteToReadOnlyServer, Observation.LoanEnding.NONE);
     }
 
@@ -65,7 +68,7 @@ public final class BorrowedConnection {
      * @param answered counts loans released after their work completed: the endpoint's sign of life (see the router's stall watch)
      * @param ending   told the loan's outcome when its release starts (see {@link #outcome()})
      */
-    BorrowedConnection(Lease lease, boolean forWrites, AtomicInteger inFlight, @Nullable AtomicLong answered,
+    ConnectionLoan(Lease lease, boolean forWrites, AtomicInteger inFlight, @Nullable AtomicLong answered,
                        Consumer<Lease> onWriteToReadOnlyServer, Observation.LoanEnding ending) {
         this.lease = lease;
         this.forWrites = forWrites;
@@ -198,17 +201,17 @@ public final class BorrowedConnection {
     }
 
     /**
-     * Moves {@code session} to the primary's current WAL position, for read-your-writes after what
+     * Moves {@code tracker} to the primary's current WAL position, for read-your-writes after what
      * was written on this connection; call with no transaction open. When the position cannot be
-     * read the session is marked so that its read-your-writes reads go to the primary. Never fails.
+     * read the tracker is marked so that its read-your-writes reads go to the primary. Never fails.
      */
-    public Mono<Void> recordWritePosition(ConsistencySession session) {
-        Objects.requireNonNull(session, "session");
+    public Mono<Void> recordWritePosition(ConsistencyTracker tracker) {
+        Objects.requireNonNull(tracker, "tracker");
         return lease.walInsertPosition()
-                .doOnNext(session::advance)
+                .doOnNext(tracker::advance)
                 .onErrorResume(error -> {
                     log.debug("[{}] could not read the WAL position after a write: {}", lease.endpoint(), error.toString());
-                    session.markUncertain();
+                    tracker.markUncertain();
                     return Mono.empty();
                 })
                 .then();
@@ -216,10 +219,10 @@ public final class BorrowedConnection {
 
     /**
      * A write on this connection was left before its reply arrived, so whether (or where) it
-     * happened is unknown: from now on {@code session}'s read-your-writes reads go to the primary.
+     * happened is unknown: from now on {@code tracker}'s read-your-writes reads go to the primary.
      */
-    public void writeOutcomeUnknown(ConsistencySession session) {
-        Objects.requireNonNull(session, "session").markUncertain();
+    public void writeOutcomeUnknown(ConsistencyTracker tracker) {
+        Objects.requireNonNull(tracker, "tracker").markUncertain();
     }
 
     /**
@@ -287,6 +290,6 @@ public final class BorrowedConnection {
 
     @Override
     public String toString() {
-        return "BorrowedConnection[" + lease.endpoint() + (forWrites ? ", writes" : ", reads") + (released.get() ? ", released" : "") + "]";
+        return "ConnectionLoan[" + lease.endpoint() + (forWrites ? ", writes" : ", reads") + (released.get() ? ", released" : "") + "]";
     }
 }

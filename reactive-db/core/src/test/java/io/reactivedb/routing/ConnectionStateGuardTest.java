@@ -23,16 +23,16 @@ class SessionStateGuardTest {
             "DISCARD ALL",
             "LOAD 'auto_explain'"})
     void noticesStatementsThatLeaveSessionState(String sql) {
-        assertThat(SessionStateGuard.changesSessionState(sql)).isTrue();
-        assertThat(SessionStateGuard.needsSession(sql)).as("refused behind a transaction pooler").isEqualTo(!sql.contains("set_config"));
+        assertThat(ConnectionStateGuard.changesSessionState(sql)).isTrue();
+        assertThat(ConnectionStateGuard.needsSession(sql)).as("refused behind a transaction pooler").isEqualTo(!sql.contains("set_config"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"SELECT set_config('app.tenant', $1, true)", "select set_config($1, $2, $3)"})
     void setConfigDiscardsTheConnectionButIsNotRefusedBehindATransactionPooler(String sql) {
         // Usually transaction-local (is_local true, often a bound value): it cannot be told apart here.
-        assertThat(SessionStateGuard.changesSessionState(sql)).isTrue();
-        assertThat(SessionStateGuard.needsSession(sql)).isFalse();
+        assertThat(ConnectionStateGuard.changesSessionState(sql)).isTrue();
+        assertThat(ConnectionStateGuard.needsSession(sql)).isFalse();
     }
 
     @ParameterizedTest
@@ -47,7 +47,7 @@ class SessionStateGuardTest {
             "SELECT offset_value FROM t",
             "DECLARE c CURSOR FOR SELECT 1"})
     void letsOrdinaryStatementsThrough(String sql) {
-        assertThat(SessionStateGuard.changesSessionState(sql)).isFalse();
-        assertThat(SessionStateGuard.needsSession(sql)).isFalse();
+        assertThat(ConnectionStateGuard.changesSessionState(sql)).isFalse();
+        assertThat(ConnectionStateGuard.needsSession(sql)).isFalse();
     }
 }

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * may make it transaction-local and is usually a bound value) need a server session of their own,
  * which the pooler does not give: {@link #needsSession(String)} names them, and they are refused.
  */
-final class SessionStateGuard {
+final class ConnectionStateGuard {
 
     private static final String NEEDING_A_SESSION = "^\\s*(?:"
             + "set\\s+(?!local\\b|transaction\\b|constraints\\b)"
@@ -35,7 +35,7 @@ final class SessionStateGuard {
     private static final int CACHE_LIMIT = 4096;
     private static final ConcurrentHashMap<String, Byte> VERDICTS = new ConcurrentHashMap<>();
 
-    private SessionStateGuard() {
+    private ConnectionStateGuard() {
     }
 
     static boolean changesSessionState(String sql) {
