@@ -22,8 +22,8 @@ import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevPgBouncer;
 import io.reactivedb.tools.PostgresBinaries;
 import io.reactivedb.metrics.ReactiveDbMetrics;
-import io.reactivedb.pool.EndpointPool;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.internal.pool.EndpointPool;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
 import io.vertx.pgclient.PgConnectOptions;
@@ -195,11 +195,11 @@ final class Contenders implements AutoCloseable {
                 LongAdder onReplica = new LongAdder();
                 LongAdder reads = new LongAdder();
                 notes.add("router, update + read-your-writes read: one operation is an update followed by a READ_YOUR_WRITES read"
-                        + " of the same row in one ConsistencySession");
+                        + " of the same row in one ConsistencyTracker");
                 closeables.add(() -> System.out.printf(Locale.ROOT, "read-your-writes reads served by a replica: %.1f %% of %d%n",
                         reads.sum() == 0 ? 0 : 100.0 * onReplica.sum() / reads.sum(), reads.sum()));
                 return new Contender(key, "router, update + read-your-writes read", Kind.WRITE_THEN_READ, "router", new ReactiveLoad(rows, id -> {
-                    ConsistencySession session = ConsistencySession.start(null);
+                    ConsistencyTracker session = ConsistencyTracker.start(null);
                     return router.write(s -> s.execute(UPDATE, id))
                             .then(router.read(ReadConsistency.readYourWrites(), s -> {
                                 reads.increment();

@@ -11,8 +11,8 @@ import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
-import io.reactivedb.cli.CommandLine;
-import io.reactivedb.cli.CommandLine.UsageException;
+import io.reactivedb.internal.cli.CommandLine;
+import io.reactivedb.internal.cli.CommandLine.UsageException;
 import io.reactivedb.config.EnvironmentSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 

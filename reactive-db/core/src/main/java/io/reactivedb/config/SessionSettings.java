@@ -7,8 +7,11 @@ import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
- * Session state applied to every new connection as startup parameters, so that {@code RESET ALL}
- * returns to it. A timeout that is empty is left at the server's setting.
+ * The settings of each connection's PostgreSQL session: its session parameters (such as
+ * {@code application_name} and {@code statement_timeout}), applied to every new connection as startup
+ * parameters so that {@code RESET ALL} returns to them, and the driver's limits on that session
+ * (connect timeout, message size, statement cache). "Session" here, as in {@code DbSession}, is the
+ * server session of one connection. A timeout that is empty is left at the server's setting.
  *
  * <p>Behind a pooler ({@link #pooler()}): with {@link Pooler#PGBOUNCER_SESSION} the timeouts are
  * applied with {@code SET} right after connecting (PgBouncer refuses them as startup parameters);

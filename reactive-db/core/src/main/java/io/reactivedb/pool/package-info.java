@@ -1,7 +1,8 @@
 /**
- * One r2dbc-pool per endpoint over r2dbc-postgresql, with every timeout and limit set explicitly,
- * the session settings applied to each new connection, and a read-only view of pool statistics.
- * The pools know nothing about routing.
+ * What applications read of the router's pools: {@link io.reactivedb.pool.PoolStatistics},
+ * {@link io.reactivedb.pool.AcquireWaits} and the {@link io.reactivedb.pool.DbPoolExhaustedException}
+ * of an acquire timeout. The pools themselves are internal ({@code io.reactivedb.internal.pool}) and
+ * know nothing about routing.
  */
 @NullMarked
 package io.reactivedb.pool;

@@ -4,7 +4,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.IsolationLevel;
 import io.reactivedb.config.Pooler;
 import io.reactivedb.error.DbPoolerException;
-import io.reactivedb.routing.BorrowedConnection;
+import io.reactivedb.routing.ConnectionLoan;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,23 +27,23 @@ import reactor.util.context.ContextView;
  */
 final class Binding {
 
-    private static final Sinks.One<BorrowedConnection> CLOSED = closedSink();
+    private static final Sinks.One<ConnectionLoan> CLOSED = closedSink();
 
     /** A statement's execution failed on the connection: {@link RoutedConnection#failed}. */
     interface Failures {
-        void failed(BorrowedConnection connection, long statement, Throwable error);
+        void failed(ConnectionLoan connection, long statement, Throwable error);
     }
 
     private final ReactiveDbRouter router;
     private final ContextView context;
     private final Failures failures;
-    private final AtomicReference<Sinks.@Nullable One<BorrowedConnection>> binding = new AtomicReference<>();
+    private final AtomicReference<Sinks.@Nullable One<ConnectionLoan>> binding = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Session settings asked for before binding; applied right after it. Its monitor guards the pending begin too. */
     private final List<Function<Connection, Publisher<Void>>> pendingSettings = new ArrayList<>();
     /** A transaction begun while unbound: sent at binding, after the pending settings. */
     private @Nullable PendingBegin pendingBegin;
-    private volatile @Nullable BorrowedConnection borrowed;
+    private volatile @Nullable ConnectionLoan borrowed;
     /** The binding failed (no connection, or its settings or BEGIN failed) and gave its connection back itself. */
     private volatile boolean failed;
 
@@ -57,8 +57,8 @@ final class Binding {
     private record PendingBegin(Target target, Function<Connection, Publisher<Void>> begin, @Nullable IsolationLevel isolation) {
     }
 
-    private static Sinks.One<BorrowedConnection> closedSink() {
-        Sinks.One<BorrowedConnection> sink = Sinks.one();
+    private static Sinks.One<ConnectionLoan> closedSink() {
+        Sinks.One<ConnectionLoan> sink = Sinks.one();
         sink.tryEmitError(new IllegalStateException("the connection is closed"));
         return sink;
     }
@@ -68,13 +68,13 @@ final class Binding {
      * transaction begun while unbound (the transaction decides where its statements run); later
      * calls get the same one.
      */
-    Mono<BorrowedConnection> bind(Target target) {
+    Mono<ConnectionLoan> bind(Target target) {
         if (closed.get()) {
             return CLOSED.asMono();
         }
-        Sinks.One<BorrowedConnection> sink = binding.get();
+        Sinks.One<ConnectionLoan> sink = binding.get();
         if (sink == null) {
-            Sinks.One<BorrowedConnection> candidate = Sinks.one();
+            Sinks.One<ConnectionLoan> candidate = Sinks.one();
             @Nullable Target where = null;
             synchronized (pendingSettings) {
                 if (binding.compareAndSet(null, candidate)) {
@@ -83,7 +83,7 @@ final class Binding {
                 }
             }
             if (where != null) {
-                Mono<BorrowedConnection> borrow = where.isWrite()
+                Mono<ConnectionLoan> borrow = where.isWrite()
                         ? router.borrowForWrite()
                         : router.borrowForRead(Objects.requireNonNull(where.read()));
                 borrow.flatMap(this::applyPending)
@@ -97,7 +97,7 @@ final class Binding {
     }
 
     /** Session settings asked for before binding, then the BEGIN of a transaction begun before it. */
-    private Mono<BorrowedConnection> applyPending(BorrowedConnection connection) {
+    private Mono<ConnectionLoan> applyPending(ConnectionLoan connection) {
         borrowed = connection;
         List<Function<Connection, Publisher<Void>>> settings;
         PendingBegin begin;
@@ -230,7 +230,7 @@ final class Binding {
     }
 
     /** The borrowed connection once bound and its pending settings applied, else null. */
-    @Nullable BorrowedConnection borrowed() {
+    @Nullable ConnectionLoan borrowed() {
         return borrowed;
     }
 
@@ -239,7 +239,7 @@ final class Binding {
      * {@code release} once it arrives (a failed borrow releases nothing). The release runs on its
      * own once started: a subscriber that cancels stops waiting for it, never the release itself.
      */
-    Mono<Void> close(Function<BorrowedConnection, Mono<Void>> release) {
+    Mono<Void> close(Function<ConnectionLoan, Mono<Void>> release) {
         return Mono.defer(() -> {
             if (!closed.compareAndSet(false, true)) {
                 return Mono.empty();

@@ -1,7 +1,7 @@
 package io.reactivedb.r2dbc;
 
 import io.r2dbc.spi.Result;
-import io.reactivedb.routing.BorrowedConnection;
+import io.reactivedb.routing.ConnectionLoan;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The reply to one execution of a statement or batch on a borrowed connection: finished once the
  * execution has emitted all its results and each of them was read to its end, or once the server
  * reported an error. Until then the statement is in flight for the release hygiene
- * ({@link BorrowedConnection#isStatementInFlight()}); a result cancelled or dropped part way keeps
+ * ({@link ConnectionLoan#isStatementInFlight()}); a result cancelled or dropped part way keeps
  * it there, as the rest of it is still on its way (r2dbc-pool#198).
  *
  * <p>A caller that takes the first result and cancels the rest ({@code Mono.from(statement.execute())},
@@ -20,14 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Reply {
 
     private final RoutedConnection owner;
-    private final BorrowedConnection connection;
+    private final ConnectionLoan connection;
     private final long statement;
     /** Results emitted and not yet read to their end, plus one while the execution may emit more. */
     private final AtomicInteger open = new AtomicInteger(1);
     private final AtomicBoolean emissionEnded = new AtomicBoolean();
     private volatile boolean anyEmitted;
 
-    Reply(RoutedConnection owner, BorrowedConnection connection, long statement) {
+    Reply(RoutedConnection owner, ConnectionLoan connection, long statement) {
         this.owner = owner;
         this.connection = connection;
         this.statement = statement;

@@ -11,8 +11,8 @@ import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.EndpointHealth;
-import io.reactivedb.routing.BorrowedConnection;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConnectionLoan;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.Endpoint;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
@@ -64,7 +64,7 @@ final class RoutedConnection implements Connection {
     }
 
     /** The borrowed connection, binding on first use (see {@link Binding#bind}). */
-    Mono<BorrowedConnection> bind(Target target) {
+    Mono<ConnectionLoan> bind(Target target) {
         return binding.bind(target);
     }
 
@@ -77,7 +77,7 @@ final class RoutedConnection implements Connection {
      * for the release: the statement is in flight on the borrowed connection until every result it
      * emitted has been read to its end or the server reported an error (see {@link Reply}).
      */
-    Flux<Result> execute(Function<BorrowedConnection, Publisher<? extends Result>> execution) {
+    Flux<Result> execute(Function<ConnectionLoan, Publisher<? extends Result>> execution) {
         // Deferred: a statement's execute() is cold, and binding borrows a connection.
         return Mono.defer(() -> bind(Target.forStatement(context))).flatMapMany(connection -> {
             if (connection.isForWrites()) {
@@ -99,7 +99,7 @@ final class RoutedConnection implements Connection {
      * mapping function, a value no codec reads) stopped the reading part way, and the rest of the
      * reply is still coming: the statement stays in flight for the release.
      */
-    void failed(BorrowedConnection connection, long statement, Throwable error) {
+    void failed(ConnectionLoan connection, long statement, Throwable error) {
         if (error instanceof R2dbcException) {
             connection.statementFailed(statement, error);
         }
@@ -163,7 +163,7 @@ final class RoutedConnection implements Connection {
     }
 
     /**
-     * Behind a statement still in flight the COMMIT waits for it (see {@link BorrowedConnection#commit()}).
+     * Behind a statement still in flight the COMMIT waits for it (see {@link ConnectionLoan#commit()}).
      * Unbound: a transaction begun without a statement ends here, never having reached a server.
      */
     @Override
@@ -175,7 +175,7 @@ final class RoutedConnection implements Connection {
      * After a statement was left part way (a transaction manager rolling back because its
      * subscriber cancelled), the ROLLBACK would wait behind the running statement, which can take
      * as long as the statement timeout: the statement is stopped on the server first (see
-     * {@link BorrowedConnection#rollback()}). Decided from whether the statement's reply is still
+     * {@link ConnectionLoan#rollback()}). Decided from whether the statement's reply is still
      * outstanding, not from a cancel signal, which may reach the reply only after this call.
      * Unbound, or bound in vain (the borrow or the BEGIN failed, and the binding gave its connection
      * back): nothing is open anywhere, nothing to roll back.
@@ -236,7 +236,7 @@ final class RoutedConnection implements Connection {
         if (binding.beginPending()) {
             return false;
         }
-        BorrowedConnection connection = binding.borrowed();
+        ConnectionLoan connection = binding.borrowed();
         return connection == null || connection.connection().isAutoCommit();
     }
 
@@ -266,7 +266,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public ConnectionMetadata getMetadata() {
-        BorrowedConnection connection = binding.borrowed();
+        ConnectionLoan connection = binding.borrowed();
         if (connection != null) {
             return connection.connection().getMetadata();
         }
@@ -290,7 +290,7 @@ final class RoutedConnection implements Connection {
      */
     @Override
     public IsolationLevel getTransactionIsolationLevel() {
-        BorrowedConnection connection = binding.borrowed();
+        ConnectionLoan connection = binding.borrowed();
         if (connection != null) {
             return connection.connection().getTransactionIsolationLevel();
         }
@@ -328,7 +328,7 @@ final class RoutedConnection implements Connection {
             if (binding.isClosed()) {
                 return Mono.just(false);
             }
-            BorrowedConnection connection = binding.borrowed();
+            ConnectionLoan connection = binding.borrowed();
             return connection == null ? Mono.just(true) : Mono.from(connection.connection().validate(depth));
         });
     }
@@ -349,17 +349,17 @@ final class RoutedConnection implements Connection {
      * A broken connection is discarded. A statement whose reply is still outstanding (the caller
      * took what it wanted, or cancelled: {@code usingWhen} calls {@code close()} as soon as the
      * cancel starts, before it has reached the reply) is stopped on the server or the connection
-     * resynchronised ({@link BorrowedConnection#releaseAfterCancel()}); outside a transaction a
-     * write's outcome is then unknown, so a consistency session is marked uncertain instead of
+     * resynchronised ({@link ConnectionLoan#releaseAfterCancel()}); outside a transaction a
+     * write's outcome is then unknown, so a consistency tracker is marked uncertain instead of
      * advanced. Otherwise the
      * connection goes back clean, after advancing the session past a write.
      */
-    private Mono<Void> release(BorrowedConnection connection) {
+    private Mono<Void> release(ConnectionLoan connection) {
         Throwable failure = connectionFailure;
         if (failure != null) {
             return connection.releaseAfterError(failure);
         }
-        Optional<ConsistencySession> session = ConsistencySession.from(context);
+        Optional<ConsistencyTracker> session = ConsistencyTracker.from(context);
         if (connection.isStatementInFlight()) {
             if (connection.isForWrites() && wrote && connection.connection().isAutoCommit()) {
                 // Outside a transaction the statement commits on its own; inside one it is rolled back.
@@ -375,7 +375,7 @@ final class RoutedConnection implements Connection {
 
     @Override
     public String toString() {
-        BorrowedConnection connection = binding.borrowed();
+        ConnectionLoan connection = binding.borrowed();
         return "RoutedConnection[" + (connection == null ? (binding.isClosed() ? "closed" : "unbound") : connection.toString()) + "]";
     }
 }

@@ -27,7 +27,7 @@ import reactor.util.context.ContextView;
  *   <li>a transaction begun with {@code TransactionDefinition.READ_ONLY} true
  *       ({@code @Transactional(readOnly = true)}) binds where a read goes: at the consistency put in
  *       the context with {@link #withConsistency}, else {@link ReadConsistency#readYourWrites()} when a
- *       {@link io.reactivedb.routing.ConsistencySession} is in the context, else
+ *       {@link io.reactivedb.routing.ConsistencyTracker} is in the context, else
  *       {@link ReadConsistency#eventual()}; a replica in rotation, else the writable primary;</li>
  *   <li>any other transaction, savepoint or {@code setAutoCommit(false)}: the writable primary;</li>
  *   <li>a statement outside a transaction: the writable primary, unless the context asks for a
@@ -35,7 +35,7 @@ import reactor.util.context.ContextView;
  *       {@code 25006}).</li>
  * </ul>
  * The context is the one of the subscription to {@code create()}: with Spring, put
- * {@code contextWrite(RouterConnectionFactory.withConsistency(...))} (and a consistency session)
+ * {@code contextWrite(RouterConnectionFactory.withConsistency(...))} (and a consistency tracker)
  * downstream of the transactional operator or repository call, not inside it.
  *
  * <p>The endpoint choice, health, breakers, pools, acquire deadline and in-flight accounting are
@@ -45,7 +45,7 @@ import reactor.util.context.ContextView;
  * {@code setTransactionIsolationLevel}) is discarded, a statement whose reply was not read to its end
  * (cancelled, or left after its first rows: {@code take(1)}, {@code first()}) is stopped on the
  * server or the connection resynchronised, never handed back mid-reply. After a write on the primary, a
- * {@link io.reactivedb.routing.ConsistencySession} in the context is advanced to the primary's WAL
+ * {@link io.reactivedb.routing.ConsistencyTracker} in the context is advanced to the primary's WAL
  * position when the connection is closed (so the next read-your-writes read sees the write).
  *
  * <p>Statement errors stay the driver's {@code R2dbcException}s, so Spring translates them into its
@@ -59,7 +59,7 @@ import reactor.util.context.ContextView;
  * transaction, or a whole transaction), is reported to the router's
  * {@link io.reactivedb.routing.QueryListener}s and slow-query log as one unit of work, operation
  * {@code read} or {@code write} (or a {@link io.reactivedb.routing.DbOperation} name in the context),
- * as {@link io.reactivedb.routing.BorrowedConnection} describes.
+ * as {@link io.reactivedb.routing.ConnectionLoan} describes.
  */
 public final class RouterConnectionFactory implements ConnectionFactory {
 

@@ -1,6 +1,6 @@
 package io.reactivedb.r2dbc;
 
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReadConsistency;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -23,7 +23,7 @@ record Target(@Nullable ReadConsistency read) {
     /**
      * A transaction begun with {@code readOnly} (the SPI's {@code TransactionDefinition.READ_ONLY},
      * null when absent). Read-only: the consistency asked for in the context; else read-your-writes
-     * when a {@link ConsistencySession} is in the context (the caller tracks its writes); else
+     * when a {@link ConsistencyTracker} is in the context (the caller tracks its writes); else
      * eventual. Anything else: the writer.
      */
     static Target forBegin(@Nullable Boolean readOnly, ContextView context) {
@@ -34,7 +34,7 @@ record Target(@Nullable ReadConsistency read) {
         if (asked.isPresent()) {
             return new Target(asked.get());
         }
-        return new Target(ConsistencySession.from(context).isPresent() ? ReadConsistency.readYourWrites() : ReadConsistency.eventual());
+        return new Target(ConsistencyTracker.from(context).isPresent() ? ReadConsistency.readYourWrites() : ReadConsistency.eventual());
     }
 
     /**

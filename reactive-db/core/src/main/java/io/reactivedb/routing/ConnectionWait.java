@@ -1,6 +1,6 @@
 package io.reactivedb.routing;
 
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import io.reactivedb.resilience.RetryOperator;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

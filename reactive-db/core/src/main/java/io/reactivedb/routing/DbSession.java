@@ -10,8 +10,11 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * One connection lent to a unit of work by {@link ReactiveDbRouter}. Valid only inside the function
- * it was passed to; statements run in order on the same server session.
+ * What a unit of work receives: the connection {@link ReactiveDbRouter} lends to the function passed
+ * to {@link ReactiveDbRouter#read}, {@link ReactiveDbRouter#write} or
+ * {@link ReactiveDbRouter#inTransaction}. Valid only inside that function; statements run in order
+ * on the same server session. (An integration that runs the unit of work itself borrows a
+ * {@link ConnectionLoan} instead; the router releases both the same way.)
  *
  * <p>Values are always bound as parameters ({@code $1}, {@code $2}, …), never concatenated into
  * SQL. A {@code null} value needs its type: pass {@link #nullOf(Class)}.

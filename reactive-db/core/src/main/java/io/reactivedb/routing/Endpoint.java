@@ -3,7 +3,7 @@ package io.reactivedb.routing;
 import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.pool.AcquireWaits;
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.health.EndpointHealth;
 import java.util.Optional;

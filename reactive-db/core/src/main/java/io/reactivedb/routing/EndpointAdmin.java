@@ -3,7 +3,7 @@ package io.reactivedb.routing;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
 import io.reactivedb.error.ReactiveDbException;
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;

@@ -125,11 +125,11 @@ final class Lease implements DbSession {
      * @throws DbPoolerException for such a statement behind a transaction pooler
      */
     void noteSessionChange(String sql) {
-        if (!SessionStateGuard.changesSessionState(sql)) {
+        if (!ConnectionStateGuard.changesSessionState(sql)) {
             return;
         }
         Pooler pooler = endpoint.pool().pooler();
-        if (pooler.sharesSessions() && SessionStateGuard.needsSession(sql)) {
+        if (pooler.sharesSessions() && ConnectionStateGuard.needsSession(sql)) {
             throw new DbPoolerException("[" + endpoint.name() + "] refused before sending: the statement needs a server session of its"
                     + " own, which DB_POOLER=" + pooler.settingValue() + " does not give (the state would stay behind for other"
                     + " clients, or be gone at the next transaction). Session SET/RESET, LISTEN, PREPARE, LOAD, DISCARD, WITH HOLD"
@@ -142,7 +142,7 @@ final class Lease implements DbSession {
 
     /**
      * Marks a statement as sent (at its subscription; also one run on the raw connection by a
-     * {@link BorrowedConnection}'s user).
+     * {@link ConnectionLoan}'s user).
      *
      * @return its number, for {@link #finished(long)}
      */
@@ -205,7 +205,7 @@ final class Lease implements DbSession {
         return statement;
     }
 
-    /** The pooled connection, for a {@link BorrowedConnection}'s user; released only through this lease. */
+    /** The pooled connection, for a {@link ConnectionLoan}'s user; released only through this lease. */
     Connection connectionForBorrower() {
         return connection;
     }

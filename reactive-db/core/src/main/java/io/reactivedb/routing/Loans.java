@@ -27,13 +27,13 @@ final class Loans {
     }
 
     /** @param consistency where the read would go, or null for a connection of the writer */
-    Mono<BorrowedConnection> borrow(@Nullable ReadConsistency consistency) {
+    Mono<ConnectionLoan> borrow(@Nullable ReadConsistency consistency) {
         return Mono.deferContextual(context -> {
             if (!shutdown.isAccepting()) {
                 return Mono.error(Shutdown.refusal());
             }
             Endpoint endpoint = consistency == null ? placement.writer()
-                    : placement.read(consistency, ConsistencySession.from(context), null).endpoint();
+                    : placement.read(consistency, ConsistencyTracker.from(context), null).endpoint();
             if (endpoint == null) {
                 return Mono.error(Placement.nowhere(consistency));
             }
@@ -46,7 +46,7 @@ final class Loans {
      * @param operation the loan's name for the query listeners: the context's {@link DbOperation}, else
      *                  {@code read} or {@code write}
      */
-    private Mono<BorrowedConnection> lend(Endpoint endpoint, boolean forWrites, String operation) {
+    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation) {
         // Observed from the acquire's subscription, inside the breaker: a loan is a unit of work for
         // the listeners (the timer of an integration's statements), reported once when it ends.
         AtomicReference<@Nullable Lease> held = new AtomicReference<>();
@@ -83,7 +83,7 @@ final class Loans {
                     lent.set(true);
                     Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout());
                     held.set(lease);
-                    return new BorrowedConnection(lease, forWrites, inFlight, endpoint.answeredCounter(),
+                    return new ConnectionLoan(lease, forWrites, inFlight, endpoint.answeredCounter(),
                             wiring::onWriteToReadOnlyServer, ending.get());
                 })
                 .doFinally(signal -> {

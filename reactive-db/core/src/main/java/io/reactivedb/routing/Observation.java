@@ -73,7 +73,7 @@ final class Observation {
     }
 
     /**
-     * Starts timing a loan ({@link BorrowedConnection}) as a unit of work: called when its acquire
+     * Starts timing a loan ({@link ConnectionLoan}) as a unit of work: called when its acquire
      * is subscribed, inside the breaker (as for {@link #observed}, a refused loan is not counted).
      * The listeners and the slow-query log get it as they get a unit, once, when
      * {@link LoanEnding#ended} is first called: at the start of the release, or when the acquire

@@ -26,10 +26,10 @@ final class Placement {
     }
 
     /** Where a read at {@code consistency} goes now, {@code refused} (if any) excluded. */
-    Target read(ReadConsistency consistency, Optional<ConsistencySession> session, @Nullable Endpoint refused) {
+    Target read(ReadConsistency consistency, Optional<ConsistencyTracker> session, @Nullable Endpoint refused) {
         Endpoints endpoints = wiring.endpoints;
-        Optional<Lsn> token = session.flatMap(ConsistencySession::token).map(ConsistencyToken::lsn);
-        boolean uncertain = session.map(ConsistencySession::isUncertain).orElse(false);
+        Optional<Lsn> token = session.flatMap(ConsistencyTracker::token).map(ConsistencyToken::lsn);
+        boolean uncertain = session.map(ConsistencyTracker::isUncertain).orElse(false);
         EndpointSelector.Read read = new EndpointSelector.Read(consistency, token, uncertain, endpoints.indexOf(refused));
         EndpointSelector.Choice choice = selector.choose(read, endpoints.states(writer(), wiring.breakers));
         return new Target(at(choice.endpoint()), at(choice.replayCheck()));

@@ -11,7 +11,7 @@ public interface QueryListener {
      * One unit of work ended: a unit the router ran, or a loan of
      * {@link ReactiveDbRouter#borrowForRead}/{@link ReactiveDbRouter#borrowForWrite} (every
      * connection use through {@code RouterConnectionFactory}), timed from its acquire to the start of
-     * its release (see {@link BorrowedConnection}).
+     * its release (see {@link ConnectionLoan}).
      *
      * @param endpoint  where it ran
      * @param operation the caller's name for it ({@link DbOperation}), or {@code read} / {@code write}

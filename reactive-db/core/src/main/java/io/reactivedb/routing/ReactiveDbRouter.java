@@ -4,6 +4,7 @@ import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.HealthView;
+import io.reactivedb.internal.health.HealthMonitor;
 import io.reactivedb.resilience.BreakerView;
 import io.reactivedb.resilience.SlowQueryLog;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class ReactiveDbRouter {
         this.executor = new UnitExecutor(wiring, shutdown, builder.queryTimeout, builder.retry);
         this.loans = new Loans(wiring, shutdown, executor.placement());
         this.admin = new EndpointAdmin(wiring, shutdown, builder.queryTimeout);
-        this.health = Optional.ofNullable(wiring.health).map(HealthView::of);
+        this.health = Optional.ofNullable(wiring.health).map(HealthMonitor::view);
         this.breakers = Optional.ofNullable(wiring.breakers).map(BreakerView::of);
     }
 
@@ -93,7 +94,7 @@ public final class ReactiveDbRouter {
     /**
      * Runs work on the writable primary, outside an explicit transaction (each statement commits
      * on its own). A connection lost after a statement was sent is reported as
-     * {@link io.reactivedb.error.DbOutcomeUnknownException}. With a {@link ConsistencySession} in
+     * {@link io.reactivedb.error.DbOutcomeUnknownException}. With a {@link ConsistencyTracker} in
      * the context, the session's token moves to the write's WAL position.
      */
     public <T> Flux<T> write(Function<? super DbSession, ? extends Publisher<T>> work) {
@@ -137,18 +138,18 @@ public final class ReactiveDbRouter {
     /**
      * Borrows a connection from where a read at {@code consistency} would run now, for an
      * integration that manages the unit of work itself: the endpoint choice, breaker, pool, acquire
-     * deadline and error translation of {@link #read} (a {@link ConsistencySession} in the context
+     * deadline and error translation of {@link #read} (a {@link ConsistencyTracker} in the context
      * steers read-your-writes); no retry.
      *
-     * @return emits the loan; the caller must release it exactly once (see {@link BorrowedConnection})
+     * @return emits the loan; the caller must release it exactly once (see {@link ConnectionLoan})
      */
-    public Mono<BorrowedConnection> borrowForRead(ReadConsistency consistency) {
+    public Mono<ConnectionLoan> borrowForRead(ReadConsistency consistency) {
         Objects.requireNonNull(consistency, "consistency");
         return loans.borrow(consistency);
     }
 
     /** {@link #borrowForRead} for writes: a connection of the writable primary, as {@link #write} uses. */
-    public Mono<BorrowedConnection> borrowForWrite() {
+    public Mono<ConnectionLoan> borrowForWrite() {
         return loans.borrow(null);
     }
 

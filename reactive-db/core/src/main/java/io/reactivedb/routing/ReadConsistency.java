@@ -10,7 +10,7 @@ import java.util.Objects;
  * <ul>
  *   <li>{@link #strong()}: the writable primary.</li>
  *   <li>{@link #readYourWrites()}: a replica whose replay position has reached the caller's
- *       {@link ConsistencyToken} (carried by a {@link ConsistencySession} in the Reactor Context),
+ *       {@link ConsistencyToken} (carried by a {@link ConsistencyTracker} in the Reactor Context),
  *       else the primary. Without a token it behaves as {@link #eventual()}.</li>
  *   <li>{@link #boundedStaleness(Duration)}: a replica whose measured lag is within the bound, else
  *       the primary.</li>

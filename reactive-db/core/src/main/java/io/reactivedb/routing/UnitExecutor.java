@@ -9,7 +9,7 @@ import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.error.Phase;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.Lsn;
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import io.reactivedb.resilience.EndpointBreakers;
 import io.reactivedb.resilience.FailureClassifier;
 import io.reactivedb.resilience.RetryOperator;
@@ -108,7 +108,7 @@ final class UnitExecutor {
             return Flux.error(Shutdown.refusal());
         }
         Unit<T> unit = attempt.unit();
-        Optional<ConsistencySession> session = ConsistencySession.from(context);
+        Optional<ConsistencyTracker> session = ConsistencyTracker.from(context);
         if (attempt.pinned() != null) {
             return on(context, attempt, attempt.pinned(), session);
         }
@@ -122,7 +122,7 @@ final class UnitExecutor {
             return Flux.error(Placement.nowhere(unit.readConsistency()));
         }
         Endpoint replica = target.replayCheck();
-        Optional<Lsn> token = session.flatMap(ConsistencySession::token).map(ConsistencyToken::lsn);
+        Optional<Lsn> token = session.flatMap(ConsistencyTracker::token).map(ConsistencyToken::lsn);
         if (replica != null && token.isPresent()) {
             return replayCheck.hasReplayed(replica, token.get())
                     .flatMapMany(caughtUp -> attempt(context, new Attempt<>(unit, attempt.refused(), caughtUp ? replica : endpoint)));
@@ -131,7 +131,7 @@ final class UnitExecutor {
     }
 
     /** The attempt on {@code endpoint}: connection, deadline, observation, breaker. */
-    private <T> Flux<T> on(ContextView context, Attempt<T> attempt, Endpoint endpoint, Optional<ConsistencySession> session) {
+    private <T> Flux<T> on(ContextView context, Attempt<T> attempt, Endpoint endpoint, Optional<ConsistencyTracker> session) {
         Unit<T> unit = attempt.unit();
         Held held = new Held();
         boolean mayHaveWritten = unit.mayHaveWritten(context);
@@ -151,9 +151,9 @@ final class UnitExecutor {
     }
 
     private <T> Flux<T> leased(Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait, boolean waitsForTrial,
-                               boolean mayHaveWritten, Optional<ConsistencySession> session) {
+                               boolean mayHaveWritten, Optional<ConsistencyTracker> session) {
         EndpointPool pool = endpoint.pool();
-        ConsistencySession tracked = unit.toWriter() ? session.orElse(null) : null;
+        ConsistencyTracker tracked = unit.toWriter() ? session.orElse(null) : null;
         Flux<T> flux = Flux.usingWhen(
                 acquire(pool, wait, wait.begin(), waitsForTrial && wiring.breakers != null)
                         .map(connection -> handOver(held, endpoint, connection, wait)),
@@ -234,7 +234,7 @@ final class UnitExecutor {
         });
     }
 
-    private Mono<Void> complete(Lease lease, boolean transaction, @Nullable ConsistencySession session) {
+    private Mono<Void> complete(Lease lease, boolean transaction, @Nullable ConsistencyTracker session) {
         if (!transaction && session == null) {
             return lease.release(); // the common case, without the empty steps before it
         }

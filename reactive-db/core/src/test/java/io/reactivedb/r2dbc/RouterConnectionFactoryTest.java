@@ -11,7 +11,7 @@ import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
 import io.reactivedb.config.EnvironmentSettings;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
 import java.time.Duration;
@@ -56,11 +56,11 @@ class RouterConnectionFactoryTest {
         ReadConsistency bounded = ReadConsistency.boundedStaleness(Duration.ofSeconds(2));
         assertThat(Target.forBegin(true, RouterConnectionFactory.withConsistency(bounded).apply(Context.empty())))
                 .isEqualTo(new Target(bounded));
-        assertThat(Target.forBegin(true, ConsistencySession.start(null).into(Context.empty())))
+        assertThat(Target.forBegin(true, ConsistencyTracker.start(null).into(Context.empty())))
                 .isEqualTo(new Target(ReadConsistency.readYourWrites()));
         assertThat(Target.forBegin(true, Context.empty())).isEqualTo(new Target(ReadConsistency.eventual()));
         // The explicit level wins over the session's default.
-        Context both = RouterConnectionFactory.withConsistency(ReadConsistency.strong()).apply(ConsistencySession.start(null).into(Context.empty()));
+        Context both = RouterConnectionFactory.withConsistency(ReadConsistency.strong()).apply(ConsistencyTracker.start(null).into(Context.empty()));
         assertThat(Target.forBegin(true, both)).isEqualTo(new Target(ReadConsistency.strong()));
     }
 
@@ -76,7 +76,7 @@ class RouterConnectionFactoryTest {
     void statementsOutsideATransactionGoToTheWriterUnlessTheContextAsksForARead() {
         assertThat(Target.forStatement(Context.empty())).isEqualTo(Target.WRITER);
         // A session alone does not make a statement a read: it may write.
-        assertThat(Target.forStatement(ConsistencySession.start(null).into(Context.empty()))).isEqualTo(Target.WRITER);
+        assertThat(Target.forStatement(ConsistencyTracker.start(null).into(Context.empty()))).isEqualTo(Target.WRITER);
         Context eventual = RouterConnectionFactory.withConsistency(ReadConsistency.eventual()).apply(Context.empty());
         assertThat(Target.forStatement(eventual)).isEqualTo(new Target(ReadConsistency.eventual()));
     }

@@ -28,7 +28,7 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *
  * <p>Registered for test runs through {@code META-INF/services} in the test resources (and in the
  * test jar the other modules' tests use). Applications are unaffected: the library's own
- * integration ({@code io.reactivedb.pool.DriverBlockHoundIntegration}) sets no callback.
+ * integration ({@code io.reactivedb.internal.pool.DriverBlockHoundIntegration}) sets no callback.
  */
 public final class LockHandOffTolerance implements BlockHoundIntegration {
 

@@ -6,7 +6,7 @@ import io.reactivedb.config.SessionSettings;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevNode;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
 import java.time.Duration;
@@ -124,7 +124,7 @@ class HealthIT {
     @Test
     void readYourWritesSeesTheWriteWhileReplayIsPausedAndUsesReplicasOnceCaughtUp() {
         cluster.replicas().forEach(cluster::pauseReplay);
-        ConsistencySession session = ConsistencySession.start(null);
+        ConsistencyTracker session = ConsistencyTracker.start(null);
         UUID id = UUID.randomUUID();
         record Seen(int port, long rows) {
         }
@@ -161,7 +161,7 @@ class HealthIT {
             await("first probe round", () -> slowProbes.health().orElseThrow().current().map(h -> h.endpoints().stream().allMatch(EndpointHealth::reachable)).orElse(false));
             record Seen(int port, long rows) {
             }
-            ConsistencySession session = ConsistencySession.start(null);
+            ConsistencyTracker session = ConsistencyTracker.start(null);
             UUID first = UUID.randomUUID();
             slowProbes.write(s -> s.execute("INSERT INTO health_it VALUES ($1, 'checked')", first)).contextWrite(session::into).blockLast(WAIT);
             Lsn token = session.token().orElseThrow().lsn();

@@ -9,7 +9,7 @@ import io.reactivedb.config.SessionSettings;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterTest;
 import io.reactivedb.devservices.DevNode;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
 import io.reactivedb.testing.Await;
@@ -402,7 +402,7 @@ class RouterConnectionFactoryIT {
 
     @Test
     void aWriteAdvancesTheConsistencySessionAndAReadYourWritesTransactionSeesIt() {
-        ConsistencySession session = ConsistencySession.start(null);
+        ConsistencyTracker session = ConsistencyTracker.start(null);
         String text = "ryw-" + UUID.randomUUID();
         transactional(false).transactional(client.sql("INSERT INTO r2dbc_it_note (text) VALUES (:text)").bind("text", text)
                         .fetch().rowsUpdated())

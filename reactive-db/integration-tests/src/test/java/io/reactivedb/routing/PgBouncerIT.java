@@ -255,7 +255,7 @@ class PgBouncerIT {
     @Test
     void readYourWritesWorksThroughATransactionPooler() {
         ReactiveDbRouter router = router(transactionMode, Function.identity());
-        ConsistencySession session = ConsistencySession.start(null);
+        ConsistencyTracker session = ConsistencyTracker.start(null);
         UUID id = UUID.randomUUID();
         router.write(s -> s.execute("INSERT INTO pooler_writes (id, n) VALUES ($1, $2)", id, -1)).contextWrite(session::into).blockLast(WAIT);
         assertThat(session.token()).as("the WAL position read after the write, through the pooler").isPresent();

@@ -1,7 +1,7 @@
 package io.reactivedb.backup;
 
-import io.reactivedb.cli.CommandLine;
-import io.reactivedb.cli.CommandLine.UsageException;
+import io.reactivedb.internal.cli.CommandLine;
+import io.reactivedb.internal.cli.CommandLine.UsageException;
 import io.reactivedb.config.EnvironmentSettings;
 import java.io.PrintStream;
 import java.time.Duration;

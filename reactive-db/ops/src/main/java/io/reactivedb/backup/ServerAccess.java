@@ -4,7 +4,7 @@ import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.SessionSettings;
-import io.reactivedb.pool.EndpointPool;
+import io.reactivedb.internal.pool.EndpointPool;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package io.reactivedb.web.consistency;
 
 import io.reactivedb.web.ApiProblems;
-import io.reactivedb.routing.ConsistencySession;
+import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ConsistencyToken;
 import io.reactivedb.web.autoconfigure.ReactiveDbProperties;
 import org.jspecify.annotations.Nullable;
@@ -14,9 +14,9 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
 /**
- * Read-your-writes across requests. For every {@code /api/} request, a {@link ConsistencySession}
+ * Read-your-writes across requests. For every {@code /api/} request, a {@link ConsistencyTracker}
  * rides in the Reactor Context, started from the request's consistency header when it has one;
- * after the handler's writes, the response carries the session's token (the primary's WAL
+ * after the handler's writes, the response carries the tracker's token (the primary's WAL
  * position after the last write) in the same header. A client that sends it back with its next
  * request reads from a replica that has replayed that far, or from the primary.
  *
@@ -46,12 +46,12 @@ public class ConsistencyTokenFilter implements WebFilter, Ordered {
                 return badToken(exchange);
             }
         }
-        ConsistencySession session = ConsistencySession.start(token);
+        ConsistencyTracker tracker = ConsistencyTracker.start(token);
         exchange.getResponse().beforeCommit(() -> {
-            session.token().ifPresent(current -> exchange.getResponse().getHeaders().set(header, current.toString()));
+            tracker.token().ifPresent(current -> exchange.getResponse().getHeaders().set(header, current.toString()));
             return Mono.empty();
         });
-        return chain.filter(exchange).contextWrite(session::into);
+        return chain.filter(exchange).contextWrite(tracker::into);
     }
 
     private Mono<Void> badToken(ServerWebExchange exchange) {
@@ -61,7 +61,7 @@ public class ConsistencyTokenFilter implements WebFilter, Ordered {
 
     @Override
     public int getOrder() {
-        // After Spring Security (-100), so refused requests never start a session.
+        // After Spring Security (-100), so refused requests never start a tracker.
         return 0;
     }
 }
