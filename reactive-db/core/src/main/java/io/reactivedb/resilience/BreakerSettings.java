@@ -4,6 +4,7 @@ import io.reactivedb.config.Checks;
 import io.reactivedb.config.ConfigurationException;
 import io.reactivedb.config.SettingSource;
 import io.reactivedb.config.SettingsTable;
+import io.reactivedb.internal.resilience.EndpointBreakers;
 import java.time.Duration;
 import java.util.Map;
 

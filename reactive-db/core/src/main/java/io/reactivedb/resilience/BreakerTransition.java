@@ -1,6 +1,7 @@
 package io.reactivedb.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.reactivedb.internal.resilience.EndpointBreakers;
 import java.time.Instant;
 import java.util.Objects;
 

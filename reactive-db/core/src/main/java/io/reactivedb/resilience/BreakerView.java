@@ -1,7 +1,6 @@
 package io.reactivedb.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.util.Objects;
 import reactor.core.publisher.Flux;
 
 /**
@@ -13,38 +12,12 @@ public interface BreakerView {
     /** The state of the breaker of {@code endpoint}. */
     CircuitBreaker.State state(String endpoint);
 
-    /** Whether {@code endpoint}'s breaker lets calls through now (see {@link EndpointBreakers#allowsCalls}). */
+    /** Whether {@code endpoint}'s breaker lets calls through now (closed, or half-open with a trial slot free). */
     boolean allowsCalls(String endpoint);
 
     /** The call counts of the breaker of {@code endpoint} in its sliding window (Resilience4j's read-only metrics). */
     CircuitBreaker.Metrics metrics(String endpoint);
 
-    /** Every state change of every breaker, as it happens (see {@link EndpointBreakers#transitions()}). */
+    /** Every state change of every breaker, as it happens. */
     Flux<BreakerTransition> transitions();
-
-    /** The view of {@code breakers}. */
-    static BreakerView of(EndpointBreakers breakers) {
-        Objects.requireNonNull(breakers, "breakers");
-        return new BreakerView() {
-            @Override
-            public CircuitBreaker.State state(String endpoint) {
-                return breakers.breaker(endpoint).getState();
-            }
-
-            @Override
-            public boolean allowsCalls(String endpoint) {
-                return breakers.allowsCalls(endpoint);
-            }
-
-            @Override
-            public CircuitBreaker.Metrics metrics(String endpoint) {
-                return breakers.breaker(endpoint).getMetrics();
-            }
-
-            @Override
-            public Flux<BreakerTransition> transitions() {
-                return breakers.transitions();
-            }
-        };
-    }
 }

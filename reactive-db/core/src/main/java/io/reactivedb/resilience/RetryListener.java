@@ -16,6 +16,9 @@ import org.slf4j.LoggerFactory;
 @FunctionalInterface
 public interface RetryListener {
 
+    /** The logger {@link #logging()} writes to. */
+    String LOGGER = "io.reactivedb.retry";
+
     /**
      * @param attempt        the number of the attempt about to start: 2 for the first retry
      * @param maxAttempts    {@link RetrySettings#maxAttempts()}
@@ -31,14 +34,14 @@ public interface RetryListener {
     }
 
     /**
-     * A listener that logs each retry at DEBUG on logger {@code io.reactivedb.resilience.RetryOperator},
+     * A listener that logs each retry at DEBUG on logger {@value #LOGGER},
      * for example {@code retry 2/3 after 200 ms: RETRYABLE_CONNECTION [primary] connection lost while
      * the work ran: …}. The message of a {@link ReactiveDbException} is logged (those never hold bound
      * values); of any other error only its type and SQLSTATE, since a raw driver message may quote a
      * value.
      */
     static RetryListener logging() {
-        Logger log = LoggerFactory.getLogger(RetryOperator.class);
+        Logger log = LoggerFactory.getLogger(LOGGER);
         return (attempt, maxAttempts, classification, error, delay) -> {
             if (log.isDebugEnabled()) {
                 log.debug("retry {}/{} after {} ms: {} {}", attempt, maxAttempts, delay.toMillis(), classification, describe(error));

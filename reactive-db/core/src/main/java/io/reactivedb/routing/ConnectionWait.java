@@ -1,7 +1,7 @@
 package io.reactivedb.routing;
 
 import io.reactivedb.internal.pool.EndpointPool;
-import io.reactivedb.resilience.RetryOperator;
+import io.reactivedb.internal.resilience.RetryOperator;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;

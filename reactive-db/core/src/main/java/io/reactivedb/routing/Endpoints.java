@@ -6,7 +6,7 @@ import io.reactivedb.health.EndpointHealth;
 import io.reactivedb.health.Lsn;
 import io.reactivedb.internal.pool.Deadlines;
 import io.reactivedb.internal.pool.EndpointPool;
-import io.reactivedb.resilience.EndpointBreakers;
+import io.reactivedb.internal.resilience.EndpointBreakers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package io.reactivedb.routing;
 
 import io.r2dbc.spi.Connection;
-import io.reactivedb.resilience.EndpointBreakers;
+import io.reactivedb.internal.resilience.EndpointBreakers;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;

@@ -5,6 +5,7 @@ import io.reactivedb.error.DbUnavailableException;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.HealthView;
 import io.reactivedb.internal.health.HealthMonitor;
+import io.reactivedb.internal.resilience.EndpointBreakers;
 import io.reactivedb.resilience.BreakerView;
 import io.reactivedb.resilience.SlowQueryLog;
 import java.time.Duration;
@@ -64,7 +65,7 @@ public final class ReactiveDbRouter {
         this.loans = new Loans(wiring, shutdown, executor.placement());
         this.admin = new EndpointAdmin(wiring, shutdown, builder.queryTimeout);
         this.health = Optional.ofNullable(wiring.health).map(HealthMonitor::view);
-        this.breakers = Optional.ofNullable(wiring.breakers).map(BreakerView::of);
+        this.breakers = Optional.ofNullable(wiring.breakers).map(EndpointBreakers::view);
     }
 
     /** A router with the default scheduler ({@link Schedulers#parallel()}) and health monitoring. */

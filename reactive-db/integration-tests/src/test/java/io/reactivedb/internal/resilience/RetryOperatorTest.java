@@ -1,12 +1,13 @@
-package io.reactivedb.resilience;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package io.reactivedb.internal.resilience;
 
 import io.reactivedb.error.DbConnectionException;
-import io.reactivedb.pool.DbPoolExhaustedException;
-import io.reactivedb.pool.PoolStatistics;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbTransactionException;
+import io.reactivedb.pool.DbPoolExhaustedException;
+import io.reactivedb.pool.PoolStatistics;
+import io.reactivedb.resilience.FailureClassifier;
+import io.reactivedb.resilience.RetryListener;
+import io.reactivedb.resilience.RetrySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class RetryOperatorTest {
 

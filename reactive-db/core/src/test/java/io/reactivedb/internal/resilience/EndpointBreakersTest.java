@@ -1,12 +1,12 @@
-package io.reactivedb.resilience;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package io.reactivedb.internal.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker.State;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.reactivedb.error.DbConnectionException;
 import io.reactivedb.error.DbQueryException;
 import io.reactivedb.error.DbUnavailableException;
+import io.reactivedb.resilience.BreakerSettings;
+import io.reactivedb.resilience.BreakerTransition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +17,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class EndpointBreakersTest {
 

@@ -1,4 +1,4 @@
-package io.reactivedb.resilience;
+package io.reactivedb.internal.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.ConcurrentLinkedQueue;

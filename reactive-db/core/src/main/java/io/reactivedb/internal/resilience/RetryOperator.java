@@ -1,5 +1,8 @@
-package io.reactivedb.resilience;
+package io.reactivedb.internal.resilience;
 
+import io.reactivedb.resilience.FailureClassifier;
+import io.reactivedb.resilience.RetryListener;
+import io.reactivedb.resilience.RetrySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,13 @@
-package io.reactivedb.resilience;
+package io.reactivedb.internal.resilience;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
+import io.reactivedb.resilience.RetrySettings;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BackoffTest {
 

@@ -1,4 +1,4 @@
-package io.reactivedb.resilience;
+package io.reactivedb.internal.resilience;
 
 import java.time.Clock;
 import java.time.Instant;

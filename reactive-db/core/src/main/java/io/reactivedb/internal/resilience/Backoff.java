@@ -1,5 +1,6 @@
-package io.reactivedb.resilience;
+package io.reactivedb.internal.resilience;
 
+import io.reactivedb.resilience.RetrySettings;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,9 +1,13 @@
-package io.reactivedb.resilience;
+package io.reactivedb.internal.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.reactivedb.error.DbUnavailableException;
+import io.reactivedb.resilience.BreakerSettings;
+import io.reactivedb.resilience.BreakerTransition;
+import io.reactivedb.resilience.BreakerView;
+import io.reactivedb.resilience.FailureClassifier;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -298,5 +302,31 @@ public final class EndpointBreakers {
             // A breaker that already existed in a passed-in registry may be OPEN: wait one interval.
             this.openedAt = createdAt;
         }
+    }
+
+    /** The read-only view of these breakers: states, metrics, transitions; nothing that changes them. */
+    public BreakerView view() {
+        EndpointBreakers breakers = this;
+        return new BreakerView() {
+            @Override
+            public CircuitBreaker.State state(String endpoint) {
+                return breakers.breaker(endpoint).getState();
+            }
+
+            @Override
+            public boolean allowsCalls(String endpoint) {
+                return breakers.allowsCalls(endpoint);
+            }
+
+            @Override
+            public CircuitBreaker.Metrics metrics(String endpoint) {
+                return breakers.breaker(endpoint).getMetrics();
+            }
+
+            @Override
+            public Flux<BreakerTransition> transitions() {
+                return breakers.transitions();
+            }
+        };
     }
 }
