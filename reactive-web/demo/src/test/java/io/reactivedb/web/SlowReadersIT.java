@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -61,6 +62,7 @@ class SlowReadersIT extends WebIT {
         ConnectionProvider connections = ConnectionProvider.newConnection();
         Map<String, AtomicLong> readerStatuses = new ConcurrentHashMap<>();
         AtomicLong bytesRead = new AtomicLong();
+        Set<String> reading = ConcurrentHashMap.newKeySet();
         Disposable.Composite readers = Disposables.composite();
         for (int i = 0; i < READERS; i++) {
             String address = "127.0.0." + (10 + i);
@@ -74,6 +76,7 @@ class SlowReadersIT extends WebIT {
                         return body.asByteArray().limitRate(1)
                                 .concatMap(chunk -> {
                                     bytesRead.addAndGet(chunk.length);
+                                    reading.add(address);
                                     return Mono.delay(Duration.ofMillis(chunk.length)).thenReturn(chunk.length);
                                 }, 1);
                     })
@@ -81,7 +84,9 @@ class SlowReadersIT extends WebIT {
                             .incrementAndGet()));
         }
         try {
-            io.reactivedb.testing.Await.until("the readers to start reading", WAIT, () -> bytesRead.get() > 0);
+            // Timed once every reader is streaming: the figure is about readers that hold on, not about
+            // the ramp while 25 streams open at once (their pools' connections opening then, rate-limited).
+            io.reactivedb.testing.Await.until("every reader to be reading", WAIT, () -> reading.size() == READERS);
             HttpClient timer = HttpClient.create(connections).baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(35));
             List<Long> millis = Collections.synchronizedList(new ArrayList<>());
             Map<Integer, Long> statuses = new ConcurrentHashMap<>();

@@ -34,9 +34,11 @@ public class AccountStore {
     private static final String COLUMNS = "id, owner, balance, created_at";
 
     private final ReactiveDbRouter router;
+    private final PageReads pageReads;
 
-    public AccountStore(ReactiveDbRouter router) {
+    public AccountStore(ReactiveDbRouter router, PageReads pageReads) {
         this.router = router;
+        this.pageReads = pageReads;
     }
 
     public Mono<Account> create(String owner, long balance) {
@@ -68,11 +70,11 @@ public class AccountStore {
 
     private Flux<Account> page(@Nullable String owner, long minBalance, long afterId, int remaining) {
         int size = Math.min(LIST_PAGE, remaining);
-        return router.read(ReadConsistency.readYourWrites(), session -> session.query(
-                        "SELECT " + COLUMNS + " FROM account WHERE id > $1 AND balance >= $2 AND ($3::text IS NULL OR owner = $3)"
-                                + " ORDER BY id LIMIT $4",
-                        AccountStore::account, afterId, minBalance, owner == null ? DbSession.nullOf(String.class) : owner, size))
-                .collectList()
+        return pageReads.run(router.read(ReadConsistency.readYourWrites(), session -> session.query(
+                                "SELECT " + COLUMNS + " FROM account WHERE id > $1 AND balance >= $2 AND ($3::text IS NULL OR owner = $3)"
+                                        + " ORDER BY id LIMIT $4",
+                                AccountStore::account, afterId, minBalance, owner == null ? DbSession.nullOf(String.class) : owner, size))
+                        .collectList())
                 .contextWrite(DbOperation.named("account.list"))
                 .flatMapMany(rows -> {
                     Flux<Account> sent = Flux.fromIterable(rows);
