@@ -4,8 +4,6 @@ import io.reactivedb.config.EndpointRole;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.config.Secret;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,11 +16,9 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
-import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.utility.DockerImageName;
 
 /**
@@ -51,7 +47,7 @@ final class ContainerCluster implements DevServicesCluster {
 
     /** The port every server listens on inside its container. */
     static final int SERVER_PORT = 5432;
-    private static final String OS_USER = "postgres";
+    static final String OS_USER = "postgres";
     private static final String DATA_DIR = "/var/lib/postgresql/reactive-db";
     private static final String LOG_FILE = "/var/lib/postgresql/reactive-db.log";
     private static final String SOCKET_DIR = "/var/run/postgresql";
@@ -71,14 +67,6 @@ final class ContainerCluster implements DevServicesCluster {
     private final Set<ContainerNode> promoted = ConcurrentHashMap.newKeySet();
     private final Set<ContainerNode> paused = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
-
-    /** One server as the test JVM reaches it: the Docker host and the mapped port. */
-    record ContainerNode(String name, String host, int port, int index) implements ClusterNode {
-        @Override
-        public String toString() {
-            return name + " (" + host + ":" + port + ", container)";
-        }
-    }
 
     private ContainerCluster(DevClusterOptions options, Network network, List<GenericContainer<?>> containers,
                              DevPasswords passwords, String serverVersion) {
@@ -130,7 +118,7 @@ final class ContainerCluster implements DevServicesCluster {
                 container.start();
             }
             Deadline deadline = Deadline.in(options.startTimeout());
-            Exec exec = new Exec(passwords);
+            ContainerExec exec = new ContainerExec(passwords);
             initPrimary(exec, started.get(0), options, passwords, deadline);
             for (int i = 1; i < started.size(); i++) {
                 initReplica(exec, started.get(i), i, deadline);
@@ -148,7 +136,7 @@ final class ContainerCluster implements DevServicesCluster {
         }
     }
 
-    private static void initPrimary(Exec exec, GenericContainer<?> container, DevClusterOptions options,
+    private static void initPrimary(ContainerExec exec, GenericContainer<?> container, DevClusterOptions options,
                                     DevPasswords passwords, Deadline deadline) {
         String passwordFile = "/tmp/superuser.pwfile";
         exec.write(container, passwordFile, passwords.superuser().reveal() + "\n");
@@ -183,7 +171,7 @@ final class ContainerCluster implements DevServicesCluster {
                 "ON_ERROR_STOP=1", "-d", options.database(), "-c", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     }
 
-    private static void initReplica(Exec exec, GenericContainer<?> container, int index, Deadline deadline) {
+    private static void initReplica(ContainerExec exec, GenericContainer<?> container, int index, Deadline deadline) {
         exec.run(container, "pg_basebackup", deadline.remaining(), "pg_basebackup", "-h", DevNode.nameOf(0), "-p",
                 Integer.toString(SERVER_PORT), "-U", DevCluster.REPLICATION_USER, "-D", DATA_DIR, "-R", "-X", "stream",
                 "-C", "-S", "replica_" + index, "-c", "fast", "--no-sync", "-w");
@@ -191,7 +179,7 @@ final class ContainerCluster implements DevServicesCluster {
         startServer(exec, container, deadline.remaining());
     }
 
-    private static void startServer(Exec exec, GenericContainer<?> container, Duration timeout) {
+    private static void startServer(ContainerExec exec, GenericContainer<?> container, Duration timeout) {
         exec.run(container, "pg_ctl start", timeout, "pg_ctl", "-D", DATA_DIR, "-l", LOG_FILE, "-w", "-t",
                 Long.toString(Math.max(1, timeout.toSeconds())), "start");
     }
@@ -265,7 +253,7 @@ final class ContainerCluster implements DevServicesCluster {
     public void start(ClusterNode node) {
         ContainerNode member = requireOpen(node);
         LOG.info("Starting {}", member);
-        startServer(new Exec(passwords), containers.get(member.index()), options.startTimeout());
+        startServer(new ContainerExec(passwords), containers.get(member.index()), options.startTimeout());
     }
 
     @Override
@@ -302,7 +290,7 @@ final class ContainerCluster implements DevServicesCluster {
     @Override
     public String psql(ClusterNode node, String database, String sql) {
         ContainerNode member = requireOpen(node);
-        return new Exec(passwords).run(containers.get(member.index()), "psql", options.startTimeout(), "psql", "-X", "-A",
+        return new ContainerExec(passwords).run(containers.get(member.index()), "psql", options.startTimeout(), "psql", "-X", "-A",
                 "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql).strip();
     }
 
@@ -313,7 +301,7 @@ final class ContainerCluster implements DevServicesCluster {
         List<String> expected = replicas.stream().filter(r -> !promoted.contains(r)).map(ContainerNode::name)
                 .collect(Collectors.toList());
         Deadline deadline = Deadline.in(timeout);
-        Exec exec = new Exec(passwords);
+        ContainerExec exec = new ContainerExec(passwords);
         String lastProblem = "";
         while (!expected.isEmpty()) {
             try {
@@ -365,7 +353,7 @@ final class ContainerCluster implements DevServicesCluster {
         List<String> command = new ArrayList<>(List.of("pg_ctl", "-D", DATA_DIR, "-w", "-t",
                 Long.toString(Math.max(1, timeout.toSeconds()))));
         command.addAll(List.of(action));
-        new Exec(passwords).run(containers.get(node.index()), "pg_ctl " + action[0], timeout, command.toArray(String[]::new));
+        new ContainerExec(passwords).run(containers.get(node.index()), "pg_ctl " + action[0], timeout, command.toArray(String[]::new));
     }
 
     private static void stopAll(List<GenericContainer<?>> containers, Network network, Throwable failure) {
@@ -405,77 +393,6 @@ final class ContainerCluster implements DevServicesCluster {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DevServicesException("interrupted while waiting for replicas to stream", e);
-        }
-    }
-
-    /**
-     * Commands and files inside a container, as the {@code postgres} OS user. Each command runs under
-     * coreutils' {@code timeout}, so that every wait is bounded; failures quote the command's output
-     * with the cluster's passwords masked.
-     */
-    private static final class Exec {
-
-        private final DevPasswords passwords;
-
-        Exec(DevPasswords passwords) {
-            this.passwords = passwords;
-        }
-
-        String run(GenericContainer<?> container, String what, Duration timeout, String... command) {
-            List<String> bounded = new ArrayList<>(List.of("timeout", Long.toString(Math.max(1, timeout.toSeconds()))));
-            bounded.addAll(List.of(command));
-            Container.ExecResult result;
-            try {
-                result = container.execInContainerWithUser(OS_USER, bounded.toArray(String[]::new));
-            } catch (IOException e) {
-                throw new DevServicesException(what + " could not run in container " + container.getContainerId() + ": " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new DevServicesException("interrupted while running " + what, e);
-            }
-            if (result.getExitCode() != 0) {
-                String output = mask(result.getStderr() + result.getStdout());
-                throw new DevServicesException(what + " failed in container " + container.getContainerId() + " (exit "
-                        + result.getExitCode() + (result.getExitCode() == 124 ? ", timed out after " + Texts.seconds(timeout) : "")
-                        + "):\n" + output.strip());
-            }
-            return result.getStdout();
-        }
-
-        /** Writes {@code content} to {@code path}, owned by the server user, mode 0600. */
-        void write(GenericContainer<?> container, String path, String content) {
-            container.copyFileToContainer(Transferable.of(content.getBytes(StandardCharsets.UTF_8), 0600), path);
-            try {
-                Container.ExecResult result = container.execInContainer("chown", OS_USER + ":" + OS_USER, path);
-                if (result.getExitCode() != 0) {
-                    throw new DevServicesException("could not hand " + path + " to " + OS_USER + ": " + result.getStderr());
-                }
-            } catch (IOException e) {
-                throw new DevServicesException("could not hand " + path + " to " + OS_USER + ": " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new DevServicesException("interrupted while writing " + path, e);
-            }
-        }
-
-        /** Appends {@code content} to the server user's file {@code path}. */
-        void append(GenericContainer<?> container, String path, String content) {
-            String part = "/tmp/reactive-db-append";
-            write(container, part, content);
-            run(container, "append to " + path, Duration.ofSeconds(10), "sh", "-c", "cat \"$0\" >> \"$1\" && rm -f \"$0\"",
-                    part, path);
-        }
-
-        void remove(GenericContainer<?> container, String path) {
-            run(container, "rm " + path, Duration.ofSeconds(10), "rm", "-f", path);
-        }
-
-        private String mask(String output) {
-            String masked = output;
-            for (Secret secret : passwords.all()) {
-                masked = masked.replace(secret.reveal(), "****");
-            }
-            return masked;
         }
     }
 }

@@ -82,9 +82,10 @@ public final class DevCluster implements DevServicesCluster {
     private final ShutdownHook shutdownHook;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger pgBouncerSets = new AtomicInteger();
-    private volatile @Nullable DevPgBouncer pgBouncer;
+    /** The PgBouncer the options ask for, started with the cluster ({@link LocalClusterStart}). */
+    volatile @Nullable DevPgBouncer pgBouncer;
 
-    private DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
+    DevCluster(DevClusterOptions options, PgControl control, String serverVersion, Path directory,
                        DevNode primary, List<DevNode> replicas, DevPasswords passwords, Optional<DevTls> tls,
                        ShutdownHook shutdownHook) {
         this.options = options;
@@ -118,47 +119,7 @@ public final class DevCluster implements DevServicesCluster {
      *     or the options ask for containers
      */
     public static DevCluster start(DevClusterOptions options) {
-        java.util.Objects.requireNonNull(options, "options");
-        if (options.provider() == DevClusterProvider.CONTAINERS) {
-            throw new DevServicesException("DevCluster.start runs the local PostgreSQL binaries, but the options ask for"
-                    + " provider containers; start it with DevServicesCluster.start(options), or take a DevServicesCluster"
-                    + " parameter with @DevClusterTest");
-        }
-        long startNanos = System.nanoTime();
-        PgControl control = PgControl.locate(options.binDir());
-        String version = control.serverVersion();
-        ClusterFolders.removeStaleEverywhere(options.baseDir(), control);
-        Deadline deadline = Deadline.in(options.startTimeout());
-        Path directory = ClusterFolders.create(options.baseDir(), control.runner());
-        DevPasswords passwords = DevPasswords.generate(control.runner());
-        ShutdownHook hook = ShutdownHook.install(options.shutdownHook(), directory, control);
-        try {
-            Optional<DevTls> tls = options.tls() ? Optional.of(DevTls.create(directory)) : Optional.empty();
-            NodeStarter starter = new NodeStarter(control, directory, deadline);
-            DevNode primary = starter.primary(options, passwords.superuser(),
-                    DevRoles.clusterScript(options, passwords), tls);
-            List<DevNode> replicas = new ArrayList<>();
-            for (int i = 1; i <= options.replicas(); i++) {
-                replicas.add(starter.replica(i, primary));
-            }
-            DevCluster cluster = new DevCluster(options, control, version, directory, primary, replicas, passwords, tls, hook);
-            cluster.awaitReplicasStreaming(deadline.remaining());
-            if (options.pgbouncer().isPresent()) {
-                cluster.pgBouncer = cluster.startPgBouncer(options.pgbouncer().get());
-            }
-            LOG.info("Started dev cluster ({}) in {}: primary {}, replicas {}; data in {}", version,
-                    Texts.seconds(startNanos), cluster.databaseUrl(primary),
-                    replicas.stream().map(cluster::databaseUrl).collect(Collectors.toList()), directory);
-            return cluster;
-        } catch (RuntimeException | Error e) {
-            try {
-                ClusterFolders.destroy(directory, control);
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            hook.remove();
-            throw e;
-        }
+        return LocalClusterStart.start(options);
     }
 
     /** Always {@link DevClusterProvider#LOCAL}. */
@@ -214,17 +175,7 @@ public final class DevCluster implements DevServicesCluster {
      * write it to owner-only files only ({@link DevClusterMain#writeEnvFile}).
      */
     public java.util.Map<String, String> loginEnvironment() {
-        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
-        env.put("DATABASE_URL", databaseUrl(primary));
-        env.put("DB_READ_REPLICA_URLS", replicas.stream().map(this::databaseUrl).collect(Collectors.joining(",")));
-        env.put("DB_PASSWORD", passwords.app().reveal());
-        env.put("DB_HEALTH_USER", healthUser());
-        env.put("DB_HEALTH_PASSWORD", passwords.health().reveal());
-        env.put("DB_MIGRATION_USER", migrationUser());
-        env.put("DB_MIGRATION_PASSWORD", passwords.migration().reveal());
-        env.put("BACKUP_DATABASE_URL", "postgresql://" + BACKUP_USER + "@" + HOST + ":" + primary.port() + "/" + database());
-        env.put("BACKUP_DB_PASSWORD", passwords.backup().reveal());
-        return env;
+        return LoginEnvironment.of(this, passwords);
     }
 
     /** The TLS material of a cluster started with {@link DevClusterOptions#tls()}; empty otherwise. */
