@@ -3,8 +3,6 @@ package io.reactivedb.load;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,6 +36,7 @@ import java.util.stream.Stream;
 public final class LoadTestRunner {
 
     private static final List<String> ALL = List.of("ReadHeavy", "WriteHeavy", "MixedStreaming", "Failover");
+    private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile("Netty started on port (\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
     static final String USAGE = "[--simulation ReadHeavy|WriteHeavy|MixedStreaming|Failover|all] [--rate N] [--duration S] [--smoke] [load.<setting>=<value> ...]";
 
@@ -97,9 +96,8 @@ public final class LoadTestRunner {
             env.putIfAbsent("DB_MAX_RETRIES", "8");
             env.putIfAbsent("DB_RETRY_MAX_TOTAL", "15s");
             env.putIfAbsent("DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", "2s");
-            int port = freePort();
-            try (ChildProcess service = startService(jar, work, env, port)) {
-                load.put("load.baseUrl", "http://127.0.0.1:" + port);
+            try (ChildProcess service = startService(jar, work, env)) {
+                load.put("load.baseUrl", "http://127.0.0.1:" + servicePort(service));
                 load.put("load.clusterEnv", envFile.toString());
                 load.forEach(System::setProperty);
                 int failed = 0;
@@ -152,11 +150,18 @@ public final class LoadTestRunner {
         return cluster;
     }
 
-    private static ChildProcess startService(Path jar, Path work, Map<String, String> env, int port) {
+    /**
+     * Starts the demo service on a port the operating system picks ({@code --server.port=0}: a port
+     * chosen here and handed over could be taken by another process meanwhile, as it once was) and
+     * waits until it reports a healthy database.
+     */
+    private static ChildProcess startService(Path jar, Path work, Map<String, String> env) {
         Map<String, String> serviceEnv = new LinkedHashMap<>(env);
         serviceEnv.keySet().removeIf(key -> key.startsWith("DEV_CLUSTER_"));
         ChildProcess service = ChildProcess.start("service", work, serviceEnv,
-                List.of(javaBin(), "-Xmx1g", "-jar", jar.toString(), "--server.port=" + port));
+                List.of(javaBin(), "-Xmx1g", "-jar", jar.toString(), "--server.port=0"));
+        service.awaitUntil(() -> listeningPort(service).isPresent(), START_TIMEOUT, "the demo service to listen");
+        int port = servicePort(service);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI health = URI.create("http://127.0.0.1:" + port + "/health/database");
         service.awaitUntil(() -> {
@@ -174,11 +179,17 @@ public final class LoadTestRunner {
         return service;
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    private static int servicePort(ChildProcess service) {
+        return listeningPort(service).orElseThrow(() -> new IllegalStateException("the service has not said its port; see " + service.log()));
+    }
+
+    /** The port in the service's "Netty started on port N" line, once it is in its log. */
+    private static Optional<Integer> listeningPort(ChildProcess service) {
+        try {
+            java.util.regex.Matcher matcher = LISTENING.matcher(Files.readString(service.log()));
+            return matcher.find() ? Optional.of(Integer.parseInt(matcher.group(1))) : Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return Optional.empty();
         }
     }
 
