@@ -1,7 +1,6 @@
 package io.reactivedb.migrations;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.util.List;

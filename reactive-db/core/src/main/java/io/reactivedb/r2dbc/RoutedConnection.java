@@ -16,7 +16,6 @@ import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.Endpoint;
 import io.reactivedb.routing.ReactiveDbRouter;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;

@@ -259,8 +259,7 @@ public final class DevCluster implements DevServicesCluster {
 
     /** {@code postgresql://app@127.0.0.1:<port>/app}, without password: for logs. */
     public String databaseUrl(DevNode node) {
-        requireMember(node);
-        return "postgresql://" + options.appUser() + "@" + HOST + ":" + node.port() + "/" + options.database();
+        return LoginEnvironment.url(options.appUser(), requireMember(node), options.database());
     }
 
     /** {@code pg_ctl stop -m fast}: a clean shutdown. Blocks until the server is down. */

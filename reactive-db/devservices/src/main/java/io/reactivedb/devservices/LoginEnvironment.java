@@ -20,9 +20,13 @@ final class LoginEnvironment {
         env.put("DB_HEALTH_PASSWORD", passwords.health().reveal());
         env.put("DB_MIGRATION_USER", cluster.migrationUser());
         env.put("DB_MIGRATION_PASSWORD", passwords.migration().reveal());
-        env.put("BACKUP_DATABASE_URL", "postgresql://" + DevCluster.BACKUP_USER + "@" + DevCluster.HOST + ":"
-                + cluster.primary().port() + "/" + cluster.database());
+        env.put("BACKUP_DATABASE_URL", url(DevCluster.BACKUP_USER, cluster.primary(), cluster.database()));
         env.put("BACKUP_DB_PASSWORD", passwords.backup().reveal());
         return env;
+    }
+
+    /** {@code postgresql://<user>@127.0.0.1:<port>/<database>}, without password. */
+    static String url(String user, DevNode node, String database) {
+        return "postgresql://" + user + "@" + DevCluster.HOST + ":" + node.port() + "/" + database;
     }
 }

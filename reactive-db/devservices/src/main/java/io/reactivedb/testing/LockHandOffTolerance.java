@@ -5,7 +5,6 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import reactor.blockhound.BlockHound;
-import reactor.blockhound.BlockingMethod;
 import reactor.blockhound.BlockingOperationError;
 import reactor.blockhound.integration.BlockHoundIntegration;
 

@@ -19,7 +19,6 @@ import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevClusterTest;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.error.ReactiveDbException;
-import io.reactivedb.health.EndpointHealth;
 import io.reactivedb.health.HealthSettings;
 import io.reactivedb.metrics.ReactiveDbMetrics;
 import io.reactivedb.routing.ReactiveDbRouter;
