@@ -35,6 +35,7 @@ class AccountsIT extends WebIT {
     @Test
     void aWritesTokenMakesTheNextReadSeeItWhileReplicasArePaused() {
         List<DevNode> replicas = cluster().replicas();
+        awaitReplicasReplayed();
         replicas.forEach(replica -> cluster().pauseReplay(replica));
         try {
             EntityExchangeResult<Account> created = create(owner(), 500);

@@ -21,9 +21,6 @@ class AdminEndpointsIT extends WebIT {
 
     private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
 
-    @org.springframework.beans.factory.annotation.Autowired
-    io.reactivedb.routing.ReactiveDbRouter router;
-
     @BeforeEach
     void captureAudit() {
         audit.start();

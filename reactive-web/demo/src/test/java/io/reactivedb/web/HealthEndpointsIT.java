@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.health.HealthStatus;
-import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.testing.Await;
 import io.reactivedb.web.demo.Account;
 import java.net.Inet4Address;
@@ -18,7 +17,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
@@ -29,8 +27,6 @@ import reactor.core.publisher.Flux;
 /** {@code /health/database}, its stream, Actuator health groups and the Prometheus scrape. */
 class HealthEndpointsIT extends WebIT {
 
-    @Autowired
-    ReactiveDbRouter router;
 
     @Test
     void anonymousCallersSeeTheStatusOnly() {

@@ -2,15 +2,11 @@ package io.reactivedb.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reactivedb.routing.ReactiveDbRouter;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 
 /** The demo service on its embedded default: it starts the dev-services cluster, migrates it and routes to it. */
 class ReactiveDbApplicationIT extends WebIT {
 
-    @Autowired
-    ReactiveDbRouter router;
 
     @Test
     void pingReadsFromAReplicaAndWritesToThePrimary() {

@@ -3,7 +3,6 @@ package io.reactivedb.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.routing.Endpoint;
-import io.reactivedb.routing.ReactiveDbRouter;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,8 +36,6 @@ class SlowReadersIT extends WebIT {
     private static final Duration READING = Duration.ofSeconds(25);
     private static final String SEED_OWNER = "slow-reader-seed";
 
-    @Autowired
-    ReactiveDbRouter router;
 
     @Autowired
     io.reactivedb.web.demo.StreamLimits streamLimits;
@@ -46,6 +43,8 @@ class SlowReadersIT extends WebIT {
     @AfterEach
     void unseed() {
         cluster().psql(cluster().primary(), cluster().database(), "DELETE FROM account WHERE owner = '" + SEED_OWNER + "'");
+        // The delete is megabytes of WAL: leave the replicas caught up, as the next test finds them.
+        awaitReplicasReplayed();
     }
 
     @Test

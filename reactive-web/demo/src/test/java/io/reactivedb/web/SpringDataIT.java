@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.spi.ConnectionFactory;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.r2dbc.RouterConnectionFactory;
-import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.testing.Await;
 import io.reactivedb.web.demo.Account;
 import io.reactivedb.web.demo.AccountDataService;
@@ -39,8 +38,6 @@ class SpringDataIT extends WebIT {
     @Autowired
     DatabaseClient databaseClient;
 
-    @Autowired
-    ReactiveDbRouter router;
 
     @Test
     void springUsesTheRoutersConnectionFactoryAndTransactionManager() {

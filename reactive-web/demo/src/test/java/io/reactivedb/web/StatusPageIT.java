@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.health.HealthStatus;
-import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.testing.Await;
 import java.io.IOException;
 import java.net.URI;
@@ -34,7 +33,6 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -79,8 +77,6 @@ class StatusPageIT extends WebIT {
             }))()
             """;
 
-    @Autowired
-    ReactiveDbRouter router;
 
     @Test
     void thePageAndItsFilesArePublicWithAContentSecurityPolicy() {

@@ -1,6 +1,10 @@
 package io.reactivedb.web;
 
 import io.reactivedb.devservices.DevCluster;
+import io.reactivedb.config.EndpointRole;
+import io.reactivedb.health.EndpointHealth;
+import io.reactivedb.routing.ReactiveDbRouter;
+import io.reactivedb.testing.Await;
 import io.reactivedb.web.autoconfigure.EmbeddedDatabase;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,6 +68,9 @@ abstract class WebIT {
     @Autowired
     VirtualTimeScheduler clock;
 
+    @Autowired
+    ReactiveDbRouter router;
+
     WebTestClient client;
 
     @BeforeEach
@@ -73,6 +80,23 @@ abstract class WebIT {
 
     DevCluster cluster() {
         return embedded.cluster().orElseThrow();
+    }
+
+    /**
+     * Waits until every replica has replayed the primary's WAL as of now. A test that pauses replay
+     * needs this first: a replica paused while still replaying an earlier test's bulk change is far
+     * behind the primary in bytes, and its lag in time is then the age of its last replayed commit,
+     * so a health round takes it out of the read rotation and reads move to the primary.
+     */
+    void awaitReplicasReplayed() {
+        String position = cluster().psql(cluster().primary(), cluster().database(), "SELECT pg_current_wal_lsn()").trim();
+        String replayed = "SELECT pg_last_wal_replay_lsn() >= '" + position + "'::pg_lsn";
+        Await.until("replicas to replay the primary's WAL up to " + position, WAIT, () -> cluster().replicas().stream()
+                .allMatch(node -> "t".equals(cluster().psql(node, cluster().database(), replayed).trim())));
+        Await.until("the router to have every replica in its read rotation", WAIT, () -> router.health().orElseThrow().current()
+                .map(health -> health.endpoints().stream().filter(endpoint -> endpoint.configuredRole() == EndpointRole.REPLICA)
+                        .allMatch(EndpointHealth::inRotation))
+                .orElse(false));
     }
 
     static void admin(HttpHeaders headers) {
