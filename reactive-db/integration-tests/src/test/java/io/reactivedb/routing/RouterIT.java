@@ -212,10 +212,16 @@ class RouterIT {
         // No retry: an exhausted pool is retry-safe, and a retry would wait for the holder to finish.
         router = ReactiveDbRouter.builder(cluster.settings().toBuilder()
                         .session(SessionSettings.builder().applicationName(applicationName).build())
-                        .pool(PoolSettings.builder().minIdle(0).maxSize(1).acquireTimeout(Duration.ofMillis(300)).build()).build())
+                        .pool(PoolSettings.builder().minIdle(1).maxSize(1).acquireTimeout(Duration.ofMillis(300)).build()).build())
                 .without(RouterFeature.HEALTH_MONITORING, RouterFeature.RETRY).build();
         ReactiveDbRouter router = this.router;
-        Mono<Object> holder = router.write(s -> s.query("SELECT pg_sleep(1)", row -> row.get(0))).then(Mono.empty());
+        // The one connection is opened before anyone asks: opening it (login included) can take
+        // longer than the 300 ms acquire timeout, which then failed the holder instead of the waiter.
+        router.warmUp().block(WAIT);
+        // The holder keeps its connection until the waiter has failed (the merge then cancels it): with
+        // a holder of fixed length, a loaded machine let it finish during the waiter's 300 ms, and the
+        // waiter timed out against a connection on its way back (acquired=0, allocated=1).
+        Mono<Object> holder = router.write(s -> s.query("SELECT pg_sleep(60)", row -> row.get(0))).then(Mono.empty());
         // The waiter starts once the holder has its connection (opening one can take longer than
         // the acquire timeout on a loaded machine), so it times out against a pool that is all lent out.
         Mono<Object> waiter = Flux.interval(Duration.ofMillis(10))
