@@ -107,6 +107,21 @@ class LeakDetectionIT {
     }
 
     @Test
+    void aUnitOfWorkHoldingItsConnectionPastTheThresholdGetsOneWarnThenOneInfo() {
+        router = router(LeakDetection.after(Duration.ofMillis(200)));
+        router.write(session -> session.execute("SELECT pg_sleep(1.5)"))
+                .contextWrite(DbOperation.named("slow-report"))
+                .blockLast(WAIT);
+
+        assertThat(captured.at(Level.WARN)).hasSize(1);
+        assertThat(captured.at(Level.WARN).get(0).event().getFormattedMessage()).contains("by write 'slow-report':");
+        Await.until("the INFO of its return", WAIT, () -> !captured.at(Level.INFO).isEmpty());
+        assertThat(captured.at(Level.INFO)).hasSize(1);
+        assertThat(captured.at(Level.INFO).get(0).event().getFormattedMessage()).endsWith("(write 'slow-report')");
+        assertThat(captured.at(Level.WARN)).hasSize(1);
+    }
+
+    @Test
     void aWarnCarriesWhereTheConnectionWasAcquiredWhenAsked() {
         router = router(LeakDetection.after(Duration.ofMillis(300)).withStackTraces(true));
         ConnectionFactory factory = RouterConnectionFactory.of(router);
