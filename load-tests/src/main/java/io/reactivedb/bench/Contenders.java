@@ -23,6 +23,7 @@ import io.reactivedb.devservices.DevPgBouncer;
 import io.reactivedb.tools.PostgresBinaries;
 import io.reactivedb.metrics.ReactiveDbMetrics;
 import io.reactivedb.internal.pool.EndpointPool;
+import io.reactivedb.pool.LeakDetection;
 import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
@@ -52,6 +53,8 @@ import reactor.core.publisher.Mono;
  * everything in reverse order.
  */
 final class Contenders implements AutoCloseable {
+    /** The leak detection threshold of {@code router-leaks}: far above any unit here, so only the timers' cost shows. */
+    private static final Duration LEAK_THRESHOLD = Duration.ofSeconds(30);
     private final DevCluster cluster;
     private final Options options;
     private final ReactiveDbSettings primaryOnly;
@@ -87,7 +90,8 @@ final class Contenders implements AutoCloseable {
 
     /**
      * Routers: "bare" (no retry, breaker, slow-query log), "full" (defaults and Micrometer
-     * metrics), "spread" (full, replicas), "pgbouncer" (full, through PgBouncer in transaction mode).
+     * metrics), "spread" (full, replicas), "pgbouncer" (full, through PgBouncer in transaction mode),
+     * "leaks" (full with leak detection at a 30 s threshold, which never fires here: its cost per unit).
      */
     private ReactiveDbRouter router(String kind) {
         return shared("router-" + kind, () -> {
@@ -106,7 +110,8 @@ final class Contenders implements AutoCloseable {
                 router = ReactiveDbRouter.builder(primaryOnly).without(RouterFeature.RETRY, RouterFeature.CIRCUIT_BREAKERS, RouterFeature.SLOW_QUERY_LOG).build();
             } else {
                 ReactiveDbMetrics metrics = new ReactiveDbMetrics(new SimpleMeterRegistry());
-                router = ReactiveDbRouter.builder(kind.equals("spread") ? withReplicas : primaryOnly).queryListener(metrics).build();
+                router = ReactiveDbRouter.builder(kind.equals("spread") ? withReplicas : primaryOnly).queryListener(metrics)
+                        .leakDetection(kind.equals("leaks") ? LeakDetection.after(LEAK_THRESHOLD) : LeakDetection.off()).build();
                 metrics.bindTo(router);
             }
             ReactiveDbRouter built = router;
@@ -173,6 +178,13 @@ final class Contenders implements AutoCloseable {
             case "router-full" -> {
                 ReactiveDbRouter router = router("full");
                 return new Contender(key, "router, full operator stack", Kind.READ, "router", new ReactiveLoad(rows, id -> router.read(
+                        session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single()));
+            }
+            case "router-leaks" -> {
+                ReactiveDbRouter router = router("leaks");
+                notes.add("router, full + leak detection: DB_LEAK_DETECTION_THRESHOLD=" + LEAK_THRESHOLD.toSeconds()
+                        + "s (never reached: one timer scheduled and cancelled per unit)");
+                return new Contender(key, "router, full + leak detection", Kind.READ, "router", new ReactiveLoad(rows, id -> router.read(
                         session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single()));
             }
             case "router-spread" -> {

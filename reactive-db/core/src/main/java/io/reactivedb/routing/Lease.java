@@ -12,6 +12,7 @@ import io.reactivedb.error.DbOutcomeUnknownException;
 import io.reactivedb.error.DbPoolerException;
 import io.reactivedb.error.ErrorTranslator;
 import io.reactivedb.health.Lsn;
+import io.reactivedb.internal.pool.LeakDetector;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -52,8 +53,15 @@ final class Lease implements DbSession {
     private final AtomicLong statementsSettled = new AtomicLong();
     private volatile long statementStartedNanos;
     private volatile String lastSql = "";
+    /** The leak detector's watch over this connection, ended when a release starts. */
+    private final LeakDetector.Watch leakWatch;
 
     Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout) {
+        this(endpoint, connection, scheduler, cleanupTimeout, LeakDetector.Watch.NONE);
+    }
+
+    Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout, LeakDetector.Watch leakWatch) {
+        this.leakWatch = leakWatch;
         this.endpoint = endpoint;
         this.connection = connection;
         this.scheduler = scheduler;
@@ -268,7 +276,10 @@ final class Lease implements DbSession {
      * reply yet) makes this {@link #releaseAfterCancel()}: a connection is never lent on mid-reply.
      */
     Mono<Void> release() {
-        return Mono.defer(() -> statementInFlight() ? releaseAfterCancel() : releaseInStep());
+        return Mono.defer(() -> {
+            leakWatch.returned();
+            return statementInFlight() ? releaseAfterCancel() : releaseInStep();
+        });
     }
 
     /** The connection is in step: roll back a transaction left open, discard a changed session, else give it back. */
@@ -289,7 +300,10 @@ final class Lease implements DbSession {
 
     /** Work was cancelled mid-flight: see {@link CancelRecovery#releaseAfterCancel()}. */
     Mono<Void> releaseAfterCancel() {
-        return cancelRecovery.releaseAfterCancel();
+        return Mono.defer(() -> {
+            leakWatch.returned();
+            return cancelRecovery.releaseAfterCancel();
+        });
     }
 
     /** Rolls back after a cancel for a borrower that goes on: see {@link CancelRecovery#rollbackAfterCancel()}. Never fails. */
@@ -299,6 +313,7 @@ final class Lease implements DbSession {
 
     /** Work failed: a broken connection, or one the server found out of step (a protocol violation), is discarded; anything else cleaned and returned. */
     Mono<Void> releaseAfterError(Throwable error) {
+        leakWatch.returned();
         if (ErrorTranslator.isConnectionFailure(error) || error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException
                 || ErrorTranslator.isProtocolViolation(error)) {
             return discard();

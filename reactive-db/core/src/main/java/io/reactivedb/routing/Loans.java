@@ -1,6 +1,7 @@
 package io.reactivedb.routing;
 
 import io.r2dbc.spi.Connection;
+import io.reactivedb.internal.pool.LeakDetector;
 import io.reactivedb.internal.resilience.EndpointBreakers;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,15 +39,20 @@ final class Loans {
                 return Mono.error(Placement.nowhere(consistency));
             }
             boolean forWrites = consistency == null;
-            return lend(endpoint, forWrites, DbOperation.of(context, forWrites ? "write" : "read"));
+            String operation = DbOperation.of(context, forWrites ? "write" : "read");
+            LeakDetector.Origin origin = wiring.leaks.isOn()
+                    ? wiring.leaks.origin("connection loan for " + (forWrites ? "writes" : "reads") + " '" + operation + "'", context)
+                    : LeakDetector.Origin.NONE;
+            return lend(endpoint, forWrites, operation, origin);
         });
     }
 
     /**
      * @param operation the loan's name for the query listeners: the context's {@link DbOperation}, else
      *                  {@code read} or {@code write}
+     * @param origin    who borrows, for the leak detector (captured at the borrow's subscription)
      */
-    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation) {
+    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation, LeakDetector.Origin origin) {
         // Observed from the acquire's subscription, inside the breaker: a loan is a unit of work for
         // the listeners (the timer of an integration's statements), reported once when it ends.
         AtomicReference<@Nullable Lease> held = new AtomicReference<>();
@@ -81,7 +87,8 @@ final class Loans {
         return acquire
                 .map(connection -> {
                     lent.set(true);
-                    Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout());
+                    Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(),
+                            wiring.leaks.watch(origin, endpoint.name()));
                     held.set(lease);
                     return new ConnectionLoan(lease, forWrites, inFlight, endpoint.answeredCounter(),
                             wiring::onWriteToReadOnlyServer, ending.get());

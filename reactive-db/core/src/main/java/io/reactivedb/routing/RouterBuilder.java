@@ -8,6 +8,7 @@ import io.reactivedb.error.DbTimeoutException;
 import io.reactivedb.health.HealthComponent;
 import io.reactivedb.health.HealthSettings;
 import io.reactivedb.health.HealthSnapshot;
+import io.reactivedb.pool.LeakDetection;
 import io.reactivedb.resilience.BreakerSettings;
 import io.reactivedb.resilience.FailureClassifier;
 import io.reactivedb.resilience.RetrySettings;
@@ -38,6 +39,7 @@ public final class RouterBuilder {
     @Nullable BreakerSettings breakerSettings = BreakerSettings.defaults();
     Duration queryTimeout = ReactiveDbRouter.DEFAULT_QUERY_TIMEOUT;
     @Nullable SlowQueryLog slowQueries = SlowQueryLog.defaults();
+    LeakDetection leakDetection = LeakDetection.off();
 
     RouterBuilder(ReactiveDbSettings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -107,12 +109,22 @@ public final class RouterBuilder {
         return this;
     }
 
+    /**
+     * Warns about connections a unit of work or a loan (the R2DBC {@code RouterConnectionFactory}'s
+     * connections included) holds longer than a threshold; default {@link LeakDetection#off()}
+     * ({@code DB_LEAK_DETECTION_THRESHOLD} unset). Timed on the router's scheduler.
+     */
+    public RouterBuilder leakDetection(LeakDetection leakDetection) {
+        this.leakDetection = Objects.requireNonNull(leakDetection, "leakDetection");
+        return this;
+    }
 
     /**
      * Applies the resilience and health variables of {@code env}: {@code DB_MAX_RETRIES},
      * {@code DB_RETRY_*}, {@code DB_CIRCUIT_BREAKER_*}, {@code DB_QUERY_TIMEOUT} (plain number:
      * milliseconds), {@code DB_SLOW_QUERY_THRESHOLD}, {@code DB_HEALTH_INTERVAL},
-     * {@code DB_HEALTH_TIMEOUT}, {@code DB_MAX_REPLICA_LAG} (plain numbers: milliseconds).
+     * {@code DB_HEALTH_TIMEOUT}, {@code DB_MAX_REPLICA_LAG} (plain numbers: milliseconds),
+     * {@code DB_LEAK_DETECTION_THRESHOLD} and {@code DB_LEAK_DETECTION_STACK_TRACE}.
      *
      * @throws ConfigurationException naming the first invalid variable
      */
@@ -126,6 +138,7 @@ public final class RouterBuilder {
             retry(RetrySettings.fromEnvironment(source));
             breakers(BreakerSettings.fromEnvironment(source));
             slowQueryLog(SlowQueryLog.fromEnvironment(source));
+            leakDetection(LeakDetection.fromEnvironment(source));
             SettingsTable.DB_QUERY_TIMEOUT.read(source).ifPresent(this::queryTimeout);
             if (!off.contains(RouterFeature.HEALTH_MONITORING)) {
                 health(HealthSettings.fromEnvironment(source));

@@ -10,6 +10,8 @@ import io.reactivedb.internal.health.HealthMonitor;
 import io.reactivedb.internal.health.PostgresProbe;
 import io.reactivedb.internal.pool.Deadlines;
 import io.reactivedb.internal.pool.EndpointPool;
+import io.reactivedb.internal.pool.LeakDetector;
+import io.reactivedb.pool.LeakDetection;
 import io.reactivedb.internal.resilience.EndpointBreakers;
 import io.reactivedb.resilience.BreakerSettings;
 import java.time.Duration;
@@ -24,8 +26,8 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * The router's parts, built once and connected: the endpoints and their pools, the breakers, the
- * topology, the health monitor (its probes log in as the probe credentials, if given) and the
- * stall watch. The health monitor starts when it is built.
+ * topology, the health monitor (its probes log in as the probe credentials, if given), the
+ * stall watch and the leak detector. The health monitor starts when it is built.
  */
 final class RouterWiring {
 
@@ -37,14 +39,18 @@ final class RouterWiring {
     final Endpoints endpoints;
     final @Nullable EndpointBreakers breakers;
     final Observation observation;
+    /** Watches every lease of a unit or loan: {@link LeakDetector#off()} unless leak detection is configured. */
+    final LeakDetector leaks;
     final Topology topology;
     final @Nullable HealthMonitor health;
     final @Nullable StallWatch stallWatch;
     final @Nullable Disposable breakerEvents;
 
     RouterWiring(ReactiveDbSettings settings, Scheduler scheduler, @Nullable HealthSettings healthSettings,
-                 List<HealthComponent> components, @Nullable BreakerSettings breakerSettings, Observation observation) {
+                 List<HealthComponent> components, @Nullable BreakerSettings breakerSettings, Observation observation,
+                 LeakDetection leakDetection) {
         this.settings = settings;
+        this.leaks = LeakDetector.create(leakDetection, scheduler);
         this.scheduler = scheduler;
         this.observation = observation;
         this.deadlines = new Deadlines(scheduler);

@@ -10,6 +10,7 @@ import io.reactivedb.error.Phase;
 import io.reactivedb.error.ReactiveDbException;
 import io.reactivedb.health.Lsn;
 import io.reactivedb.internal.pool.EndpointPool;
+import io.reactivedb.internal.pool.LeakDetector;
 import io.reactivedb.internal.resilience.EndpointBreakers;
 import io.reactivedb.internal.resilience.RetryOperator;
 import io.reactivedb.resilience.FailureClassifier;
@@ -136,7 +137,8 @@ final class UnitExecutor {
         Held held = new Held();
         boolean mayHaveWritten = unit.mayHaveWritten(context);
         ConnectionWait wait = ConnectionWait.of(context, wiring.acquireTimeout(), wiring.scheduler);
-        Flux<T> flux = leased(unit, endpoint, held, wait, !attempt.mayFallBack(), mayHaveWritten, session);
+        LeakDetector.Origin origin = wiring.leaks.isOn() ? wiring.leaks.origin(leakLabel(unit, context), context) : LeakDetector.Origin.NONE;
+        Flux<T> flux = leased(unit, endpoint, held, wait, origin, !attempt.mayFallBack(), mayHaveWritten, session);
         flux = bounded(flux, endpoint, DbOperation.timeoutOf(context, queryTimeout), mayHaveWritten, held);
         if (unit.toWriter() && wiring.health != null) {
             // A write that cannot reach the writer is the first sign of a failover: find out now.
@@ -150,13 +152,20 @@ final class UnitExecutor {
         return guarded(context, attempt, endpoint, flux, held, wait);
     }
 
-    private <T> Flux<T> leased(Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait, boolean waitsForTrial,
-                               boolean mayHaveWritten, Optional<ConsistencyTracker> session) {
+    /** The leak detector's name of a unit: its kind, and the Context's {@link DbOperation} name when it has one. */
+    private static String leakLabel(Unit<?> unit, ContextView context) {
+        String kind = unit.kind().name().toLowerCase(java.util.Locale.ROOT);
+        String named = unit.operation(context);
+        return named.equals(kind) ? kind : kind + " '" + named + "'";
+    }
+
+    private <T> Flux<T> leased(Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait, LeakDetector.Origin origin,
+                               boolean waitsForTrial, boolean mayHaveWritten, Optional<ConsistencyTracker> session) {
         EndpointPool pool = endpoint.pool();
         ConsistencyTracker tracked = unit.toWriter() ? session.orElse(null) : null;
         Flux<T> flux = Flux.usingWhen(
                 acquire(pool, wait, wait.begin(), waitsForTrial && wiring.breakers != null)
-                        .map(connection -> handOver(held, endpoint, connection, wait)),
+                        .map(connection -> handOver(held, endpoint, connection, wait, origin)),
                 // The work sees what this unit holds: a unit it runs waits only what is left
                 // of the acquire timeout, and one on the same pool is counted as nested.
                 lease -> body(lease, unit, mayHaveWritten)
@@ -170,12 +179,12 @@ final class UnitExecutor {
         return unit.isTransaction() ? flux.collectList().flatMapIterable(results -> results) : flux;
     }
 
-    private Lease handOver(Held held, Endpoint endpoint, Connection connection, ConnectionWait wait) {
+    private Lease handOver(Held held, Endpoint endpoint, Connection connection, ConnectionWait wait, LeakDetector.Origin origin) {
         if (wiring.breakers != null) {
             held.handedOver = wiring.breakers.now();
         }
         held.holding = wait.handedOver(endpoint.pool());
-        Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout());
+        Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(), wiring.leaks.watch(origin, endpoint.name()));
         held.lease = lease;
         return lease;
     }
