@@ -1,5 +1,6 @@
 package io.reactivedb.routing;
 
+import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Parameter;
 import io.r2dbc.spi.Result;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -52,8 +54,15 @@ final class Lease implements DbSession {
     private final AtomicLong statementsSettled = new AtomicLong();
     private volatile long statementStartedNanos;
     private volatile String lastSql = "";
+    /** Null when the router traces nothing. */
+    private final @Nullable LeaseTracing tracing;
 
     Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout) {
+        this(endpoint, connection, scheduler, cleanupTimeout, null);
+    }
+
+    Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout, @Nullable LeaseTracing tracing) {
+        this.tracing = tracing;
         this.endpoint = endpoint;
         this.connection = connection;
         this.scheduler = scheduler;
@@ -114,7 +123,12 @@ final class Lease implements DbSession {
         Objects.requireNonNull(sql, "sql");
         noteSessionChange(sql);
         lastSql = sql;
-        return connection.createStatement(sql);
+        return tracing == null ? connection.createStatement(sql) : tracing.statement(connection, sql);
+    }
+
+    /** A batch on the connection, traced as one statement when the router traces. */
+    Batch batch() {
+        return tracing == null ? connection.createBatch() : tracing.batch(connection);
     }
 
     /**
@@ -268,6 +282,7 @@ final class Lease implements DbSession {
      * reply yet) makes this {@link #releaseAfterCancel()}: a connection is never lent on mid-reply.
      */
     Mono<Void> release() {
+        endTracing();
         return Mono.defer(() -> statementInFlight() ? releaseAfterCancel() : releaseInStep());
     }
 
@@ -289,6 +304,7 @@ final class Lease implements DbSession {
 
     /** Work was cancelled mid-flight: see {@link CancelRecovery#releaseAfterCancel()}. */
     Mono<Void> releaseAfterCancel() {
+        endTracing();
         return cancelRecovery.releaseAfterCancel();
     }
 
@@ -299,11 +315,19 @@ final class Lease implements DbSession {
 
     /** Work failed: a broken connection, or one the server found out of step (a protocol violation), is discarded; anything else cleaned and returned. */
     Mono<Void> releaseAfterError(Throwable error) {
+        endTracing();
         if (ErrorTranslator.isConnectionFailure(error) || error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException
                 || ErrorTranslator.isProtocolViolation(error)) {
             return discard();
         }
         return release();
+    }
+
+    /** The connection is going back: a traced statement whose reply was never read to its end ends here. */
+    private void endTracing() {
+        if (tracing != null) {
+            tracing.leaseEnded();
+        }
     }
 
     /** Runs a cleanup step within the cleanup timeout; emits false when it failed or timed out. */

@@ -38,7 +38,7 @@ final class Loans {
                 return Mono.error(Placement.nowhere(consistency));
             }
             boolean forWrites = consistency == null;
-            return lend(endpoint, forWrites, DbOperation.of(context, forWrites ? "write" : "read"));
+            return lend(endpoint, forWrites, DbOperation.of(context, forWrites ? "write" : "read"), consistency);
         });
     }
 
@@ -46,7 +46,7 @@ final class Loans {
      * @param operation the loan's name for the query listeners: the context's {@link DbOperation}, else
      *                  {@code read} or {@code write}
      */
-    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation) {
+    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation, @Nullable ReadConsistency consistency) {
         // Observed from the acquire's subscription, inside the breaker: a loan is a unit of work for
         // the listeners (the timer of an integration's statements), reported once when it ends.
         AtomicReference<@Nullable Lease> held = new AtomicReference<>();
@@ -78,10 +78,12 @@ final class Loans {
         AtomicInteger inFlight = endpoint.inFlightCounter();
         inFlight.incrementAndGet();
         AtomicBoolean lent = new AtomicBoolean();
+        long acquiring = System.nanoTime();
         return acquire
                 .map(connection -> {
                     lent.set(true);
-                    Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout());
+                    Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(),
+                            wiring.tracing.forLoan(endpoint, endpoint == placement.writer(), consistency, acquiring));
                     held.set(lease);
                     return new ConnectionLoan(lease, forWrites, inFlight, endpoint.answeredCounter(),
                             wiring::onWriteToReadOnlyServer, ending.get());

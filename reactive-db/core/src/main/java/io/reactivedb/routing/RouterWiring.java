@@ -37,14 +37,16 @@ final class RouterWiring {
     final Endpoints endpoints;
     final @Nullable EndpointBreakers breakers;
     final Observation observation;
+    final StatementTracing tracing;
     final Topology topology;
     final @Nullable HealthMonitor health;
     final @Nullable StallWatch stallWatch;
     final @Nullable Disposable breakerEvents;
 
     RouterWiring(ReactiveDbSettings settings, Scheduler scheduler, @Nullable HealthSettings healthSettings,
-                 List<HealthComponent> components, @Nullable BreakerSettings breakerSettings, Observation observation) {
+                 List<HealthComponent> components, @Nullable BreakerSettings breakerSettings, Observation observation, StatementTracing tracing) {
         this.settings = settings;
+        this.tracing = tracing;
         this.scheduler = scheduler;
         this.observation = observation;
         this.deadlines = new Deadlines(scheduler);

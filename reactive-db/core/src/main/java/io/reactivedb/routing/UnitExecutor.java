@@ -136,7 +136,7 @@ final class UnitExecutor {
         Held held = new Held();
         boolean mayHaveWritten = unit.mayHaveWritten(context);
         ConnectionWait wait = ConnectionWait.of(context, wiring.acquireTimeout(), wiring.scheduler);
-        Flux<T> flux = leased(unit, endpoint, held, wait, !attempt.mayFallBack(), mayHaveWritten, session);
+        Flux<T> flux = leased(context, unit, endpoint, held, wait, !attempt.mayFallBack(), mayHaveWritten, session);
         flux = bounded(flux, endpoint, DbOperation.timeoutOf(context, queryTimeout), mayHaveWritten, held);
         if (unit.toWriter() && wiring.health != null) {
             // A write that cannot reach the writer is the first sign of a failover: find out now.
@@ -150,13 +150,19 @@ final class UnitExecutor {
         return guarded(context, attempt, endpoint, flux, held, wait);
     }
 
-    private <T> Flux<T> leased(Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait, boolean waitsForTrial,
-                               boolean mayHaveWritten, Optional<ConsistencyTracker> session) {
+    private <T> Flux<T> leased(ContextView context, Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait,
+                               boolean waitsForTrial, boolean mayHaveWritten, Optional<ConsistencyTracker> session) {
         EndpointPool pool = endpoint.pool();
         ConsistencyTracker tracked = unit.toWriter() ? session.orElse(null) : null;
+        Mono<Connection> acquired = acquire(pool, wait, wait.begin(), waitsForTrial && wiring.breakers != null);
+        Mono<Lease> leases = !wiring.tracing.enabled() ? acquired.map(connection -> handOver(held, endpoint, connection, wait, null))
+                : Mono.defer(() -> {
+                    long acquiring = System.nanoTime();
+                    return acquired.map(connection -> handOver(held, endpoint, connection, wait, wiring.tracing.forUnit(endpoint,
+                            endpoint == placement.writer(), unit.toWriter() ? null : unit.readConsistency(), context, acquiring)));
+                });
         Flux<T> flux = Flux.usingWhen(
-                acquire(pool, wait, wait.begin(), waitsForTrial && wiring.breakers != null)
-                        .map(connection -> handOver(held, endpoint, connection, wait)),
+                leases,
                 // The work sees what this unit holds: a unit it runs waits only what is left
                 // of the acquire timeout, and one on the same pool is counted as nested.
                 lease -> body(lease, unit, mayHaveWritten)
@@ -170,12 +176,12 @@ final class UnitExecutor {
         return unit.isTransaction() ? flux.collectList().flatMapIterable(results -> results) : flux;
     }
 
-    private Lease handOver(Held held, Endpoint endpoint, Connection connection, ConnectionWait wait) {
+    private Lease handOver(Held held, Endpoint endpoint, Connection connection, ConnectionWait wait, @Nullable LeaseTracing tracing) {
         if (wiring.breakers != null) {
             held.handedOver = wiring.breakers.now();
         }
         held.holding = wait.handedOver(endpoint.pool());
-        Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout());
+        Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(), tracing);
         held.lease = lease;
         return lease;
     }
