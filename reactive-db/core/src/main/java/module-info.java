@@ -45,6 +45,7 @@ module io.reactivedb.core {
     exports io.reactivedb.r2dbc;
     exports io.reactivedb.resilience;
     exports io.reactivedb.routing;
+    exports io.reactivedb.tracing;
 
     provides reactor.blockhound.integration.BlockHoundIntegration
             with io.reactivedb.internal.pool.DriverBlockHoundIntegration;

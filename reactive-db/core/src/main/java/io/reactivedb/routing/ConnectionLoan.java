@@ -106,7 +106,7 @@ public final class ConnectionLoan {
 
     /** A batch on the connection; its statements are checked for session changes as {@link #statement}'s are. */
     public Batch batch() {
-        Batch batch = lease.connectionForBorrower().createBatch();
+        Batch batch = lease.batch();
         return new Batch() {
             @Override
             public Batch add(String sql) {

@@ -1,5 +1,6 @@
 package io.reactivedb.routing;
 
+import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Parameter;
 import io.r2dbc.spi.Result;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -55,13 +57,17 @@ final class Lease implements DbSession {
     private volatile String lastSql = "";
     /** The leak detector's watch over this connection, ended when a release starts. */
     private final LeakDetector.Watch leakWatch;
+    /** Null when the router traces nothing. */
+    private final @Nullable LeaseTracing tracing;
 
     Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout) {
-        this(endpoint, connection, scheduler, cleanupTimeout, LeakDetector.Watch.NONE);
+        this(endpoint, connection, scheduler, cleanupTimeout, LeakDetector.Watch.NONE, null);
     }
 
-    Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout, LeakDetector.Watch leakWatch) {
+    Lease(Endpoint endpoint, Connection connection, Scheduler scheduler, Duration cleanupTimeout, LeakDetector.Watch leakWatch,
+          @Nullable LeaseTracing tracing) {
         this.leakWatch = leakWatch;
+        this.tracing = tracing;
         this.endpoint = endpoint;
         this.connection = connection;
         this.scheduler = scheduler;
@@ -122,7 +128,12 @@ final class Lease implements DbSession {
         Objects.requireNonNull(sql, "sql");
         noteSessionChange(sql);
         lastSql = sql;
-        return connection.createStatement(sql);
+        return tracing == null ? connection.createStatement(sql) : tracing.statement(connection, sql);
+    }
+
+    /** A batch on the connection, traced as one statement when the router traces. */
+    Batch batch() {
+        return tracing == null ? connection.createBatch() : tracing.batch(connection);
     }
 
     /**
@@ -276,6 +287,7 @@ final class Lease implements DbSession {
      * reply yet) makes this {@link #releaseAfterCancel()}: a connection is never lent on mid-reply.
      */
     Mono<Void> release() {
+        endTracing();
         return Mono.defer(() -> {
             leakWatch.returned();
             return statementInFlight() ? releaseAfterCancel() : releaseInStep();
@@ -300,6 +312,7 @@ final class Lease implements DbSession {
 
     /** Work was cancelled mid-flight: see {@link CancelRecovery#releaseAfterCancel()}. */
     Mono<Void> releaseAfterCancel() {
+        endTracing();
         return Mono.defer(() -> {
             leakWatch.returned();
             return cancelRecovery.releaseAfterCancel();
@@ -314,11 +327,19 @@ final class Lease implements DbSession {
     /** Work failed: a broken connection, or one the server found out of step (a protocol violation), is discarded; anything else cleaned and returned. */
     Mono<Void> releaseAfterError(Throwable error) {
         leakWatch.returned();
+        endTracing();
         if (ErrorTranslator.isConnectionFailure(error) || error instanceof DbConnectionException || error instanceof DbOutcomeUnknownException
                 || ErrorTranslator.isProtocolViolation(error)) {
             return discard();
         }
         return release();
+    }
+
+    /** The connection is going back: a traced statement whose reply was never read to its end ends here. */
+    private void endTracing() {
+        if (tracing != null) {
+            tracing.leaseEnded();
+        }
     }
 
     /** Runs a cleanup step within the cleanup timeout; emits false when it failed or timed out. */

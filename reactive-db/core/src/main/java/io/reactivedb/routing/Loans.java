@@ -43,7 +43,7 @@ final class Loans {
             LeakDetector.Origin origin = wiring.leaks.isOn()
                     ? wiring.leaks.origin("connection loan for " + (forWrites ? "writes" : "reads") + " '" + operation + "'", context)
                     : LeakDetector.Origin.NONE;
-            return lend(endpoint, forWrites, operation, origin);
+            return lend(endpoint, forWrites, operation, origin, consistency);
         });
     }
 
@@ -52,7 +52,8 @@ final class Loans {
      *                  {@code read} or {@code write}
      * @param origin    who borrows, for the leak detector (captured at the borrow's subscription)
      */
-    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation, LeakDetector.Origin origin) {
+    private Mono<ConnectionLoan> lend(Endpoint endpoint, boolean forWrites, String operation, LeakDetector.Origin origin,
+                                      @Nullable ReadConsistency consistency) {
         // Observed from the acquire's subscription, inside the breaker: a loan is a unit of work for
         // the listeners (the timer of an integration's statements), reported once when it ends.
         AtomicReference<@Nullable Lease> held = new AtomicReference<>();
@@ -84,11 +85,13 @@ final class Loans {
         AtomicInteger inFlight = endpoint.inFlightCounter();
         inFlight.incrementAndGet();
         AtomicBoolean lent = new AtomicBoolean();
+        long acquiring = System.nanoTime();
         return acquire
                 .map(connection -> {
                     lent.set(true);
                     Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(),
-                            wiring.leaks.watch(origin, endpoint.name()));
+                            wiring.leaks.watch(origin, endpoint.name()),
+                            wiring.tracing.forLoan(endpoint, endpoint == placement.writer(), consistency, acquiring));
                     held.set(lease);
                     return new ConnectionLoan(lease, forWrites, inFlight, endpoint.answeredCounter(),
                             wiring::onWriteToReadOnlyServer, ending.get());

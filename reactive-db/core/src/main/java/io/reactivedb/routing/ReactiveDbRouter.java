@@ -59,7 +59,7 @@ public final class ReactiveDbRouter {
     ReactiveDbRouter(RouterBuilder builder) {
         Observation observation = new Observation(builder.listeners, builder.slowQueries, builder.scheduler);
         this.wiring = new RouterWiring(builder.settings, builder.scheduler, builder.healthSettings, builder.healthComponents,
-                builder.breakerSettings, observation, builder.leakDetection);
+                builder.breakerSettings, observation, builder.leakDetection, new StatementTracing(builder.tracer, builder.traceComments));
         this.shutdown = new Shutdown(wiring);
         this.executor = new UnitExecutor(wiring, shutdown, builder.queryTimeout, builder.retry);
         this.loans = new Loans(wiring, shutdown, executor.placement());

@@ -13,6 +13,7 @@ import io.reactivedb.resilience.BreakerSettings;
 import io.reactivedb.resilience.FailureClassifier;
 import io.reactivedb.resilience.RetrySettings;
 import io.reactivedb.resilience.SlowQueryLog;
+import io.reactivedb.tracing.StatementTracer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -40,6 +41,8 @@ public final class RouterBuilder {
     Duration queryTimeout = ReactiveDbRouter.DEFAULT_QUERY_TIMEOUT;
     @Nullable SlowQueryLog slowQueries = SlowQueryLog.defaults();
     LeakDetection leakDetection = LeakDetection.off();
+    StatementTracer tracer = StatementTracer.NONE;
+    boolean traceComments;
 
     RouterBuilder(ReactiveDbSettings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -140,6 +143,7 @@ public final class RouterBuilder {
             slowQueryLog(SlowQueryLog.fromEnvironment(source));
             leakDetection(LeakDetection.fromEnvironment(source));
             SettingsTable.DB_QUERY_TIMEOUT.read(source).ifPresent(this::queryTimeout);
+            SettingsTable.DB_TRACE_SQL_COMMENT.read(source).ifPresent(this::traceComments);
             if (!off.contains(RouterFeature.HEALTH_MONITORING)) {
                 health(HealthSettings.fromEnvironment(source));
             }
@@ -157,6 +161,28 @@ public final class RouterBuilder {
         for (RouterFeature feature : features) {
             off.add(Objects.requireNonNull(feature, "feature"));
         }
+        return this;
+    }
+
+    /**
+     * The tracer told about every statement sent for a caller (see {@link StatementTracer}); default
+     * {@link StatementTracer#NONE}. {@code reactive-db-micrometer}'s {@code ObservationStatementTracer}
+     * makes one Micrometer observation per statement, nested in the caller's.
+     */
+    public RouterBuilder statementTracer(StatementTracer tracer) {
+        this.tracer = Objects.requireNonNull(tracer, "tracer");
+        return this;
+    }
+
+    /**
+     * Whether each traced statement is sent with its span's {@code traceparent} as a SQL comment in
+     * front ({@link io.reactivedb.tracing.TraceComment}), so {@code pg_stat_activity} shows the trace
+     * of a running statement; default {@code false} ({@code DB_TRACE_SQL_COMMENT}). Needs a tracer
+     * that knows trace ids. Every statement text becomes unique: the driver's statement cache is of
+     * no use for traced statements with parameters, each is parsed anew and displaces a cached one.
+     */
+    public RouterBuilder traceComments(boolean traceComments) {
+        this.traceComments = traceComments;
         return this;
     }
 

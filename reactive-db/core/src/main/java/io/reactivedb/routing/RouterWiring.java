@@ -41,6 +41,7 @@ final class RouterWiring {
     final Observation observation;
     /** Watches every lease of a unit or loan: {@link LeakDetector#off()} unless leak detection is configured. */
     final LeakDetector leaks;
+    final StatementTracing tracing;
     final Topology topology;
     final @Nullable HealthMonitor health;
     final @Nullable StallWatch stallWatch;
@@ -48,9 +49,10 @@ final class RouterWiring {
 
     RouterWiring(ReactiveDbSettings settings, Scheduler scheduler, @Nullable HealthSettings healthSettings,
                  List<HealthComponent> components, @Nullable BreakerSettings breakerSettings, Observation observation,
-                 LeakDetection leakDetection) {
+                 LeakDetection leakDetection, StatementTracing tracing) {
         this.settings = settings;
         this.leaks = LeakDetector.create(leakDetection, scheduler);
+        this.tracing = tracing;
         this.scheduler = scheduler;
         this.observation = observation;
         this.deadlines = new Deadlines(scheduler);

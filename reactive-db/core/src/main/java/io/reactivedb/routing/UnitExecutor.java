@@ -138,7 +138,7 @@ final class UnitExecutor {
         boolean mayHaveWritten = unit.mayHaveWritten(context);
         ConnectionWait wait = ConnectionWait.of(context, wiring.acquireTimeout(), wiring.scheduler);
         LeakDetector.Origin origin = wiring.leaks.isOn() ? wiring.leaks.origin(leakLabel(unit, context), context) : LeakDetector.Origin.NONE;
-        Flux<T> flux = leased(unit, endpoint, held, wait, origin, !attempt.mayFallBack(), mayHaveWritten, session);
+        Flux<T> flux = leased(context, unit, endpoint, held, wait, origin, !attempt.mayFallBack(), mayHaveWritten, session);
         flux = bounded(flux, endpoint, DbOperation.timeoutOf(context, queryTimeout), mayHaveWritten, held);
         if (unit.toWriter() && wiring.health != null) {
             // A write that cannot reach the writer is the first sign of a failover: find out now.
@@ -159,13 +159,19 @@ final class UnitExecutor {
         return named.equals(kind) ? kind : kind + " '" + named + "'";
     }
 
-    private <T> Flux<T> leased(Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait, LeakDetector.Origin origin,
+    private <T> Flux<T> leased(ContextView context, Unit<T> unit, Endpoint endpoint, Held held, ConnectionWait wait, LeakDetector.Origin origin,
                                boolean waitsForTrial, boolean mayHaveWritten, Optional<ConsistencyTracker> session) {
         EndpointPool pool = endpoint.pool();
         ConsistencyTracker tracked = unit.toWriter() ? session.orElse(null) : null;
+        Mono<Connection> acquired = acquire(pool, wait, wait.begin(), waitsForTrial && wiring.breakers != null);
+        Mono<Lease> leases = !wiring.tracing.enabled() ? acquired.map(connection -> handOver(held, endpoint, connection, wait, origin, null))
+                : Mono.defer(() -> {
+                    long acquiring = System.nanoTime();
+                    return acquired.map(connection -> handOver(held, endpoint, connection, wait, origin, wiring.tracing.forUnit(endpoint,
+                            endpoint == placement.writer(), unit.toWriter() ? null : unit.readConsistency(), context, acquiring)));
+                });
         Flux<T> flux = Flux.usingWhen(
-                acquire(pool, wait, wait.begin(), waitsForTrial && wiring.breakers != null)
-                        .map(connection -> handOver(held, endpoint, connection, wait, origin)),
+                leases,
                 // The work sees what this unit holds: a unit it runs waits only what is left
                 // of the acquire timeout, and one on the same pool is counted as nested.
                 lease -> body(lease, unit, mayHaveWritten)
@@ -179,12 +185,14 @@ final class UnitExecutor {
         return unit.isTransaction() ? flux.collectList().flatMapIterable(results -> results) : flux;
     }
 
-    private Lease handOver(Held held, Endpoint endpoint, Connection connection, ConnectionWait wait, LeakDetector.Origin origin) {
+    private Lease handOver(Held held, Endpoint endpoint, Connection connection, ConnectionWait wait, LeakDetector.Origin origin,
+                           @Nullable LeaseTracing tracing) {
         if (wiring.breakers != null) {
             held.handedOver = wiring.breakers.now();
         }
         held.holding = wait.handedOver(endpoint.pool());
-        Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(), wiring.leaks.watch(origin, endpoint.name()));
+        Lease lease = new Lease(endpoint, connection, wiring.scheduler, wiring.cleanupTimeout(), wiring.leaks.watch(origin, endpoint.name()),
+                tracing);
         held.lease = lease;
         return lease;
     }

@@ -25,7 +25,8 @@ class ModuleBoundaryTest {
             "io.reactivedb.pool",
             "io.reactivedb.r2dbc",
             "io.reactivedb.resilience",
-            "io.reactivedb.routing");
+            "io.reactivedb.routing",
+            "io.reactivedb.tracing");
 
     private static ModuleDescriptor core() throws URISyntaxException {
         // The tests run on the class path; the main classes' folder (or jar) is the module as built.

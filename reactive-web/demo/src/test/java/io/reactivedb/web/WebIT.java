@@ -24,7 +24,7 @@ import reactor.test.scheduler.VirtualTimeScheduler;
  * keeps a single application and a single dev-services cluster for the run): the demo on its
  * embedded default, admin surface on with a known password, fast health probes, the web
  * layer's clock on virtual time (rate limits refill only when a test advances it), and the beans
- * only tests use ({@link BusyReads}).
+ * only tests use ({@link BusyReads}, {@link StatementSpans}).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "reactive-db.admin.enabled=true",
@@ -56,6 +56,11 @@ abstract class WebIT {
         @Bean
         BusyReads busyReads(DatabaseClient client) {
             return new BusyReads(client);
+        }
+
+        @Bean
+        StatementSpans statementSpans() {
+            return new StatementSpans();
         }
     }
 

@@ -18,6 +18,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * Retries a whole unit of work: on an error that the predicate accepts it waits the
@@ -56,7 +57,24 @@ public final class RetryOperator {
         }
     };
 
+    /** The Context key of the attempt's number, put into the context of every attempt after the first. */
+    private static final Object ATTEMPT = new Object() {
+        @Override
+        public String toString() {
+            return "RetryOperator.attempt";
+        }
+    };
+
     private RetryOperator() {
+    }
+
+    /**
+     * The number of the attempt whose subscription has {@code context}: 1 for the first (and outside
+     * any retry), 2 for the first retry, and so on.
+     */
+    public static int attemptOf(ContextView context) {
+        Object attempt = context.getOrDefault(ATTEMPT, null);
+        return attempt instanceof Integer number ? number : 1;
     }
 
     /**
@@ -98,7 +116,7 @@ public final class RetryOperator {
         Objects.requireNonNull(retryable, "retryable");
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(random, "random");
-        return upstream -> Flux.deferContextual(context -> attempt(upstream,
+        return upstream -> Flux.deferContextual(context -> attempt(upstream, upstream,
                 new Attempts(scheduler.now(TimeUnit.MILLISECONDS), context.getOrDefault(LATEST_START, null)),
                 settings, scheduler, retryable, listener, random));
     }
@@ -108,9 +126,9 @@ public final class RetryOperator {
      * path this costs two light operators per subscription, where {@code retryWhen} would set up a
      * companion publisher for every subscription.
      */
-    private static <T> Flux<T> attempt(Flux<T> upstream, Attempts attempts, RetrySettings settings, Scheduler scheduler,
+    private static <T> Flux<T> attempt(Flux<T> upstream, Flux<T> source, Attempts attempts, RetrySettings settings, Scheduler scheduler,
                                        Predicate<Throwable> retryable, RetryListener listener, DoubleSupplier random) {
-        return upstream
+        return source
                 .doOnNext(element -> attempts.emitted = true)
                 .onErrorResume(error -> {
                     int next = attempts.failed(error) + 1;
@@ -125,7 +143,8 @@ public final class RetryOperator {
                     }
                     listener.onRetry(next, settings.maxAttempts(), FailureClassifier.classify(error), error, delay);
                     return Mono.delay(delay, scheduler)
-                            .thenMany(Flux.defer(() -> attempt(upstream, attempts, settings, scheduler, retryable, listener, random)));
+                            .thenMany(Flux.defer(() -> attempt(upstream, upstream.contextWrite(Context.of(ATTEMPT, next)), attempts,
+                                    settings, scheduler, retryable, listener, random)));
                 });
     }
 

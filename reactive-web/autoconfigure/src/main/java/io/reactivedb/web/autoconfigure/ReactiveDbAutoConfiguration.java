@@ -3,6 +3,7 @@ package io.reactivedb.web.autoconfigure;
 import io.reactivedb.routing.RouterBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.reactivedb.config.ConfigurationException;
 import io.reactivedb.config.EnvironmentSettings;
 import io.reactivedb.config.ReactiveDbSettings;
@@ -12,6 +13,7 @@ import io.reactivedb.devservices.DevClusterMain;
 import io.reactivedb.devservices.DevClusterOptions;
 import io.reactivedb.devservices.DevNode;
 import io.reactivedb.metrics.ReactiveDbMetrics;
+import io.reactivedb.observation.ObservationStatementTracer;
 import io.reactivedb.migrations.MigrationRunner;
 import io.reactivedb.migrations.SchemaCheck;
 import io.reactivedb.backup.BackupService;
@@ -48,13 +50,15 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>At startup the schema is checked ({@code reactive-db.schema.*}; the embedded database is
  * migrated), the primary's minimum connections are opened, and the library's meters are bound to
- * the application's {@link MeterRegistry}. On shutdown the router drains after the web server
+ * the application's {@link MeterRegistry}; with an {@link ObservationRegistry} bean (Spring Boot's
+ * observation auto-configuration) every statement is an observation ({@link ObservationStatementTracer}). On shutdown the router drains after the web server
  * ({@link RouterLifecycle}), and only then is the embedded cluster stopped.
  */
 @AutoConfiguration(beforeName = "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration", afterName = {
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration",
-        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
+        "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration"})
 @EnableConfigurationProperties(ReactiveDbProperties.class)
 public class ReactiveDbAutoConfiguration {
 
@@ -140,7 +144,8 @@ public class ReactiveDbAutoConfiguration {
 
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
-    ReactiveDbRouter reactiveDbRouter(PropertySettingSource source, ResolvedDatabase resolved, ObjectProvider<MeterRegistry> registries) {
+    ReactiveDbRouter reactiveDbRouter(PropertySettingSource source, ResolvedDatabase resolved, ObjectProvider<MeterRegistry> registries,
+                                      ObjectProvider<ObservationRegistry> observations) {
         ReactiveDbSettings settings = resolved.settings();
         // Startup edge, before any traffic (Liquibase is JDBC): the embedded database is migrated;
         // a configured one is validated and migrated only when asked to. Pending change sets or
@@ -159,6 +164,11 @@ public class ReactiveDbAutoConfiguration {
                     resolved.migrationSettings().primary()).build());
             builder.healthComponent(backups.health());
             log.info("Backup health from {}", backups.settings().directory());
+        }
+        ObservationRegistry observationRegistry = observations.getIfAvailable(() -> ObservationRegistry.NOOP);
+        if (!observationRegistry.isNoop()) {
+            // One client observation per statement, child of the request's (WebFlux puts it in the Reactor Context).
+            builder.statementTracer(new ObservationStatementTracer(observationRegistry));
         }
         ReactiveDbRouter router = builder.queryListener(metrics).queryListener(new SlowQueryCounter(registry, slowThreshold)).build();
         metrics.bindTo(router);
