@@ -1,5 +1,6 @@
 package io.reactivedb.routing;
 
+import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Parameter;
 import io.r2dbc.spi.Result;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -106,6 +108,24 @@ final class Lease implements DbSession {
             }
             long sent = statementStarted();
             return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated).doOnTerminate(() -> finished(sent));
+        });
+    }
+
+    @Override
+    public Mono<Long> copyIn(String table, List<String> columns, Publisher<Object[]> rows) {
+        Objects.requireNonNull(rows, "rows");
+        String sql = CopyText.statement(Objects.requireNonNull(table, "table"), List.copyOf(columns));
+        return Mono.defer(() -> {
+            Connection driver = connection;
+            while (!(driver instanceof PostgresqlConnection) && driver instanceof Wrapped<?> wrapped && wrapped.unwrap() instanceof Connection inner) {
+                driver = inner;
+            }
+            if (!(driver instanceof PostgresqlConnection postgres)) {
+                return Mono.error(new UnsupportedOperationException("COPY needs an r2dbc-postgresql connection"));
+            }
+            lastSql = sql;
+            long sent = statementStarted();
+            return postgres.copyIn(sql).fromMany(CopyText.frames(rows, columns.size())).build().doOnTerminate(() -> finished(sent));
         });
     }
 
@@ -317,6 +337,12 @@ final class Lease implements DbSession {
                 });
     }
 
+    /** The driver's connection under the pool's handle. */
+    @SuppressWarnings("unchecked")
+    private Connection unwrapped() {
+        return connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
+    }
+
     private Mono<Void> giveBack() {
         return Mono.from(connection.close()).onErrorResume(error -> {
             log.warn("[{}] returning a connection to the pool failed: {}", endpoint.name(), error.toString());
@@ -328,10 +354,8 @@ final class Lease implements DbSession {
      * Closes the physical connection, then releases the pooled handle: r2dbc-pool validates on
      * release, sees the closed socket and invalidates the slot instead of reusing it.
      */
-    @SuppressWarnings("unchecked")
     Mono<Void> discard() {
-        Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
-        return Mono.from(physical.close())
+        return Mono.from(unwrapped().close())
                 .onErrorResume(error -> {
                     log.debug("[{}] closing a discarded connection failed: {}", endpoint.name(), error.toString());
                     return Mono.empty();
