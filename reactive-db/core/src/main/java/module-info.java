@@ -29,6 +29,7 @@ module io.reactivedb.core {
     requires r2dbc.pool;
     requires reactor.pool; // the pool's eviction predicate, set through r2dbc-pool's customizer
     requires io.netty.handler; // the TLS context customizer of verify-full and verify-ca
+    requires io.netty.buffer; // the COPY data frames of DbSession.copyIn
     requires io.github.resilience4j.core; // the breaker's wait interval function and event consumer
     requires org.slf4j;
     requires java.naming;

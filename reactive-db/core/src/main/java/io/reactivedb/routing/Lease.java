@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -120,6 +121,17 @@ final class Lease implements DbSession {
             }
             long sent = statementStarted();
             return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated).doOnTerminate(() -> finished(sent));
+        });
+    }
+
+    @Override
+    public Mono<Long> copyIn(String table, List<String> columns, Publisher<Object[]> rows) {
+        Objects.requireNonNull(rows, "rows");
+        String sql = CopyText.statement(Objects.requireNonNull(table, "table"), List.copyOf(columns));
+        return Mono.defer(() -> {
+            lastSql = sql;
+            long sent = statementStarted();
+            return CopyText.copy(connection, sql, rows, columns.size()).doOnTerminate(() -> finished(sent));
         });
     }
 
@@ -353,6 +365,12 @@ final class Lease implements DbSession {
                 });
     }
 
+    /** The driver's connection under the pool's handle. */
+    @SuppressWarnings("unchecked")
+    private Connection unwrapped() {
+        return connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
+    }
+
     private Mono<Void> giveBack() {
         return Mono.from(connection.close()).onErrorResume(error -> {
             log.warn("[{}] returning a connection to the pool failed: {}", endpoint.name(), error.toString());
@@ -364,10 +382,8 @@ final class Lease implements DbSession {
      * Closes the physical connection, then releases the pooled handle: r2dbc-pool validates on
      * release, sees the closed socket and invalidates the slot instead of reusing it.
      */
-    @SuppressWarnings("unchecked")
     Mono<Void> discard() {
-        Connection physical = connection instanceof Wrapped<?> wrapped ? ((Wrapped<Connection>) wrapped).unwrap() : connection;
-        return Mono.from(physical.close())
+        return Mono.from(unwrapped().close())
                 .onErrorResume(error -> {
                     log.debug("[{}] closing a discarded connection failed: {}", endpoint.name(), error.toString());
                     return Mono.empty();

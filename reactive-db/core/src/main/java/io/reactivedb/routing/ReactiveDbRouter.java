@@ -7,6 +7,7 @@ import io.reactivedb.health.HealthView;
 import io.reactivedb.internal.health.HealthMonitor;
 import io.reactivedb.internal.resilience.EndpointBreakers;
 import io.reactivedb.resilience.BreakerView;
+import io.reactivedb.resilience.RetrySettings;
 import io.reactivedb.resilience.SlowQueryLog;
 import java.time.Duration;
 import java.util.List;
@@ -55,12 +56,16 @@ public final class ReactiveDbRouter {
     private final EndpointAdmin admin;
     private final Optional<HealthView> health;
     private final Optional<BreakerView> breakers;
+    private final NotificationHub notifications;
 
     ReactiveDbRouter(RouterBuilder builder) {
         Observation observation = new Observation(builder.listeners, builder.slowQueries, builder.scheduler);
         this.wiring = new RouterWiring(builder.settings, builder.scheduler, builder.healthSettings, builder.healthComponents,
                 builder.breakerSettings, observation, builder.leakDetection, new StatementTracing(builder.tracer, builder.traceComments));
-        this.shutdown = new Shutdown(wiring);
+        this.notifications = new NotificationHub(wiring, builder.retry == null ? RetrySettings.defaults() : builder.retry,
+                builder.notificationBuffer);
+        wiring.topology.onNewWriter(notifications::writerChanged);
+        this.shutdown = new Shutdown(wiring, notifications::close);
         this.executor = new UnitExecutor(wiring, shutdown, builder.queryTimeout, builder.retry);
         this.loans = new Loans(wiring, shutdown, executor.placement());
         this.admin = new EndpointAdmin(wiring, shutdown, builder.queryTimeout);
@@ -152,6 +157,28 @@ public final class ReactiveDbRouter {
     /** {@link #borrowForRead} for writes: a connection of the writable primary, as {@link #write} uses. */
     public Mono<ConnectionLoan> borrowForWrite() {
         return loans.borrow(null);
+    }
+
+    /**
+     * {@code LISTEN}/{@code NOTIFY} on the writer as a hot stream: first
+     * {@link NotificationEvent.Listening} once the channels are listened to, then each
+     * {@link NotificationEvent.Notification} of these channels in the server's order, and a
+     * {@link NotificationEvent.Gap} wherever some may have been missed (see {@link NotificationEvent}).
+     * Every subscriber shares one connection of the router's own (not from the pools): {@code LISTEN}
+     * when a channel's first subscriber arrives, {@code UNLISTEN} when its last leaves. A lost
+     * connection is opened again at once, then with the retry settings' backoff; after a promotion the
+     * listener moves to the new writer. Each subscriber has its own buffer
+     * ({@link RouterBuilder#notificationBuffer(int)}): one that requests too slowly loses the newest
+     * notifications, and gets a {@code Gap} of reason {@code OVERFLOW}, never holding up the others.
+     * Signals arrive on the driver's I/O thread: do not block in them ({@code publishOn} for slow work).
+     * The flux completes when the router shuts down.
+     *
+     * @param channels channel names, taken as written (quoted: case-sensitive), at most 63 bytes each
+     * @throws IllegalArgumentException when no channel is named, or a name is empty, too long or holds NUL
+     */
+    public Flux<NotificationEvent> notifications(String... channels) {
+        Objects.requireNonNull(channels, "channels");
+        return notifications.subscribe(channels);
     }
 
     /** Opens each pool's minimum of connections: completes with the primary's; an unreachable replica connects lazily. */

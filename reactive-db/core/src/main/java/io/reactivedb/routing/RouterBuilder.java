@@ -43,6 +43,10 @@ public final class RouterBuilder {
     LeakDetection leakDetection = LeakDetection.off();
     StatementTracer tracer = StatementTracer.NONE;
     boolean traceComments;
+    int notificationBuffer = DEFAULT_NOTIFICATION_BUFFER;
+
+    /** Default of {@link #notificationBuffer(int)}: 1,024 notifications per subscriber. */
+    public static final int DEFAULT_NOTIFICATION_BUFFER = 1024;
 
     RouterBuilder(ReactiveDbSettings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -103,6 +107,22 @@ public final class RouterBuilder {
             throw new ConfigurationException("DB_QUERY_TIMEOUT", "must be > 0 but was " + queryTimeout);
         }
         this.queryTimeout = queryTimeout;
+        return this;
+    }
+
+    /**
+     * How many notifications {@link ReactiveDbRouter#notifications(String...)} holds for each
+     * subscriber that has not requested them yet; beyond it the newest are dropped for that
+     * subscriber, which then gets a {@link NotificationEvent.Gap}. Default
+     * {@value #DEFAULT_NOTIFICATION_BUFFER}.
+     *
+     * @throws IllegalArgumentException when not > 0
+     */
+    public RouterBuilder notificationBuffer(int notificationBuffer) {
+        if (notificationBuffer <= 0) {
+            throw new IllegalArgumentException("notificationBuffer must be > 0 but was " + notificationBuffer);
+        }
+        this.notificationBuffer = notificationBuffer;
         return this;
     }
 

@@ -136,7 +136,11 @@ final class RouterWiring {
 
     /** Probes show up in {@code pg_stat_activity} as the application name plus {@code " health"}. */
     private static String probeApplicationName(String applicationName) {
-        String suffix = " health";
+        return applicationName(applicationName, " health");
+    }
+
+    /** The application name plus {@code suffix}, cut to fit PostgreSQL's 63 bytes. */
+    static String applicationName(String applicationName, String suffix) {
         int room = 63 - suffix.length();
         return (applicationName.length() > room ? applicationName.substring(0, room) : applicationName) + suffix;
     }

@@ -4,6 +4,7 @@ import io.reactivedb.error.DbUnavailableException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,11 +22,14 @@ final class Shutdown {
     static final Duration IDLE_POLL = Duration.ofMillis(10);
 
     private final RouterWiring wiring;
+    private final Supplier<Mono<Void>> closeListener;
     private final AtomicReference<@Nullable Mono<Void>> shutdown = new AtomicReference<>();
     private volatile boolean accepting = true;
 
-    Shutdown(RouterWiring wiring) {
+    /** @param closeListener ends the notification subscribers and closes the listener's connection */
+    Shutdown(RouterWiring wiring, Supplier<Mono<Void>> closeListener) {
         this.wiring = wiring;
+        this.closeListener = closeListener;
     }
 
     boolean isAccepting() {
@@ -42,6 +46,7 @@ final class Shutdown {
         Objects.requireNonNull(deadline, "deadline");
         Mono<Void> candidate = Mono.defer(() -> drain(deadline))
                 .then(wiring.health == null ? Mono.empty() : wiring.health.stop())
+                .then(Mono.defer(closeListener))
                 .then(Mono.fromRunnable(this::stopWatching))
                 .then(closePools())
                 .doOnSuccess(done -> {

@@ -6,6 +6,7 @@ import io.reactivedb.health.HealthSnapshot;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ final class Topology {
     private final AtomicLong writerTroubleSince = new AtomicLong(NO_TROUBLE);
     /** Scheduler milliseconds of the last round that found the writer answering, or {@link #NO_TROUBLE}. */
     private volatile long writerLastGood = NO_TROUBLE;
+    private volatile Consumer<Endpoint> onNewWriter = endpoint -> { };
 
     /** @param probeSoon asks the health monitor for a round soon (nothing without monitoring) */
     Topology(Endpoints endpoints, Scheduler scheduler, Observation observation, Runnable probeSoon) {
@@ -43,6 +45,11 @@ final class Topology {
     /** Where writes go now: the configured primary until a health round says otherwise; null while none is writable. */
     @Nullable Endpoint writer() {
         return writer;
+    }
+
+    /** Told each endpoint that a health round finds writable after another (or none) was: the notification listener follows it. */
+    void onNewWriter(Consumer<Endpoint> listener) {
+        this.onNewWriter = listener;
     }
 
     /** A sign that {@code endpoint} is failing: a round soon, and, for the writer, the start of a possible failover. */
@@ -69,6 +76,7 @@ final class Topology {
         writer = after;
         if (after != null && after != before) {
             failedOver(before, after, roundStarted);
+            onNewWriter.accept(after);
         } else if (after != null && after.health().map(Topology::answered).orElse(false)) {
             writerAnswered(roundStarted);
         }
