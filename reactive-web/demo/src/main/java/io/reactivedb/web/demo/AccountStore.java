@@ -11,6 +11,7 @@ import io.reactivedb.routing.TransactionOptions;
 import io.reactivedb.web.ApiProblems.Conflict;
 import io.reactivedb.web.ApiProblems.NotFound;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
@@ -56,19 +57,19 @@ public class AccountStore {
     }
 
     /**
-     * Accounts with an id above {@code afterId}, in id order, at most {@code limit}, streamed as
-     * the subscriber asks for them. Read a page of {@link #LIST_PAGE} rows at a time (keyset: the
-     * next page starts after the last id sent), each page with a unit of work of its own that
-     * releases its connection before the page is sent, and the next page read only when the
-     * subscriber has taken the last one: a slow or stalled client holds at most one page in memory
-     * and never a database connection. Each page is consistent in itself (read-your-writes, like
-     * every read here); the listing as a whole is not one snapshot, but no row comes twice or out of order.
+     * Accounts with an id above {@code afterId}, in id order, at most {@code limit}, a page of up to
+     * {@link #LIST_PAGE} at a time (keyset: the next page starts after the last id sent). Each page
+     * is read by a unit of work of its own that releases its connection before the page is emitted,
+     * and the next page is read once that one has been handed on: a slow or stalled client holds at
+     * most two pages in memory and never a database connection. Each page is consistent in itself
+     * (read-your-writes, like every read here); the listing as a whole is not one snapshot, but no
+     * row comes twice or out of order. Never emits an empty page.
      */
-    public Flux<Account> list(@Nullable String owner, long minBalance, long afterId, int limit) {
+    public Flux<List<Account>> listPages(@Nullable String owner, long minBalance, long afterId, int limit) {
         return page(owner, minBalance, afterId, limit);
     }
 
-    private Flux<Account> page(@Nullable String owner, long minBalance, long afterId, int remaining) {
+    private Flux<List<Account>> page(@Nullable String owner, long minBalance, long afterId, int remaining) {
         int size = Math.min(LIST_PAGE, remaining);
         return pageReads.run(router.read(ReadConsistency.readYourWrites(), session -> session.query(
                                 "SELECT " + COLUMNS + " FROM account WHERE id > $1 AND balance >= $2 AND ($3::text IS NULL OR owner = $3)"
@@ -77,7 +78,10 @@ public class AccountStore {
                         .collectList())
                 .contextWrite(DbOperation.named("account.list"))
                 .flatMapMany(rows -> {
-                    Flux<Account> sent = Flux.fromIterable(rows);
+                    if (rows.isEmpty()) {
+                        return Flux.empty();
+                    }
+                    Flux<List<Account>> sent = Flux.just(rows);
                     if (rows.size() < size || remaining == size) {
                         return sent;
                     }

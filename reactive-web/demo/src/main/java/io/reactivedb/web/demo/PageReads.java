@@ -2,6 +2,7 @@ package io.reactivedb.web.demo;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -26,6 +27,7 @@ public class PageReads {
     private final int limit;
     private final ArrayDeque<MonoSink<Permit>> waiting = new ArrayDeque<>();
     private int running;
+    private final AtomicLong started = new AtomicLong();
 
     public PageReads(@Value("${reactive-db.demo.max-concurrent-page-reads:" + DEFAULT_LIMIT + "}") int limit) {
         if (limit < 1) {
@@ -36,7 +38,15 @@ public class PageReads {
 
     /** Runs {@code read} once a turn is free; the turn ends with it (value, error or cancel). */
     public <T> Mono<T> run(Mono<T> read) {
-        return Mono.usingWhen(turn(), permit -> read, Permit::release, (permit, error) -> permit.release(), Permit::release);
+        return Mono.usingWhen(turn(), permit -> {
+                    started.incrementAndGet();
+                    return read;
+                }, Permit::release, (permit, error) -> permit.release(), Permit::release);
+    }
+
+    /** Page reads started since this was made: how far streams have read ahead of their clients. */
+    public long started() {
+        return started.get();
     }
 
     /** Page reads running now. */

@@ -30,10 +30,12 @@ class PageReadsTest {
         reads.run(read(second)).subscribe();
         reads.run(read(third)).subscribe();
         assertThat(started).hasValue(2);
+        assertThat(reads.started()).as("reads that got their turn").isEqualTo(2);
         assertThat(reads.running()).isEqualTo(2);
 
         first.tryEmitValue("done");
         assertThat(started).hasValue(3);
+        assertThat(reads.started()).isEqualTo(3);
         assertThat(reads.running()).isEqualTo(2);
 
         second.tryEmitError(new IllegalStateException("failed"));
