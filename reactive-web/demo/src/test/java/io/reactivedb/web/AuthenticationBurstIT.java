@@ -20,9 +20,11 @@ import reactor.netty.resources.ConnectionProvider;
 
 /**
  * The issue's authentication burst, measured against the running service: 200 authenticated SSE
- * clients and 200 wrong-password requests (each a different guess, from a second loopback address) at once, while an anonymous
- * caller polls {@code /health/database}. Prints the health latency and the SSE first-byte
- * percentiles; asserts only generous bounds that hold on a loaded 2-core machine.
+ * clients and 200 wrong-password requests (each a different guess, from a second loopback address)
+ * at once, while an anonymous caller asks for {@code /health/database} every 20 ms, each time on a
+ * new connection. Run twice, the second time on a service that has seen one burst. Prints the
+ * health latency and the SSE first-byte percentiles; asserts only generous bounds that hold on a
+ * loaded 2-core machine.
  */
 class AuthenticationBurstIT extends WebIT {
 
@@ -45,6 +47,17 @@ class AuthenticationBurstIT extends WebIT {
         connections = ConnectionProvider.builder("auth-burst").maxConnections(SSE_CLIENTS + WRONG_PASSWORDS + 20)
                 .pendingAcquireMaxCount(-1).build();
         HttpClient http = HttpClient.create(connections).baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(60));
+        // The first burst meets code paths the JIT has not compiled yet (SSE, 401, 429 at this
+        // rate); the second is the same burst against a service that has seen one, as a service in
+        // production has. Both are printed and held to the same bounds.
+        burst(http, "first");
+        // The guesses used the client's failed-authentication allowance, and the remembered
+        // success expires: the second burst hashes the right password again.
+        clock.advanceTimeBy(Duration.ofMinutes(1));
+        burst(http, "second");
+    }
+
+    private void burst(HttpClient http, String label) {
         String admin = basic(ADMIN, ADMIN_PASSWORD);
 
         AtomicBoolean burstOver = new AtomicBoolean();
@@ -54,8 +67,10 @@ class AuthenticationBurstIT extends WebIT {
         List<Long> firstByteMillis = Collections.synchronizedList(new ArrayList<>());
         Map<Integer, Integer> streamErrors = new ConcurrentHashMap<>();
 
-        // One anonymous health request after another for as long as the burst lasts.
-        Mono<Void> health = Mono.defer(() -> {
+        // One anonymous health request every 20 ms for as long as the burst lasts, each on a new connection.
+        Mono<Void> health = Flux.interval(Duration.ZERO, Duration.ofMillis(20))
+                .takeWhile(tick -> !burstOver.get())
+                .flatMap(tick -> {
                     long start = System.nanoTime();
                     return http.get().uri("/health/database").responseSingle((response, body) -> body.asString().defaultIfEmpty("")
                             .doOnNext(ignored -> {
@@ -64,7 +79,6 @@ class AuthenticationBurstIT extends WebIT {
                             }))
                             .onErrorResume(error -> failed(healthMillis, healthStatuses, start, error));
                 })
-                .repeat(() -> !burstOver.get())
                 .then();
 
         Flux<Long> streams = Flux.range(0, SSE_CLIENTS).flatMap(i -> {
@@ -95,13 +109,13 @@ class AuthenticationBurstIT extends WebIT {
         Mono.when(burst, health).block(Duration.ofMinutes(2));
         long burstMillis = (System.nanoTime() - started) / 1_000_000;
 
-        System.out.printf("auth burst: %d SSE clients + %d wrong passwords in %d ms%n", SSE_CLIENTS, WRONG_PASSWORDS, burstMillis);
-        System.out.printf("auth burst: /health/database n=%d p50=%d ms p99=%d ms max=%d ms statuses=%s%n",
+        System.out.printf("auth burst (" + label + "): %d SSE clients + %d wrong passwords in %d ms%n", SSE_CLIENTS, WRONG_PASSWORDS, burstMillis);
+        System.out.printf("auth burst (" + label + "): /health/database n=%d p50=%d ms p99=%d ms max=%d ms statuses=%s%n",
                 healthMillis.size(), percentile(healthMillis, 50), percentile(healthMillis, 99), percentile(healthMillis, 100), healthStatuses);
-        System.out.printf("auth burst: SSE first byte n=%d p50=%d ms p99=%d ms max=%d ms%n",
+        System.out.printf("auth burst (" + label + "): SSE first byte n=%d p50=%d ms p99=%d ms max=%d ms%n",
                 firstByteMillis.size(), percentile(firstByteMillis, 50), percentile(firstByteMillis, 99), percentile(firstByteMillis, 100));
-        System.out.printf("auth burst: SSE clients that failed (status -1: timeout or reset) %s%n", streamErrors);
-        System.out.printf("auth burst: wrong-password statuses %s%n", guessStatuses);
+        System.out.printf("auth burst (" + label + "): SSE clients that failed (status -1: timeout or reset) %s%n", streamErrors);
+        System.out.printf("auth burst (" + label + "): wrong-password statuses %s%n", guessStatuses);
 
         assertThat(streamErrors).isEmpty();
         assertThat(healthStatuses).containsOnlyKeys(200);
