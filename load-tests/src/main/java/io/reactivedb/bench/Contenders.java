@@ -1,32 +1,35 @@
 package io.reactivedb.bench;
 
-import io.reactivedb.routing.RouterFeature;
 import static io.reactivedb.bench.RouterBenchmark.SELECT;
 import static io.reactivedb.bench.RouterBenchmark.UPDATE;
 
-import io.reactivedb.bench.RouterBenchmark.Contender;
-import io.reactivedb.bench.RouterBenchmark.Kind;
-import io.reactivedb.bench.RouterBenchmark.Options;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.ValidationDepth;
+import io.reactivedb.bench.RouterBenchmark.Contender;
+import io.reactivedb.bench.RouterBenchmark.Kind;
+import io.reactivedb.bench.RouterBenchmark.Options;
 import io.reactivedb.config.EndpointSettings;
 import io.reactivedb.config.PoolSettings;
 import io.reactivedb.config.Pooler;
 import io.reactivedb.config.ReactiveDbSettings;
 import io.reactivedb.devservices.DevCluster;
 import io.reactivedb.devservices.DevPgBouncer;
-import io.reactivedb.tools.PostgresBinaries;
-import io.reactivedb.metrics.ReactiveDbMetrics;
 import io.reactivedb.internal.pool.EndpointPool;
+import io.reactivedb.metrics.ReactiveDbMetrics;
+import io.reactivedb.observation.ObservationStatementTracer;
 import io.reactivedb.pool.LeakDetection;
 import io.reactivedb.routing.ConsistencyTracker;
 import io.reactivedb.routing.ReactiveDbRouter;
 import io.reactivedb.routing.ReadConsistency;
+import io.reactivedb.routing.RouterBuilder;
+import io.reactivedb.routing.RouterFeature;
+import io.reactivedb.tools.PostgresBinaries;
 import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,6 +46,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -91,9 +95,14 @@ final class Contenders implements AutoCloseable {
     /**
      * Routers: "bare" (no retry, breaker, slow-query log), "full" (defaults and Micrometer
      * metrics), "spread" (full, replicas), "pgbouncer" (full, through PgBouncer in transaction mode),
-     * "leaks" (full with leak detection at a 30 s threshold, which never fires here: its cost per unit).
+     * "leaks" (full with leak detection at a 30 s threshold, which never fires here: its cost per unit),
+     * "traced" (full with a statement tracer on an observation registry whose handler is {@code spans}).
      */
     private ReactiveDbRouter router(String kind) {
+        return router(kind, null);
+    }
+
+    private ReactiveDbRouter router(String kind, @Nullable SpanRecorder spans) {
         return shared("router-" + kind, () -> {
             ReactiveDbRouter router;
             if (kind.equals("pgbouncer")) {
@@ -110,8 +119,14 @@ final class Contenders implements AutoCloseable {
                 router = ReactiveDbRouter.builder(primaryOnly).without(RouterFeature.RETRY, RouterFeature.CIRCUIT_BREAKERS, RouterFeature.SLOW_QUERY_LOG).build();
             } else {
                 ReactiveDbMetrics metrics = new ReactiveDbMetrics(new SimpleMeterRegistry());
-                router = ReactiveDbRouter.builder(kind.equals("spread") ? withReplicas : primaryOnly).queryListener(metrics)
-                        .leakDetection(kind.equals("leaks") ? LeakDetection.after(LEAK_THRESHOLD) : LeakDetection.off()).build();
+                RouterBuilder builder = ReactiveDbRouter.builder(kind.equals("spread") ? withReplicas : primaryOnly).queryListener(metrics)
+                        .leakDetection(kind.equals("leaks") ? LeakDetection.after(LEAK_THRESHOLD) : LeakDetection.off());
+                if (spans != null) {
+                    ObservationRegistry registry = ObservationRegistry.create();
+                    registry.observationConfig().observationHandler(spans);
+                    builder.statementTracer(new ObservationStatementTracer(registry));
+                }
+                router = builder.build();
                 metrics.bindTo(router);
             }
             ReactiveDbRouter built = router;
@@ -185,6 +200,15 @@ final class Contenders implements AutoCloseable {
                 notes.add("router, full + leak detection: DB_LEAK_DETECTION_THRESHOLD=" + LEAK_THRESHOLD.toSeconds()
                         + "s (never reached: one timer scheduled and cancelled per unit)");
                 return new Contender(key, "router, full + leak detection", Kind.READ, "router", new ReactiveLoad(rows, id -> router.read(
+                        session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single()));
+            }
+            case "router-traced" -> {
+                SpanRecorder spans = new SpanRecorder();
+                ReactiveDbRouter router = router("traced", spans);
+                notes.add("router, full + tracing: a Micrometer ObservationRegistry with a handler standing in for a tracer that"
+                        + " samples every span (ids, timing, every key value read at stop; nothing exported)");
+                closeables.add(() -> System.out.printf(Locale.ROOT, "statement spans recorded by router-traced: %d%n", spans.spans()));
+                return new Contender(key, "router, full + statement tracing", Kind.READ, "router", new ReactiveLoad(rows, id -> router.read(
                         session -> session.query(SELECT, row -> row.get(0, Long.class), id)).single()));
             }
             case "router-spread" -> {

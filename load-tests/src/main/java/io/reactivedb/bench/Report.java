@@ -78,6 +78,7 @@ final class Report {
         out.append(perRound("router", "raw"));
         out.append(perRound("router-write", "raw-update"));
         out.append(perRound("router-leaks", "router-full"));
+        out.append(perRound("router-traced", "router-full"));
         out.append('\n').append(goals());
         return out.toString();
     }

@@ -100,9 +100,10 @@ public final class RouterBenchmark {
      * Clients run only when {@code --clients} names them: {@code router-pgbouncer} (the full router
      * through the system's PgBouncer in transaction mode, {@code DB_POOLER=pgbouncer-transaction})
      * needs PgBouncer installed ({@code bin/ensure-pgbouncer}); {@code router-leaks} is the full router
-     * with leak detection on (30 s, never reached), for its cost beside {@code router-full}.
+     * with leak detection on (30 s, never reached), for its cost beside {@code router-full};
+     * {@code router-traced} the full router with statement tracing at 100 % sampling ({@link SpanRecorder}).
      */
-    static final List<String> OPTIONAL_CLIENTS = List.of("router-pgbouncer", "router-leaks");
+    static final List<String> OPTIONAL_CLIENTS = List.of("router-pgbouncer", "router-leaks", "router-traced");
 
     /** A client of the run: its key, label, kind and chart group, and the load that drives it. */
     record Contender(String key, String label, Kind kind, String group, Load load) {
